@@ -1,0 +1,146 @@
+"""The ``openmrv`` command line (typer). It calls the public API only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from openmrv import __version__
+from openmrv.errors import OpenMRVError
+
+app = typer.Typer(
+    name="openmrv",
+    help="openmrv: national greenhouse-gas inventories (IPCC 2006/2019R), satellite evidence "
+         "and ETF reporting.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+CaseArg = Annotated[Path, typer.Argument(help="Case folder holding case.yaml.",
+                                         show_default=False)]
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o",
+                                             help="Run folder to write (default: runs/<case>).")]
+
+
+def _fail(exc: OpenMRVError) -> None:
+    err_console.print(f"[bold red]error:[/] {exc}")
+    raise typer.Exit(code=2)
+
+
+def _summary(run_) -> None:
+    ds = run_.result.dataset
+    cat_dim = ds.attrs["cat"]
+    case = run_.case
+    last, first = case.last_year, case.first_year
+    table = Table(title=f"{case.name} ({case.country}): emissions by sector and gas "
+                        f"[Gg/yr; CO2e {case.gwp}, Mt]")
+    table.add_column("category")
+    table.add_column("title")
+    for g in ("CO2", "CH4", "N2O"):
+        table.add_column(f"{g} {last}", justify="right")
+    table.add_column(f"CO2e {first}", justify="right")
+    table.add_column(f"CO2e {last}", justify="right")
+    from openmrv.categories import title
+
+    kyoto = f"KYOTOGHG ({case.gwp})"
+    for code in ("1", "1.A", "1.B", "1.B.2", "2", "3", "4", "0"):
+        if code not in ds[cat_dim].values:
+            continue
+        sel = ds.sel({cat_dim: code}).isel({"area (ISO3)": 0, "source": 0})
+        cells = []
+        for g in ("CO2", "CH4", "N2O"):
+            v = float(sel[g].sel(time=str(last)).values[0])
+            cells.append("-" if np.isnan(v) else f"{v:,.1f}")
+        e0 = float(sel[kyoto].sel(time=str(first)).values[0]) / 1000
+        e1 = float(sel[kyoto].sel(time=str(last)).values[0]) / 1000
+        table.add_row(code, title(code), *cells, f"{e0:,.2f}", f"{e1:,.2f}")
+    console.print(table)
+    console.print(f"outputs in [bold]{run_.out}[/]: " + ", ".join(f.name for f in run_.files))
+
+
+def _run_with_progress(fn, case: Path, out: Path | None):
+    out = out or Path("runs") / case.resolve().name
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=err_console, transient=True) as bar:
+        task = bar.add_task("reading case", total=None)
+
+        def step(text: str) -> None:
+            bar.update(task, description=f"estimating {text}")
+
+        try:
+            return fn(case, out, step)
+        except OpenMRVError as exc:
+            bar.stop()
+            _fail(exc)
+
+
+@app.command()
+def run(case: CaseArg, out: OutOpt = None) -> None:
+    """Run the whole job on a case: inventory, comparison (more stages as they land)."""
+    from openmrv.pipeline import run as run_pipeline
+
+    _summary(_run_with_progress(run_pipeline, case, out))
+
+
+@app.command()
+def inventory(case: CaseArg, out: OutOpt = None) -> None:
+    """Compile the bottom-up inventory of a case and print national totals."""
+    from openmrv.pipeline import run_inventory
+
+    _summary(_run_with_progress(run_inventory, case, out))
+
+
+@app.command()
+def factors(
+    table: Annotated[str | None, typer.Argument(help="Table id to list (default: all tables).")]
+    = None,
+) -> None:
+    """List the factor library's tables, or the rows of one table with their sources."""
+    from openmrv.factors import FactorLibrary
+
+    try:
+        lib = FactorLibrary.default()
+    except OpenMRVError as exc:
+        _fail(exc)
+    if table is None:
+        t = Table(title="factor tables")
+        t.add_column("table id")
+        t.add_column("rows", justify="right")
+        t.add_column("source")
+        for tid in lib.tables:
+            rows = [f for f in lib.factors if f.table_id == tid]
+            t.add_row(tid, str(len(rows)), rows[0].citation())
+        console.print(t)
+        return
+    rows = [f for f in lib.factors if f.table_id == table]
+    if not rows:
+        err_console.print(f"[bold red]error:[/] no table '{table}'; known: "
+                          f"{', '.join(lib.tables)}")
+        raise typer.Exit(code=2)
+    t = Table(title=f"{table}: {rows[0].citation()}")
+    for col in ("parameter", "category", "key", "qualifier", "gas", "value", "unit", "95% CI"):
+        t.add_column(col)
+    for f in rows:
+        lo, hi = f.relative_uncertainty
+        t.add_row(f.parameter, f.category, f.key, ";".join(f"{a}={b}" for a, b in f.qualifier),
+                  f.gas, f"{f.value:g}", f.unit, f"-{100 * lo:.0f}%/+{100 * hi:.0f}%")
+    console.print(t)
+
+
+@app.command()
+def version() -> None:
+    """Print the openmrv version."""
+    console.print(__version__)
+
+
+def main() -> None:  # pragma: no cover - entry point
+    app()

@@ -1,0 +1,172 @@
+"""Waste (4.A solid waste disposal, 4.D wastewater).
+
+References
+----------
+IPCC (2006), Vol. 5 Ch. 3 (Solid Waste Disposal: first-order decay, Eq. 3.1-3.6 and
+Annex 3A.1) and Ch. 6 (Wastewater Treatment and Discharge: Eq. 6.1-6.3, 6.7, 6.8);
+IPCC (2019), 2019 Refinement, Vol. 5 Ch. 6.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+
+def fod_ch4(deposited: ArrayLike, doc: ArrayLike, docf: float, mcf: float, f_ch4: float,
+            k: ArrayLike, ox: float, ch4_to_c: float, delay_months: float = 6.0,
+            recovered: ArrayLike = 0.0) -> np.ndarray:
+    """CH4 from solid waste disposal by first-order decay (Vol 5 Ch 3 Eq. 3.1-3.6).
+
+    Decomposable degradable organic carbon deposited in year T is
+    :math:`DDOCm_d = W \\cdot DOC \\cdot DOC_f \\cdot MCF` (Eq. 3.2). It starts to
+    decay after a delay of ``delay_months``. Waste is taken as deposited on average
+    at mid-year, so decay starts in month :math:`M = 7 + delay` (Annex 3A.1,
+    Eq. 3A1.15-3A1.16); with the default 6-month delay, M = 13: none of it decays in
+    the year of deposition. Then (Eq. 3.4, 3.5):
+
+    .. math::
+        DDOCma_T = DDOCmd_T \\, e^{-k(13-M)/12} + DDOCma_{T-1} e^{-k} \\\\
+        DDOCm\\,decomp_T = DDOCmd_T (1 - e^{-k(13-M)/12}) + DDOCma_{T-1} (1 - e^{-k}) \\\\
+        CH_4 = (DDOCm\\,decomp_T \\cdot F \\cdot 16/12 - R_T)(1 - OX)
+
+    Parameters
+    ----------
+    deposited
+        Waste of one type deposited each year, first year first [Gg]; shape (years,)
+        or (types, years).
+    doc
+        Degradable organic carbon of the waste [Gg C / Gg waste]; scalar or (types,).
+    docf
+        Fraction of DOC that decomposes [-].
+    mcf
+        Methane correction factor of the disposal sites [-].
+    f_ch4
+        Fraction of CH4 in generated landfill gas [-].
+    k
+        Decay rate [1 / yr]; scalar or (types,).
+    ox
+        Oxidation factor [-].
+    ch4_to_c
+        CH4/C molecular-weight ratio (16/12).
+    delay_months
+        Months between deposition and the start of decay, 0 to 6 (default 6).
+    recovered
+        CH4 recovered each year [Gg CH4].
+
+    Returns
+    -------
+    numpy.ndarray
+        CH4 emitted each year [Gg CH4], summed over waste types, shape (years,).
+    """
+    w = np.atleast_2d(np.asarray(deposited, float))
+    kk = np.broadcast_to(np.asarray(k, float).reshape(-1, 1) if np.ndim(k) else k,
+                         (w.shape[0], 1))
+    docv = np.broadcast_to(np.asarray(doc, float).reshape(-1, 1) if np.ndim(doc) else doc,
+                           (w.shape[0], 1))
+    ddocm_d = w * docv * docf * mcf
+    if not 0.0 <= delay_months <= 6.0:
+        raise ValueError(f"delay_months must lie in [0, 6], got {delay_months}")
+    first = np.exp(-kk * (6.0 - delay_months) / 12.0)
+    keep = np.exp(-kk)
+    stock = np.zeros((w.shape[0], 1))
+    decomposed = np.zeros_like(w)
+    for t in range(w.shape[1]):
+        new = ddocm_d[:, t : t + 1]
+        decomposed[:, t : t + 1] = new * (1.0 - first) + stock * (1.0 - keep)
+        stock = new * first + stock * keep
+    generated = decomposed.sum(axis=0) * f_ch4 * ch4_to_c
+    return (generated - np.asarray(recovered, float)) * (1.0 - ox)
+
+
+def wastewater_tow(population: ArrayLike, bod: ArrayLike, industrial_correction: ArrayLike
+                   ) -> np.ndarray:
+    """Total organics in domestic wastewater (Vol 5 Ch 6 Eq. 6.3).
+
+    .. math:: TOW = P \\cdot BOD \\cdot 0.001 \\cdot I \\cdot 365
+
+    Parameters
+    ----------
+    population
+        Population [person].
+    bod
+        Per-capita BOD generation [g BOD / person / day].
+    industrial_correction
+        Correction for industrial BOD discharged into sewers (1.25 collected, 1.00
+        uncollected) [-].
+
+    Returns
+    -------
+    numpy.ndarray
+        Organics [kg BOD / yr].
+    """
+    return (np.asarray(population, float) * np.asarray(bod, float) * 0.001
+            * np.asarray(industrial_correction, float) * 365.0)
+
+
+def wastewater_ch4(tow: ArrayLike, fractions: ArrayLike, b0: float, mcf: ArrayLike,
+                   sludge: ArrayLike = 0.0, recovered: ArrayLike = 0.0) -> np.ndarray:
+    """CH4 from domestic wastewater (Vol 5 Ch 6 Eq. 6.1 and 6.2).
+
+    .. math:: CH_4 = \\left[\\sum_j U_j T_{j} \\, B_0 \\, MCF_j\\right] (TOW - S) - R
+
+    Parameters
+    ----------
+    tow
+        Total organics in wastewater [kg BOD / yr].
+    fractions
+        Share of the organics handled by each treatment or discharge pathway j
+        (:math:`\\sum_i U_i T_{i,j}`) [-]; last axis j.
+    b0
+        Maximum CH4 producing capacity [kg CH4 / kg BOD].
+    mcf
+        Methane correction factor of each pathway [-]; last axis j.
+    sludge
+        Organics removed as sludge [kg BOD / yr].
+    recovered
+        CH4 recovered [kg CH4 / yr].
+
+    Returns
+    -------
+    numpy.ndarray
+        Emissions [kg CH4 / yr].
+    """
+    ef = (np.asarray(fractions, float) * b0 * np.asarray(mcf, float)).sum(axis=-1)
+    return ef * (np.asarray(tow, float) - np.asarray(sludge, float)) - np.asarray(recovered,
+                                                                                  float)
+
+
+def wastewater_n2o(population: ArrayLike, protein: ArrayLike, f_npr: float, f_non_con: float,
+                   f_ind_com: float, ef_effluent: float, n2on_to_n2o: float,
+                   n_sludge: ArrayLike = 0.0) -> np.ndarray:
+    """N2O from domestic wastewater effluent (Vol 5 Ch 6 Eq. 6.7 and 6.8).
+
+    .. math::
+        N_{EFFLUENT} = P \\cdot Protein \\cdot F_{NPR} \\cdot F_{NON-CON}
+                       \\cdot F_{IND-COM} - N_{SLUDGE} \\\\
+        N_2O = N_{EFFLUENT} \\cdot EF_{EFFLUENT} \\cdot 44/28
+
+    Parameters
+    ----------
+    population
+        Population [person].
+    protein
+        Annual per-capita protein consumption [kg protein / person / yr].
+    f_npr, f_non_con, f_ind_com
+        Fraction of N in protein, factor for non-consumed protein, factor for
+        industrial and commercial co-discharged protein [-].
+    ef_effluent
+        Emission factor [kg N2O-N / kg N].
+    n2on_to_n2o
+        N2O/N2O-N molecular-weight ratio (44/28).
+    n_sludge
+        N removed with sludge [kg N / yr].
+
+    Returns
+    -------
+    numpy.ndarray
+        Emissions [kg N2O / yr].
+    """
+    n_eff = (np.asarray(population, float) * np.asarray(protein, float) * f_npr * f_non_con
+             * f_ind_com - np.asarray(n_sludge, float))
+    return n_eff * ef_effluent * n2on_to_n2o

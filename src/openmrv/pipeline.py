@@ -1,0 +1,131 @@
+"""The pipeline: wires the stages together for ``openmrv run`` (observe -> estimate ->
+verify -> report). It computes nothing itself; it calls the public functions of the
+stages and writes what each produced into the run folder.
+
+Outputs are written into ``<out>.partial`` and moved into place only when complete,
+so an interrupted or failed run never leaves a half-written run folder and never
+damages the previous one.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import xarray as xr
+
+from openmrv import __version__
+from openmrv.case import Case, load_case, read_activity, read_facilities, read_notation_keys
+from openmrv.dataformat import write_interchange
+from openmrv.estimate.inventory import InventoryResult, compile_inventory
+from openmrv.factors import FactorLibrary
+from openmrv.references import read_references
+from openmrv.verify.external import compare
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class InventoryRun:
+    """What :func:`run_inventory` produced."""
+
+    case: Case
+    result: InventoryResult
+    comparison: pd.DataFrame
+    out: Path
+    files: list[Path]
+
+
+def factor_library(case: Case) -> FactorLibrary:
+    """The factor library for a case: packaged tables plus its country-specific ones."""
+    return FactorLibrary.default(extra=case.factor_files, prefer=case.factor_prefer,
+                                 qualifiers=case.qualifiers)
+
+
+def estimate_inventory(case: Case, progress: Progress | None = None) -> InventoryResult:
+    """Read a case's inputs (checked) and compile its inventory."""
+    activity = read_activity(case)
+    notation = read_notation_keys(case)
+    read_facilities(case)  # validated up front even though the inventory does not use it
+    return compile_inventory(case, activity, notation, factor_library(case), progress)
+
+
+def _write_netcdf(ds: xr.Dataset, path: Path) -> None:
+    enc = {name: {"zlib": True, "complevel": 4} for name, v in ds.data_vars.items()
+           if v.dtype.kind == "f"}
+    ds.to_netcdf(path, engine="netcdf4", encoding=enc)
+
+
+def write_inventory(run_dir: Path, case: Case, result: InventoryResult,
+                    comparison: pd.DataFrame) -> list[Path]:
+    """Write the inventory outputs into ``run_dir`` (which must exist)."""
+    files = []
+    nc = run_dir / "inventory.nc"
+    _write_netcdf(result.dataset, nc)
+    files.append(nc)
+    files.append(write_interchange(result.dataset, run_dir / "inventory_primap2"))
+    files.append(run_dir / "inventory_primap2.csv")
+    tables = {
+        "emissions.csv": result.records(),
+        "gap_filling.csv": result.gap_filling,
+        "reference_approach.csv": result.reference_approach,
+        "comparison.csv": comparison,
+    }
+    for name, frame in tables.items():
+        frame.to_csv(run_dir / name, index=False)
+        files.append(run_dir / name)
+    meta = {"openmrv_version": __version__, "case": case.name, "country": case.country,
+            "years": [case.first_year, case.last_year], "gwp": case.gwp,
+            "category_system": case.category_system, "qualifiers": case.qualifiers,
+            "factor_tables_preferred": case.factor_prefer,
+            "inputs": [str(p.relative_to(case.root)) if p.is_relative_to(case.root) else str(p)
+                       for p in case.inputs()]}
+    (run_dir / "run.json").write_text(json.dumps(meta, indent=2))
+    files.append(run_dir / "run.json")
+    return files
+
+
+def run_inventory(case_dir: str | Path, out: str | Path,
+                  progress: Progress | None = None) -> InventoryRun:
+    """Run the inventory of a case and write its outputs to ``out``.
+
+    Parameters
+    ----------
+    case_dir
+        Folder holding ``case.yaml``.
+    out
+        Run folder to create (replaced atomically if it exists).
+    progress
+        Callback receiving a short text per step.
+    """
+    case = load_case(case_dir)
+    result = estimate_inventory(case, progress)
+    refs = read_references(case.references)
+    comparison = compare(result.dataset, refs) if len(refs) else pd.DataFrame()
+    out = Path(out)
+    partial = out.with_name(out.name + ".partial")
+    if partial.exists():
+        shutil.rmtree(partial)
+    partial.mkdir(parents=True)
+    try:
+        files = write_inventory(partial, case, result, comparison)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    old = out.with_name(out.name + ".old")
+    if out.exists():
+        out.rename(old)
+    partial.rename(out)
+    if old.exists():
+        shutil.rmtree(old)
+    return InventoryRun(case, result, comparison, out, [out / f.name for f in files])
+
+
+def run(case_dir: str | Path, out: str | Path, progress: Progress | None = None
+        ) -> InventoryRun:
+    """The whole job for a case. For now: the inventory and its external comparison."""
+    return run_inventory(case_dir, out, progress)
