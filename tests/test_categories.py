@@ -42,4 +42,9 @@ def test_nan_only_contributions_stay_nan():
 
 def test_sort_order():
     assert sort_codes(["1.A.10", "1.A.2", "1.B.2.b.ii", "1.B.2.b.i", "0"]) == [
-        "0", "1.A.2", "1.A.10", "1.B.2.b.i", "1.B.2.b.ii"]
+        "0",
+        "1.A.2",
+        "1.A.10",
+        "1.B.2.b.i",
+        "1.B.2.b.ii",
+    ]

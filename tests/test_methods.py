@@ -75,11 +75,13 @@ def test_urea_eq_11_13():
 def test_soils_direct_and_indirect():
     # (1000 kg N * 0.01 + 500 kg N * 0.003) * 44/28
     assert agriculture.soils_direct_n2o(1000, 0.01, 500, 0.003, 44 / 28) == pytest.approx(
-        11.5 * 44 / 28)
+        11.5 * 44 / 28
+    )
     # (1000*0.11 + 500*0.21)*0.01 + 1500*0.24*0.011 kg N2O-N
     exp = ((1000 * 0.11 + 500 * 0.21) * 0.01 + 1500 * 0.24 * 0.011) * 44 / 28
-    assert agriculture.soils_indirect_n2o(1000, 500, 1500, 0.11, 0.21, 0.01, 0.24, 0.011,
-                                          44 / 28) == pytest.approx(exp)
+    assert agriculture.soils_indirect_n2o(
+        1000, 500, 1500, 0.11, 0.21, 0.01, 0.24, 0.011, 44 / 28
+    ) == pytest.approx(exp)
 
 
 def test_fod_single_deposit_closed_form():
@@ -106,8 +108,9 @@ def test_fod_conserves_mass(k, delay):
 
 def test_fod_multi_type_is_sum_of_types():
     d = np.array([[1.0, 2, 3], [4, 5, 6]])
-    both = waste.fod_ch4(d, np.array([0.15, 0.4]), 0.5, 0.6, 0.5, np.array([0.06, 0.185]), 0.1,
-                         16 / 12)
+    both = waste.fod_ch4(
+        d, np.array([0.15, 0.4]), 0.5, 0.6, 0.5, np.array([0.06, 0.185]), 0.1, 16 / 12
+    )
     one = waste.fod_ch4(d[0], 0.15, 0.5, 0.6, 0.5, 0.06, 0.1, 16 / 12)
     two = waste.fod_ch4(d[1], 0.4, 0.5, 0.6, 0.5, 0.185, 0.1, 16 / 12)
     np.testing.assert_allclose(both, one + two)

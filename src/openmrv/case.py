@@ -23,17 +23,49 @@ from openmrv.factors import QUALIFIER_NAMES
 from openmrv.gwp import ETF_DEFAULT, check_gwp_set
 from openmrv.units import parse_unit
 
-ACTIVITY_COLUMNS: tuple[str, ...] = ("category", "activity", "key", "year", "value", "unit",
-                                     "source", "notes")
+ACTIVITY_COLUMNS: tuple[str, ...] = (
+    "category",
+    "activity",
+    "key",
+    "year",
+    "value",
+    "unit",
+    "source",
+    "notes",
+)
 NOTATION_COLUMNS: tuple[str, ...] = ("category", "gas", "notation_key", "explanation")
-FACILITY_COLUMNS: tuple[str, ...] = ("facility_id", "name", "type", "category", "lat", "lon",
-                                     "country", "operator", "start_year", "capacity",
-                                     "capacity_unit", "source", "notes")
+FACILITY_COLUMNS: tuple[str, ...] = (
+    "facility_id",
+    "name",
+    "type",
+    "category",
+    "lat",
+    "lon",
+    "country",
+    "operator",
+    "start_year",
+    "capacity",
+    "capacity_unit",
+    "source",
+    "notes",
+)
 GapFilling = Literal["none", "interpolate", "interpolate+extrapolate"]
 GAP_FILLING: tuple[str, ...] = ("none", "interpolate", "interpolate+extrapolate")
-_KNOWN_KEYS = {"name", "country", "years", "gwp", "category_system", "qualifiers", "factors",
-               "activity", "notation_keys", "facilities", "gap_filling", "references",
-               "description"}
+_KNOWN_KEYS = {
+    "name",
+    "country",
+    "years",
+    "gwp",
+    "category_system",
+    "qualifiers",
+    "factors",
+    "activity",
+    "notation_keys",
+    "facilities",
+    "gap_filling",
+    "references",
+    "description",
+}
 
 
 @dataclass
@@ -68,8 +100,12 @@ class Case:
 
     def inputs(self) -> list[Path]:
         """Every input file of the case (for provenance)."""
-        files = [self.config_file, *self.factor_files, *self.activity_files,
-                 *self.references.values()]
+        files = [
+            self.config_file,
+            *self.factor_files,
+            *self.activity_files,
+            *self.references.values(),
+        ]
         files += [p for p in (self.notation_file, self.facilities_file) if p is not None]
         return files
 
@@ -99,8 +135,7 @@ def load_case(folder: str | Path) -> Case:
     """
     root = Path(folder)
     if not root.is_dir():
-        raise CaseError("case folder not found; give the folder that holds case.yaml",
-                        file=root)
+        raise CaseError("case folder not found; give the folder that holds case.yaml", file=root)
     path = root / "case.yaml"
     if not path.is_file():
         raise CaseError("case.yaml not found in the case folder", file=path)
@@ -108,24 +143,41 @@ def load_case(folder: str | Path) -> Case:
         cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise CaseError(f"is not valid YAML: {getattr(exc, 'problem', exc)}", file=path,
-                        row=None if mark is None else mark.line + 1) from None
+        raise CaseError(
+            f"is not valid YAML: {getattr(exc, 'problem', exc)}",
+            file=path,
+            row=None if mark is None else mark.line + 1,
+        ) from None
     if not isinstance(cfg, dict):
-        raise CaseError("must be a YAML mapping of settings (name:, country:, years: ...)",
-                        file=path)
+        raise CaseError(
+            "must be a YAML mapping of settings (name:, country:, years: ...)", file=path
+        )
     unknown = set(cfg) - _KNOWN_KEYS
     if unknown:
-        raise CaseError(f"unknown settings {sorted(unknown)}; known: {sorted(_KNOWN_KEYS)}",
-                        file=path, field=sorted(unknown)[0])
+        raise CaseError(
+            f"unknown settings {sorted(unknown)}; known: {sorted(_KNOWN_KEYS)}",
+            file=path,
+            field=sorted(unknown)[0],
+        )
     years = _require(cfg, "years", path)
-    if not (isinstance(years, dict) and isinstance(years.get("first"), int)
-            and isinstance(years.get("last"), int) and years["first"] <= years["last"]):
-        raise CaseError("expected 'years: {first: 1990, last: 2020}' with first <= last",
-                        file=path, field="years")
+    if not (
+        isinstance(years, dict)
+        and isinstance(years.get("first"), int)
+        and isinstance(years.get("last"), int)
+        and years["first"] <= years["last"]
+    ):
+        raise CaseError(
+            "expected 'years: {first: 1990, last: 2020}' with first <= last",
+            file=path,
+            field="years",
+        )
     country = str(_require(cfg, "country", path))
     if len(country) != 3 or not country.isupper():
-        raise CaseError(f"country '{country}' is not an ISO 3166 alpha-3 code such as TKM",
-                        file=path, field="country")
+        raise CaseError(
+            f"country '{country}' is not an ISO 3166 alpha-3 code such as TKM",
+            file=path,
+            field="country",
+        )
     gwp_name = str(cfg.get("gwp", ETF_DEFAULT))
     try:
         check_gwp_set(gwp_name)
@@ -133,40 +185,61 @@ def load_case(folder: str | Path) -> Case:
         raise CaseError(str(exc), file=path, field="gwp") from None
     qualifiers = cfg.get("qualifiers") or {}
     if not isinstance(qualifiers, dict) or set(qualifiers) - set(QUALIFIER_NAMES):
-        raise CaseError(f"qualifiers must be a mapping with names from {QUALIFIER_NAMES}",
-                        file=path, field="qualifiers")
+        raise CaseError(
+            f"qualifiers must be a mapping with names from {QUALIFIER_NAMES}",
+            file=path,
+            field="qualifiers",
+        )
     factors = cfg.get("factors") or {}
     if not isinstance(factors, dict) or set(factors) - {"prefer", "country_specific"}:
-        raise CaseError("factors takes 'prefer: [table ids]' and 'country_specific: [csv]'",
-                        file=path, field="factors")
+        raise CaseError(
+            "factors takes 'prefer: [table ids]' and 'country_specific: [csv]'",
+            file=path,
+            field="factors",
+        )
     activity = _require(cfg, "activity", path)
     if not isinstance(activity, list) or not activity:
         raise CaseError("activity must be a list of CSV files", file=path, field="activity")
     gap = str(cfg.get("gap_filling", "none"))
     if gap not in GAP_FILLING:
-        raise CaseError(f"gap_filling '{gap}' unknown; choose one of {', '.join(GAP_FILLING)}",
-                        file=path, field="gap_filling")
+        raise CaseError(
+            f"gap_filling '{gap}' unknown; choose one of {', '.join(GAP_FILLING)}",
+            file=path,
+            field="gap_filling",
+        )
     category_system = str(cfg.get("category_system", "IPCC2006"))
     if category_system != "IPCC2006":
-        raise CaseError(f"category_system '{category_system}' unknown; use IPCC2006", file=path,
-                        field="category_system")
+        raise CaseError(
+            f"category_system '{category_system}' unknown; use IPCC2006",
+            file=path,
+            field="category_system",
+        )
     refs = cfg.get("references") or {}
     if not isinstance(refs, dict):
-        raise CaseError("references must map a name to a CSV file", file=path,
-                        field="references")
+        raise CaseError("references must map a name to a CSV file", file=path, field="references")
     case = Case(
-        root=root.resolve(), name=str(cfg.get("name", root.name)), country=country,
-        first_year=years["first"], last_year=years["last"], gwp=gwp_name,
+        root=root.resolve(),
+        name=str(cfg.get("name", root.name)),
+        country=country,
+        first_year=years["first"],
+        last_year=years["last"],
+        gwp=gwp_name,
         category_system=category_system,
         qualifiers={str(k): str(v) for k, v in qualifiers.items()},
         factor_prefer=[str(t) for t in factors.get("prefer", [])],
-        factor_files=[_file(root, f, path, "factors.country_specific")
-                      for f in factors.get("country_specific", [])],
+        factor_files=[
+            _file(root, f, path, "factors.country_specific")
+            for f in factors.get("country_specific", [])
+        ],
         activity_files=[_file(root, f, path, "activity") for f in activity],
-        notation_file=(_file(root, cfg["notation_keys"], path, "notation_keys")
-                       if cfg.get("notation_keys") else None),
-        facilities_file=(_file(root, cfg["facilities"], path, "facilities")
-                         if cfg.get("facilities") else None),
+        notation_file=(
+            _file(root, cfg["notation_keys"], path, "notation_keys")
+            if cfg.get("notation_keys")
+            else None
+        ),
+        facilities_file=(
+            _file(root, cfg["facilities"], path, "facilities") if cfg.get("facilities") else None
+        ),
         gap_filling=gap,
         references={str(k): _file(root, v, path, f"references.{k}") for k, v in refs.items()},
         description=str(cfg.get("description", "")),
@@ -184,15 +257,17 @@ def _read_csv(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str,
         raise CaseError(f"is empty; expected the header {','.join(columns)}", file=path)
     header = [h.strip() for h in rows[0]]
     if header != list(columns):
-        raise CaseError(f"header is {','.join(header)}; expected {','.join(columns)}",
-                        file=path, row=1)
+        raise CaseError(
+            f"header is {','.join(header)}; expected {','.join(columns)}", file=path, row=1
+        )
     out = []
     for line, raw in enumerate(rows[1:], start=2):
         if not any(c.strip() for c in raw):
             continue
         if len(raw) != len(columns):
-            raise CaseError(f"has {len(raw)} fields; the header has {len(columns)}", file=path,
-                            row=line)
+            raise CaseError(
+                f"has {len(raw)} fields; the header has {len(columns)}", file=path, row=line
+            )
         out.append((line, dict(zip(columns, (c.strip() for c in raw), strict=True))))
     return out
 
@@ -217,32 +292,56 @@ def read_activity(case: Case) -> pd.DataFrame:
             try:
                 year = int(rec["year"])
             except ValueError:
-                raise CaseError(f"year '{rec['year']}' is not an integer", file=path, row=line,
-                                field="year") from None
+                raise CaseError(
+                    f"year '{rec['year']}' is not an integer", file=path, row=line, field="year"
+                ) from None
             text = rec["value"]
             try:
                 value = float(text)
             except ValueError:
-                raise CaseError(f"value '{text}' is not a number; give the activity as a "
-                                "number, or a notation key in the notation-key file",
-                                file=path, row=line, field="value") from None
+                raise CaseError(
+                    f"value '{text}' is not a number; give the activity as a "
+                    "number, or a notation key in the notation-key file",
+                    file=path,
+                    row=line,
+                    field="value",
+                ) from None
             if math.isnan(value) or math.isinf(value):
-                raise CaseError(f"value is {text}; give a number, or leave the year out and "
-                                "set gap_filling in case.yaml", file=path, row=line,
-                                field="value")
+                raise CaseError(
+                    f"value is {text}; give a number, or leave the year out and "
+                    "set gap_filling in case.yaml",
+                    file=path,
+                    row=line,
+                    field="value",
+                )
             if value < 0:
-                raise CaseError(f"value {value} is negative; activity data must be >= 0",
-                                file=path, row=line, field="value")
+                raise CaseError(
+                    f"value {value} is negative; activity data must be >= 0",
+                    file=path,
+                    row=line,
+                    field="value",
+                )
             parse_unit(rec["unit"], where=f"{path}, line {line}")
             ident = (code, rec["activity"], rec["key"], year)
             if ident in seen:
-                raise CaseError(f"duplicates {seen[ident]} (same category, activity, key and "
-                                "year); keep one row", file=path, row=line)
+                raise CaseError(
+                    f"duplicates {seen[ident]} (same category, activity, key and "
+                    "year); keep one row",
+                    file=path,
+                    row=line,
+                )
             seen[ident] = f"{path.name} line {line}"
-            records.append({**rec, "category": code, "year": year, "value": value,
-                            "file": str(path), "line": line})
-    frame = pd.DataFrame.from_records(
-        records, columns=[*ACTIVITY_COLUMNS, "file", "line"])
+            records.append(
+                {
+                    **rec,
+                    "category": code,
+                    "year": year,
+                    "value": value,
+                    "file": str(path),
+                    "line": line,
+                }
+            )
+    frame = pd.DataFrame.from_records(records, columns=[*ACTIVITY_COLUMNS, "file", "line"])
     return frame
 
 
@@ -252,18 +351,31 @@ def read_notation_keys(case: Case) -> pd.DataFrame:
         return pd.DataFrame(columns=list(NOTATION_COLUMNS))
     rows = []
     for line, rec in _read_csv(case.notation_file, NOTATION_COLUMNS):
-        rec["category"] = check_code(rec["category"], case.category_system,
-                                     file=str(case.notation_file), row=line)
+        rec["category"] = check_code(
+            rec["category"], case.category_system, file=str(case.notation_file), row=line
+        )
         if rec["notation_key"] not in NOTATION_KEYS:
-            raise CaseError(f"notation key '{rec['notation_key']}' unknown; use one of "
-                            f"{', '.join(NOTATION_KEYS)}", file=case.notation_file, row=line,
-                            field="notation_key")
+            raise CaseError(
+                f"notation key '{rec['notation_key']}' unknown; use one of "
+                f"{', '.join(NOTATION_KEYS)}",
+                file=case.notation_file,
+                row=line,
+                field="notation_key",
+            )
         if rec["gas"] not in ("CO2", "CH4", "N2O"):
-            raise CaseError(f"gas '{rec['gas']}' unknown; use CO2, CH4 or N2O",
-                            file=case.notation_file, row=line, field="gas")
+            raise CaseError(
+                f"gas '{rec['gas']}' unknown; use CO2, CH4 or N2O",
+                file=case.notation_file,
+                row=line,
+                field="gas",
+            )
         if not rec["explanation"]:
-            raise CaseError("every notation key needs an explanation (ETF requirement)",
-                            file=case.notation_file, row=line, field="explanation")
+            raise CaseError(
+                "every notation key needs an explanation (ETF requirement)",
+                file=case.notation_file,
+                row=line,
+                field="explanation",
+            )
         rows.append(rec)
     return pd.DataFrame(rows, columns=list(NOTATION_COLUMNS))
 
@@ -277,22 +389,29 @@ def read_facilities(case: Case) -> pd.DataFrame:
     path = case.facilities_file
     for line, rec in _read_csv(path, FACILITY_COLUMNS):
         if rec["facility_id"] in ids:
-            raise CaseError(f"facility_id '{rec['facility_id']}' already used on line "
-                            f"{ids[rec['facility_id']]}", file=path, row=line,
-                            field="facility_id")
+            raise CaseError(
+                f"facility_id '{rec['facility_id']}' already used on line "
+                f"{ids[rec['facility_id']]}",
+                file=path,
+                row=line,
+                field="facility_id",
+            )
         ids[rec["facility_id"]] = line
         for name, lim in (("lat", 90.0), ("lon", 180.0)):
             try:
                 v = float(rec[name])
             except ValueError:
-                raise CaseError(f"{name} '{rec[name]}' is not a number", file=path, row=line,
-                                field=name) from None
+                raise CaseError(
+                    f"{name} '{rec[name]}' is not a number", file=path, row=line, field=name
+                ) from None
             if not -lim <= v <= lim:
-                raise CaseError(f"{name} {v} outside [-{lim}, {lim}]", file=path, row=line,
-                                field=name)
+                raise CaseError(
+                    f"{name} {v} outside [-{lim}, {lim}]", file=path, row=line, field=name
+                )
             rec[name] = v
         if rec["category"]:
-            rec["category"] = check_code(rec["category"], case.category_system, file=str(path),
-                                         row=line)
+            rec["category"] = check_code(
+                rec["category"], case.category_system, file=str(path), row=line
+            )
         rows.append(rec)
     return pd.DataFrame(rows, columns=list(FACILITY_COLUMNS))

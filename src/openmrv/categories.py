@@ -30,8 +30,14 @@ def system(name: str) -> cc.HierarchicalCategorization:
     return cc.cats[name]
 
 
-def check_code(code: str, system_name: str = "IPCC2006", *, file: str | None = None,
-               row: int | None = None, field: str = "category") -> str:
+def check_code(
+    code: str,
+    system_name: str = "IPCC2006",
+    *,
+    file: str | None = None,
+    row: int | None = None,
+    field: str = "category",
+) -> str:
     """Return the canonical code of ``code`` or raise an error naming the bad value."""
     cats = system(system_name)
     text = str(code).strip()
@@ -74,7 +80,9 @@ def level(code: str) -> int:
     return 0 if code == "0" else code.count(".") + 1
 
 
-def aggregate(values: Mapping[str, np.ndarray], system_name: str = "IPCC2006") -> dict[str, np.ndarray]:
+def aggregate(
+    values: Mapping[str, np.ndarray], system_name: str = "IPCC2006"
+) -> dict[str, np.ndarray]:
     """Add reported categories up the hierarchy.
 
     Parameters
@@ -123,8 +131,18 @@ def sort_codes(codes: Iterable[str]) -> list[str]:
     def key(code: str) -> tuple:
         parts = []
         for p in code.split("."):
-            roman = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8,
-                     "ix": 9, "x": 10}
+            roman = {
+                "i": 1,
+                "ii": 2,
+                "iii": 3,
+                "iv": 4,
+                "v": 5,
+                "vi": 6,
+                "vii": 7,
+                "viii": 8,
+                "ix": 9,
+                "x": 10,
+            }
             if p.isdigit():
                 parts.append((0, int(p), ""))
             elif p in roman:

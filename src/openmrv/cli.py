@@ -17,7 +17,7 @@ from openmrv.errors import OpenMRVError
 app = typer.Typer(
     name="openmrv",
     help="openmrv: national greenhouse-gas inventories (IPCC 2006/2019R), satellite evidence "
-         "and ETF reporting.",
+    "and ETF reporting.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -25,10 +25,10 @@ app = typer.Typer(
 console = Console()
 err_console = Console(stderr=True)
 
-CaseArg = Annotated[Path, typer.Argument(help="Case folder holding case.yaml.",
-                                         show_default=False)]
-OutOpt = Annotated[Path | None, typer.Option("--out", "-o",
-                                             help="Run folder to write (default: runs/<case>).")]
+CaseArg = Annotated[Path, typer.Argument(help="Case folder holding case.yaml.", show_default=False)]
+OutOpt = Annotated[
+    Path | None, typer.Option("--out", "-o", help="Run folder to write (default: runs/<case>).")
+]
 
 
 def _fail(exc: OpenMRVError) -> None:
@@ -41,8 +41,10 @@ def _summary(run_) -> None:
     cat_dim = ds.attrs["cat"]
     case = run_.case
     last, first = case.last_year, case.first_year
-    table = Table(title=f"{case.name} ({case.country}): emissions by sector and gas "
-                        f"[Gg/yr; CO2e {case.gwp}, Mt]")
+    table = Table(
+        title=f"{case.name} ({case.country}): emissions by sector and gas "
+        f"[Gg/yr; CO2e {case.gwp}, Mt]"
+    )
     table.add_column("category")
     table.add_column("title")
     for g in ("CO2", "CH4", "N2O"):
@@ -69,8 +71,13 @@ def _summary(run_) -> None:
 
 def _run_with_progress(fn, case: Path, out: Path | None):
     out = out or Path("runs") / case.resolve().name
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=err_console, transient=True) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
         task = bar.add_task("reading case", total=None)
 
         def step(text: str) -> None:
@@ -101,8 +108,9 @@ def inventory(case: CaseArg, out: OutOpt = None) -> None:
 
 @app.command()
 def factors(
-    table: Annotated[str | None, typer.Argument(help="Table id to list (default: all tables).")]
-    = None,
+    table: Annotated[
+        str | None, typer.Argument(help="Table id to list (default: all tables).")
+    ] = None,
 ) -> None:
     """List the factor library's tables, or the rows of one table with their sources."""
     from openmrv.factors import FactorLibrary
@@ -123,16 +131,23 @@ def factors(
         return
     rows = [f for f in lib.factors if f.table_id == table]
     if not rows:
-        err_console.print(f"[bold red]error:[/] no table '{table}'; known: "
-                          f"{', '.join(lib.tables)}")
+        err_console.print(f"[bold red]error:[/] no table '{table}'; known: {', '.join(lib.tables)}")
         raise typer.Exit(code=2)
     t = Table(title=f"{table}: {rows[0].citation()}")
     for col in ("parameter", "category", "key", "qualifier", "gas", "value", "unit", "95% CI"):
         t.add_column(col)
     for f in rows:
         lo, hi = f.relative_uncertainty
-        t.add_row(f.parameter, f.category, f.key, ";".join(f"{a}={b}" for a, b in f.qualifier),
-                  f.gas, f"{f.value:g}", f.unit, f"-{100 * lo:.0f}%/+{100 * hi:.0f}%")
+        t.add_row(
+            f.parameter,
+            f.category,
+            f.key,
+            ";".join(f"{a}={b}" for a, b in f.qualifier),
+            f.gas,
+            f"{f.value:g}",
+            f.unit,
+            f"-{100 * lo:.0f}%/+{100 * hi:.0f}%",
+        )
     console.print(t)
 
 

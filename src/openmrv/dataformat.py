@@ -50,14 +50,14 @@ def check_dims(ds: xr.Dataset) -> None:
     cat = _cat_dim(ds)
     m = re.fullmatch(r"category \((\w+)\)", cat)
     if not m or m.group(1) not in CATEGORY_SYSTEMS:
-        raise DataFormatError(f"attribute 'cat' is '{cat}'; expected 'category (IPCC2006)'",
-                              field="attrs.cat")
+        raise DataFormatError(
+            f"attribute 'cat' is '{cat}'; expected 'category (IPCC2006)'", field="attrs.cat"
+        )
     if ds.attrs.get("area") != "area (ISO3)":
         raise DataFormatError("attribute 'area' must be 'area (ISO3)'", field="attrs.area")
     for dim in ("time", "area (ISO3)", cat, "source"):
         if dim not in ds.dims:
-            raise DataFormatError(f"dimension '{dim}' is missing (have {list(ds.dims)})",
-                                  field=dim)
+            raise DataFormatError(f"dimension '{dim}' is missing (have {list(ds.dims)})", field=dim)
 
 
 def check_time(ds: xr.Dataset) -> None:
@@ -75,7 +75,7 @@ def check_time(ds: xr.Dataset) -> None:
 def check_categories(ds: xr.Dataset) -> None:
     """Rule 3: every category code exists in the named category system."""
     cat = _cat_dim(ds)
-    name = cat[len("category ("):-1]
+    name = cat[len("category (") : -1]
     for code in ds[cat].values:
         check_code(str(code), name, field=cat)
     if len(set(ds[cat].values.tolist())) != ds.sizes[cat]:
@@ -91,25 +91,25 @@ def check_entities(ds: xr.Dataset) -> None:
         entity = var.attrs.get("entity")
         units = var.attrs.get("units")
         if not entity or not units:
-            raise DataFormatError("data variable needs attributes 'entity' and 'units'",
-                                  field=name)
+            raise DataFormatError("data variable needs attributes 'entity' and 'units'", field=name)
         m = _GWP_VAR.match(name)
         if m:
             if var.attrs.get("gwp_context") != m.group("gwp"):
-                raise DataFormatError(f"attribute gwp_context must be '{m.group('gwp')}'",
-                                      field=name)
+                raise DataFormatError(
+                    f"attribute gwp_context must be '{m.group('gwp')}'", field=name
+                )
             _gwp.check_gwp_set(m.group("gwp"))
             gas_unit = "CO2"
         else:
             if name != entity:
-                raise DataFormatError(f"variable name must equal its entity '{entity}'",
-                                      field=name)
+                raise DataFormatError(f"variable name must equal its entity '{entity}'", field=name)
             gas_unit = entity
         want = parse_unit(f"Gg {gas_unit} / yr")
         have = parse_unit(units, field=f"{name}.units")
         if have.dimensionality != want.dimensionality:
-            raise DataFormatError(f"units '{units}' are not a mass of {gas_unit} per time",
-                                  field=name)
+            raise DataFormatError(
+                f"units '{units}' are not a mass of {gas_unit} per time", field=name
+            )
         if not np.issubdtype(var.dtype, np.floating):
             raise DataFormatError(f"dtype {var.dtype} is not floating point", field=name)
 
@@ -122,23 +122,22 @@ def check_notation_keys(ds: xr.Dataset) -> None:
             continue
         entity = m.group("entity")
         if entity not in ds.data_vars:
-            raise DataFormatError(f"auxiliary variable for unknown gas '{entity}'",
-                                  field=str(name))
+            raise DataFormatError(f"auxiliary variable for unknown gas '{entity}'", field=str(name))
         if var.dims != ds[entity].dims:
-            raise DataFormatError(f"dims {var.dims} differ from {ds[entity].dims}",
-                                  field=str(name))
+            raise DataFormatError(f"dims {var.dims} differ from {ds[entity].dims}", field=str(name))
         if m.group("role") != "notation_key":
             continue
         keys = np.asarray(var.values, dtype=str)
         bad = set(np.unique(keys)) - {"", *NOTATION_KEYS}
         if bad:
-            raise DataFormatError(f"unknown notation keys {sorted(bad)}; use "
-                                  f"{', '.join(NOTATION_KEYS)}", field=str(name))
+            raise DataFormatError(
+                f"unknown notation keys {sorted(bad)}; use {', '.join(NOTATION_KEYS)}",
+                field=str(name),
+            )
         values = ds[entity].values
         both = (keys != "") & ~np.isnan(values)
         if both.any():
-            raise DataFormatError("cells hold both a number and a notation key",
-                                  field=str(name))
+            raise DataFormatError("cells hold both a number and a notation key", field=str(name))
 
 
 def check_values(ds: xr.Dataset) -> None:
@@ -148,8 +147,14 @@ def check_values(ds: xr.Dataset) -> None:
             raise DataFormatError("contains infinite values", field=str(name))
 
 
-RULES = (check_dims, check_time, check_categories, check_entities, check_notation_keys,
-         check_values)
+RULES = (
+    check_dims,
+    check_time,
+    check_categories,
+    check_entities,
+    check_notation_keys,
+    check_values,
+)
 
 
 def ensure_valid(ds: xr.Dataset) -> xr.Dataset:
@@ -205,8 +210,9 @@ def to_interchange_frame(ds: xr.Dataset) -> pd.DataFrame:
                         (str(k) if k else (float(v) if not np.isnan(v) else ""))
                         for v, k in zip(vals, keys, strict=True)
                     ]
-                    rows.append([str(area), str(code), str(source), name, var.attrs["units"],
-                                 *cells])
+                    rows.append(
+                        [str(area), str(code), str(source), name, var.attrs["units"], *cells]
+                    )
     return pd.DataFrame(rows, columns=["area (ISO3)", cat, "source", "entity", "unit", *ys])
 
 
@@ -214,8 +220,11 @@ def write_interchange(ds: xr.Dataset, path: str | Path) -> Path:
     """Write ``ds`` as primap2 interchange format: ``<path>.csv`` and ``<path>.yaml``."""
     path = Path(path).with_suffix("")
     frame = to_interchange_frame(ds)
-    gwp_contexts = {str(n): str(v.attrs["gwp_context"]) for n, v in ds.data_vars.items()
-                    if "gwp_context" in v.attrs}
+    gwp_contexts = {
+        str(n): str(v.attrs["gwp_context"])
+        for n, v in ds.data_vars.items()
+        if "gwp_context" in v.attrs
+    }
     meta = {
         "attrs": {k: (str(v)) for k, v in ds.attrs.items()},
         "time_format": "%Y",
@@ -260,8 +269,11 @@ def read_interchange(path: str | Path) -> xr.Dataset:
         values = np.full(shape, np.nan)
         keys = np.full(shape, "", dtype=object)
         for _, r in sub.iterrows():
-            i_a, i_c, i_s = (areas.index(r["area (ISO3)"]), codes.index(r[cat]),
-                             sources.index(r["source"]))
+            i_a, i_c, i_s = (
+                areas.index(r["area (ISO3)"]),
+                codes.index(r[cat]),
+                sources.index(r["source"]),
+            )
             for i_t, y in enumerate(year_cols):
                 cell = r[y].strip()
                 if cell in NOTATION_KEYS:
@@ -269,13 +281,18 @@ def read_interchange(path: str | Path) -> xr.Dataset:
                 elif cell:
                     values[i_t, i_a, i_c, i_s] = float(cell)
         dims = ("time", "area (ISO3)", cat, "source")
-        var_attrs = {"entity": _GWP_VAR.match(entity).group("entity")
-                     if _GWP_VAR.match(entity) else entity, "units": sub["unit"].iloc[0]}
+        var_attrs = {
+            "entity": _GWP_VAR.match(entity).group("entity") if _GWP_VAR.match(entity) else entity,
+            "units": sub["unit"].iloc[0],
+        }
         if entity in gwp_contexts:
             var_attrs["gwp_context"] = gwp_contexts[entity]
         data_vars[entity] = xr.DataArray(values, dims=dims, attrs=var_attrs)
         if (keys != "").any():
             data_vars[f"notation_key ({entity})"] = xr.DataArray(keys.astype(str), dims=dims)
-    ds = xr.Dataset(data_vars, coords={"time": t, "area (ISO3)": areas, cat: codes,
-                                       "source": sources}, attrs=dict(attrs))
+    ds = xr.Dataset(
+        data_vars,
+        coords={"time": t, "area (ISO3)": areas, cat: codes, "source": sources},
+        attrs=dict(attrs),
+    )
     return ensure_valid(ds)

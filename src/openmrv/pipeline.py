@@ -42,8 +42,9 @@ class InventoryRun:
 
 def factor_library(case: Case) -> FactorLibrary:
     """The factor library for a case: packaged tables plus its country-specific ones."""
-    return FactorLibrary.default(extra=case.factor_files, prefer=case.factor_prefer,
-                                 qualifiers=case.qualifiers)
+    return FactorLibrary.default(
+        extra=case.factor_files, prefer=case.factor_prefer, qualifiers=case.qualifiers
+    )
 
 
 def estimate_inventory(case: Case, progress: Progress | None = None) -> InventoryResult:
@@ -55,13 +56,17 @@ def estimate_inventory(case: Case, progress: Progress | None = None) -> Inventor
 
 
 def _write_netcdf(ds: xr.Dataset, path: Path) -> None:
-    enc = {name: {"zlib": True, "complevel": 4} for name, v in ds.data_vars.items()
-           if v.dtype.kind == "f"}
+    enc = {
+        name: {"zlib": True, "complevel": 4}
+        for name, v in ds.data_vars.items()
+        if v.dtype.kind == "f"
+    }
     ds.to_netcdf(path, engine="netcdf4", encoding=enc)
 
 
-def write_inventory(run_dir: Path, case: Case, result: InventoryResult,
-                    comparison: pd.DataFrame) -> list[Path]:
+def write_inventory(
+    run_dir: Path, case: Case, result: InventoryResult, comparison: pd.DataFrame
+) -> list[Path]:
     """Write the inventory outputs into ``run_dir`` (which must exist)."""
     files = []
     nc = run_dir / "inventory.nc"
@@ -78,19 +83,28 @@ def write_inventory(run_dir: Path, case: Case, result: InventoryResult,
     for name, frame in tables.items():
         frame.to_csv(run_dir / name, index=False)
         files.append(run_dir / name)
-    meta = {"openmrv_version": __version__, "case": case.name, "country": case.country,
-            "years": [case.first_year, case.last_year], "gwp": case.gwp,
-            "category_system": case.category_system, "qualifiers": case.qualifiers,
-            "factor_tables_preferred": case.factor_prefer,
-            "inputs": [str(p.relative_to(case.root)) if p.is_relative_to(case.root) else str(p)
-                       for p in case.inputs()]}
+    meta = {
+        "openmrv_version": __version__,
+        "case": case.name,
+        "country": case.country,
+        "years": [case.first_year, case.last_year],
+        "gwp": case.gwp,
+        "category_system": case.category_system,
+        "qualifiers": case.qualifiers,
+        "factor_tables_preferred": case.factor_prefer,
+        "inputs": [
+            str(p.relative_to(case.root)) if p.is_relative_to(case.root) else str(p)
+            for p in case.inputs()
+        ],
+    }
     (run_dir / "run.json").write_text(json.dumps(meta, indent=2))
     files.append(run_dir / "run.json")
     return files
 
 
-def run_inventory(case_dir: str | Path, out: str | Path,
-                  progress: Progress | None = None) -> InventoryRun:
+def run_inventory(
+    case_dir: str | Path, out: str | Path, progress: Progress | None = None
+) -> InventoryRun:
     """Run the inventory of a case and write its outputs to ``out``.
 
     Parameters
@@ -125,7 +139,6 @@ def run_inventory(case_dir: str | Path, out: str | Path,
     return InventoryRun(case, result, comparison, out, [out / f.name for f in files])
 
 
-def run(case_dir: str | Path, out: str | Path, progress: Progress | None = None
-        ) -> InventoryRun:
+def run(case_dir: str | Path, out: str | Path, progress: Progress | None = None) -> InventoryRun:
     """The whole job for a case. For now: the inventory and its external comparison."""
     return run_inventory(case_dir, out, progress)

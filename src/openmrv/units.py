@@ -61,14 +61,23 @@ def parse_unit(unit: Any, *, where: str = "", field: str = "unit") -> pint.Quant
         If the text is empty or not a unit the registry knows.
     """
     if unit is None or (isinstance(unit, float) and unit != unit) or str(unit).strip() == "":
-        raise UnitError("the unit is missing; write one such as 'kt' or 'EJ'", file=where or None,
-                        field=field)
+        raise UnitError(
+            "the unit is missing; write one such as 'kt' or 'EJ'", file=where or None, field=field
+        )
     text = str(unit).strip()
     ureg = registry()
     try:
         q = ureg(text)
-    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, SyntaxError,
-            TypeError, ValueError, AttributeError, AssertionError, IndexError) as exc:
+    except (
+        pint.errors.UndefinedUnitError,
+        pint.errors.DefinitionSyntaxError,
+        SyntaxError,
+        TypeError,
+        ValueError,
+        AttributeError,
+        AssertionError,
+        IndexError,
+    ) as exc:
         # pint's parser raises several types (an AssertionError for "kg /")
         raise UnitError(
             f"'{text}' is not a unit openmrv knows ({exc}); use pint syntax with "
@@ -81,8 +90,14 @@ def parse_unit(unit: Any, *, where: str = "", field: str = "unit") -> pint.Quant
     return q
 
 
-def conversion_factor(from_unit: str, to_unit: str, *, where: str = "", field: str = "unit",
-                      context: str | None = None) -> float:
+def conversion_factor(
+    from_unit: str,
+    to_unit: str,
+    *,
+    where: str = "",
+    field: str = "unit",
+    context: str | None = None,
+) -> float:
     """Factor that converts values in ``from_unit`` to ``to_unit``.
 
     Raises

@@ -23,15 +23,35 @@ from openmrv.errors import FactorError
 from openmrv.units import parse_unit
 
 COLUMNS: tuple[str, ...] = (
-    "parameter", "category", "activity", "key", "qualifier", "gas", "value", "unit", "low",
-    "high", "uncertainty_pct", "distribution", "source", "edition", "table", "notes",
+    "parameter",
+    "category",
+    "activity",
+    "key",
+    "qualifier",
+    "gas",
+    "value",
+    "unit",
+    "low",
+    "high",
+    "uncertainty_pct",
+    "distribution",
+    "source",
+    "edition",
+    "table",
+    "notes",
 )
 #: Optional columns of country-specific (Tier 2/3) tables.
 OPTIONAL_COLUMNS: tuple[str, ...] = ("year",)
 Distribution = Literal["normal", "lognormal", "triangular", "uniform"]
 DISTRIBUTIONS: tuple[str, ...] = ("normal", "lognormal", "triangular", "uniform")
 QUALIFIER_NAMES: tuple[str, ...] = (
-    "region", "climate", "productivity", "development", "system", "feedstock", "technology",
+    "region",
+    "climate",
+    "productivity",
+    "development",
+    "system",
+    "feedstock",
+    "technology",
 )
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -97,16 +117,17 @@ def _num(text: str, *, file: Path, line: int, field_name: str, required: bool) -
     try:
         value = float(text)
     except ValueError:
-        raise FactorError(f"'{text}' is not a number", file=file, row=line,
-                          field=field_name) from None
+        raise FactorError(
+            f"'{text}' is not a number", file=file, row=line, field=field_name
+        ) from None
     if math.isnan(value) or math.isinf(value):
-        raise FactorError(f"'{text}' is not a finite number", file=file, row=line,
-                          field=field_name)
+        raise FactorError(f"'{text}' is not a finite number", file=file, row=line, field=field_name)
     return value
 
 
-def parse_qualifier(text: str, *, file: Path | None = None, line: int | None = None
-                    ) -> tuple[tuple[str, str], ...]:
+def parse_qualifier(
+    text: str, *, file: Path | None = None, line: int | None = None
+) -> tuple[tuple[str, str], ...]:
     """Parse ``"region=Asia;climate=warm"`` into sorted ``(name, value)`` pairs."""
     text = (text or "").strip()
     if not text:
@@ -114,13 +135,20 @@ def parse_qualifier(text: str, *, file: Path | None = None, line: int | None = N
     pairs = []
     for part in text.split(";"):
         if "=" not in part:
-            raise FactorError(f"qualifier '{part}' is not of the form name=value", file=file,
-                              row=line, field="qualifier")
+            raise FactorError(
+                f"qualifier '{part}' is not of the form name=value",
+                file=file,
+                row=line,
+                field="qualifier",
+            )
         name, value = (s.strip() for s in part.split("=", 1))
         if name not in QUALIFIER_NAMES:
             raise FactorError(
                 f"unknown qualifier name '{name}'; use one of {', '.join(QUALIFIER_NAMES)}",
-                file=file, row=line, field="qualifier")
+                file=file,
+                row=line,
+                field="qualifier",
+            )
         pairs.append((name, value))
     return tuple(sorted(pairs))
 
@@ -146,60 +174,108 @@ def read_table(path: str | Path, *, tier: int = 1) -> list[Factor]:
     header = [h.strip() for h in rows[0]]
     expected = list(COLUMNS)
     extra = [h for h in header if h not in COLUMNS]
-    if [h for h in header if h in COLUMNS] != expected or any(e not in OPTIONAL_COLUMNS
-                                                              for e in extra):
+    if [h for h in header if h in COLUMNS] != expected or any(
+        e not in OPTIONAL_COLUMNS for e in extra
+    ):
         raise FactorError(
             f"header is {header}; expected exactly {expected} (optionally plus "
-            f"{list(OPTIONAL_COLUMNS)})", file=path, row=1)
+            f"{list(OPTIONAL_COLUMNS)})",
+            file=path,
+            row=1,
+        )
     out: list[Factor] = []
     seen: dict[tuple, int] = {}
     for line, raw in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in raw):
             continue
         if len(raw) != len(header):
-            raise FactorError(f"has {len(raw)} fields, the header has {len(header)}", file=path,
-                              row=line)
+            raise FactorError(
+                f"has {len(raw)} fields, the header has {len(header)}", file=path, row=line
+            )
         rec = dict(zip(header, (c.strip() for c in raw), strict=True))
         value = _num(rec["value"], file=path, line=line, field_name="value", required=True)
         low = _num(rec["low"], file=path, line=line, field_name="low", required=False)
         high = _num(rec["high"], file=path, line=line, field_name="high", required=False)
-        upct = _num(rec["uncertainty_pct"], file=path, line=line, field_name="uncertainty_pct",
-                    required=False)
+        upct = _num(
+            rec["uncertainty_pct"],
+            file=path,
+            line=line,
+            field_name="uncertainty_pct",
+            required=False,
+        )
         if upct is None and (low is None or high is None):
-            raise FactorError("no uncertainty: give low and high, or uncertainty_pct",
-                              file=path, row=line, field="uncertainty_pct")
+            raise FactorError(
+                "no uncertainty: give low and high, or uncertainty_pct",
+                file=path,
+                row=line,
+                field="uncertainty_pct",
+            )
         if upct is not None and upct < 0:
-            raise FactorError(f"uncertainty_pct {upct} is negative", file=path, row=line,
-                              field="uncertainty_pct")
+            raise FactorError(
+                f"uncertainty_pct {upct} is negative", file=path, row=line, field="uncertainty_pct"
+            )
         assert value is not None
         if low is not None and high is not None and not (low <= value <= high):
-            raise FactorError(f"value {value} lies outside [low, high] = [{low}, {high}]",
-                              file=path, row=line, field="value")
+            raise FactorError(
+                f"value {value} lies outside [low, high] = [{low}, {high}]",
+                file=path,
+                row=line,
+                field="value",
+            )
         if rec["distribution"] not in DISTRIBUTIONS:
             raise FactorError(
                 f"unknown distribution '{rec['distribution']}'; use one of "
-                f"{', '.join(DISTRIBUTIONS)}", file=path, row=line, field="distribution")
+                f"{', '.join(DISTRIBUTIONS)}",
+                file=path,
+                row=line,
+                field="distribution",
+            )
         for name in ("parameter", "category", "unit", "source", "edition", "table"):
             if not rec[name]:
                 raise FactorError("must not be empty", file=path, row=line, field=name)
         parse_unit(rec["unit"], where=f"{path}, line {line}")
         year = None
-        if "year" in rec and rec["year"]:
+        if rec.get("year"):
             y = _num(rec["year"], file=path, line=line, field_name="year", required=True)
             year = int(y) if y is not None else None
         factor = Factor(
-            table_id=path.stem, line=line, parameter=rec["parameter"], category=rec["category"],
-            activity=rec["activity"], key=rec["key"],
-            qualifier=parse_qualifier(rec["qualifier"], file=path, line=line), gas=rec["gas"],
-            value=value, unit=rec["unit"], low=low, high=high, uncertainty_pct=upct,
-            distribution=rec["distribution"], source=rec["source"], edition=rec["edition"],
-            table=rec["table"], notes=rec["notes"], tier=tier, year=year,
+            table_id=path.stem,
+            line=line,
+            parameter=rec["parameter"],
+            category=rec["category"],
+            activity=rec["activity"],
+            key=rec["key"],
+            qualifier=parse_qualifier(rec["qualifier"], file=path, line=line),
+            gas=rec["gas"],
+            value=value,
+            unit=rec["unit"],
+            low=low,
+            high=high,
+            uncertainty_pct=upct,
+            distribution=rec["distribution"],
+            source=rec["source"],
+            edition=rec["edition"],
+            table=rec["table"],
+            notes=rec["notes"],
+            tier=tier,
+            year=year,
         )
-        ident = (factor.parameter, factor.category, factor.activity, factor.key,
-                 factor.qualifier, factor.gas, factor.year)
+        ident = (
+            factor.parameter,
+            factor.category,
+            factor.activity,
+            factor.key,
+            factor.qualifier,
+            factor.gas,
+            factor.year,
+        )
         if ident in seen:
-            raise FactorError(f"duplicates line {seen[ident]} (same parameter, category, "
-                              "activity, key, qualifier, gas and year)", file=path, row=line)
+            raise FactorError(
+                f"duplicates line {seen[ident]} (same parameter, category, "
+                "activity, key, qualifier, gas and year)",
+                file=path,
+                row=line,
+            )
         seen[ident] = line
         out.append(factor)
     return out
@@ -234,8 +310,13 @@ class FactorLibrary:
     qualifiers: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def default(cls, *, extra: Iterable[str | Path] = (), prefer: Iterable[str] = (),
-                qualifiers: Mapping[str, str] | None = None) -> FactorLibrary:
+    def default(
+        cls,
+        *,
+        extra: Iterable[str | Path] = (),
+        prefer: Iterable[str] = (),
+        qualifiers: Mapping[str, str] | None = None,
+    ) -> FactorLibrary:
         """The packaged IPCC tables plus ``extra`` country-specific (Tier 2) tables."""
         rows: list[Factor] = []
         for path in sorted(DATA_DIR.glob("*.csv")):
@@ -245,9 +326,11 @@ class FactorLibrary:
         known = {f.table_id for f in rows}
         for table_id in prefer:
             if table_id not in known:
-                raise FactorError(f"factors.prefer names table '{table_id}', which is not "
-                                  f"loaded; known tables: {', '.join(sorted(known))}",
-                                  field="factors.prefer")
+                raise FactorError(
+                    f"factors.prefer names table '{table_id}', which is not "
+                    f"loaded; known tables: {', '.join(sorted(known))}",
+                    field="factors.prefer",
+                )
         return cls(rows, list(prefer), dict(qualifiers or {}))
 
     @property
@@ -258,8 +341,16 @@ class FactorLibrary:
     def _qualifier_ok(self, factor: Factor) -> bool:
         return all(self.qualifiers.get(name) == value for name, value in factor.qualifier)
 
-    def candidates(self, parameter: str, category: str, *, activity: str = "", key: str = "",
-                   gas: str = "", year: int | None = None) -> list[tuple[tuple, Factor]]:
+    def candidates(
+        self,
+        parameter: str,
+        category: str,
+        *,
+        activity: str = "",
+        key: str = "",
+        gas: str = "",
+        year: int | None = None,
+    ) -> list[tuple[tuple, Factor]]:
         """Rows that apply, each with its specificity score (higher is more specific)."""
         out = []
         for f in self.factors:
@@ -278,13 +369,22 @@ class FactorLibrary:
             out.append((score, f))
         return out
 
-    def lookup(self, parameter: str, category: str, *, activity: str = "", key: str = "",
-               gas: str = "", year: int | None = None) -> Factor:
+    def lookup(
+        self,
+        parameter: str,
+        category: str,
+        *,
+        activity: str = "",
+        key: str = "",
+        gas: str = "",
+        year: int | None = None,
+    ) -> Factor:
         """The one factor that applies, or a :class:`FactorError` saying why there is none."""
-        found = self.candidates(parameter, category, activity=activity, key=key, gas=gas,
-                                year=year)
-        what = (f"{parameter}{' for ' + gas if gas else ''} in category {category}"
-                f"{', activity ' + activity if activity else ''}{', key ' + key if key else ''}")
+        found = self.candidates(parameter, category, activity=activity, key=key, gas=gas, year=year)
+        what = (
+            f"{parameter}{' for ' + gas if gas else ''} in category {category}"
+            f"{', activity ' + activity if activity else ''}{', key ' + key if key else ''}"
+        )
         if not found:
             hint = self._why_none(parameter, category, activity, key, gas)
             raise FactorError(f"no factor {what}. {hint}", field="factors")
@@ -298,38 +398,59 @@ class FactorLibrary:
             ids = ", ".join(f.id for f in top)
             raise FactorError(
                 f"more than one factor {what}: {ids}. Choose a table with 'factors: prefer:' "
-                "or set the qualifiers that tell them apart in case.yaml", field="factors")
+                "or set the qualifiers that tell them apart in case.yaml",
+                field="factors",
+            )
         return top[0]
 
     def _why_none(self, parameter: str, category: str, activity: str, key: str, gas: str) -> str:
-        near = [f for f in self.factors if f.parameter == parameter and f.gas == gas
-                and _category_matches(f.category, category) >= 0
-                and (not f.key or f.key == key)]
+        near = [
+            f
+            for f in self.factors
+            if f.parameter == parameter
+            and f.gas == gas
+            and _category_matches(f.category, category) >= 0
+            and (not f.key or f.key == key)
+        ]
         if near:
             needed = sorted({f"{n}={v}" for f in near for n, v in f.qualifier})
             if needed:
-                return (f"Rows exist with qualifiers {', '.join(needed)}; set the matching "
-                        "'qualifiers' in case.yaml (now "
-                        f"{dict(self.qualifiers) or 'none'}).")
-        keys = sorted({f.key for f in self.factors if f.parameter == parameter
-                       and _category_matches(f.category, category) >= 0 and f.key})
+                return (
+                    f"Rows exist with qualifiers {', '.join(needed)}; set the matching "
+                    "'qualifiers' in case.yaml (now "
+                    f"{dict(self.qualifiers) or 'none'})."
+                )
+        keys = sorted(
+            {
+                f.key
+                for f in self.factors
+                if f.parameter == parameter
+                and _category_matches(f.category, category) >= 0
+                and f.key
+            }
+        )
         if keys:
             return f"Keys with factors here: {', '.join(keys[:30])}."
         return "Add a country-specific table (Tier 2) with this factor, or check the category."
 
-    def expand(self, parameter: str, category_prefix: str, activity: str,
-               year: int | None = None) -> list[Factor]:
+    def expand(
+        self, parameter: str, category_prefix: str, activity: str, year: int | None = None
+    ) -> list[Factor]:
         """Every applicable row below ``category_prefix`` that multiplies ``activity``.
 
         Used by Tier 1 methods that apply a whole table to one activity (for
         example all fugitive segments to gas production). Among rows for the
         same (category, key, gas), the most specific / preferred one is kept.
         """
-        rows = [f for f in self.factors
-                if f.parameter == parameter and f.activity == activity and f.category != "*"
-                and (f.category == category_prefix
-                     or f.category.startswith(category_prefix + "."))
-                and self._qualifier_ok(f)]
+        rows = [
+            f
+            for f in self.factors
+            if f.parameter == parameter
+            and f.activity == activity
+            and f.category != "*"
+            and (f.category == category_prefix or f.category.startswith(category_prefix + "."))
+            and self._qualifier_ok(f)
+        ]
         default_tables = sorted({f.table_id for f in rows if f.tier == 1})
         if len(default_tables) > 1:
             ranked = [t for t in self.prefer if t in default_tables]
@@ -337,8 +458,12 @@ class FactorLibrary:
                 raise FactorError(
                     f"tables {', '.join(default_tables)} all give {parameter} for {activity} "
                     f"under {category_prefix}; name the one to use in case.yaml "
-                    "('factors: prefer:')", field="factors.prefer")
+                    "('factors: prefer:')",
+                    field="factors.prefer",
+                )
             rows = [f for f in rows if f.tier > 1 or f.table_id == ranked[0]]
         groups = dict.fromkeys((f.category, f.key, f.gas) for f in rows)
-        return [self.lookup(parameter, cat, activity=activity, key=key, gas=gas, year=year)
-                for cat, key, gas in groups]
+        return [
+            self.lookup(parameter, cat, activity=activity, key=key, gas=gas, year=year)
+            for cat, key, gas in groups
+        ]

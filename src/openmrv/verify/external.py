@@ -52,19 +52,32 @@ def compare(inventory: xr.Dataset, references: pd.DataFrame) -> pd.DataFrame:
     for m in mapping.itertuples():
         cats_ = [c for c in str(m.ipcc_categories).split(";") if c]
         present = [c for c in cats_ if c in codes]
-        ours = (kyoto.sel({cat_dim: present}).sum(cat_dim, min_count=1).values / 1000.0
-                if present else np.full(len(inv_years), np.nan))
-        ref = references[(references["reference"] == m.reference)
-                         & (references["sector"] == m.sector)]
+        ours = (
+            kyoto.sel({cat_dim: present}).sum(cat_dim, min_count=1).values / 1000.0
+            if present
+            else np.full(len(inv_years), np.nan)
+        )
+        ref = references[
+            (references["reference"] == m.reference) & (references["sector"] == m.sector)
+        ]
         for r in ref.itertuples():
             if r.year not in inv_years:
                 continue
             o = float(ours[inv_years.index(r.year)])
-            rows.append({"reference": m.reference, "sector": m.sector,
-                         "comparable_sector": m.comparable_sector,
-                         "ipcc_categories": m.ipcc_categories, "year": int(r.year),
-                         "reference_Mt_CO2e": float(r.value_Mt_CO2e), "reference_gwp": r.gwp,
-                         "openmrv_Mt_CO2e": o, "openmrv_gwp": gwp_name,
-                         "difference_pct": 100.0 * (o - r.value_Mt_CO2e) / r.value_Mt_CO2e
-                         if r.value_Mt_CO2e else np.nan})
+            rows.append(
+                {
+                    "reference": m.reference,
+                    "sector": m.sector,
+                    "comparable_sector": m.comparable_sector,
+                    "ipcc_categories": m.ipcc_categories,
+                    "year": int(r.year),
+                    "reference_Mt_CO2e": float(r.value_Mt_CO2e),
+                    "reference_gwp": r.gwp,
+                    "openmrv_Mt_CO2e": o,
+                    "openmrv_gwp": gwp_name,
+                    "difference_pct": 100.0 * (o - r.value_Mt_CO2e) / r.value_Mt_CO2e
+                    if r.value_Mt_CO2e
+                    else np.nan,
+                }
+            )
     return pd.DataFrame(rows)

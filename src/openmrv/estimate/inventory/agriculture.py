@@ -55,9 +55,13 @@ def nitrogen_excretion(n_rate: ArrayLike, typical_animal_mass: ArrayLike) -> np.
     return np.asarray(n_rate, float) * np.asarray(typical_animal_mass, float) / 1000.0 * 365.0
 
 
-def manure_n2o_direct(population: ArrayLike, n_excretion: ArrayLike,
-                      system_fraction: ArrayLike, ef3: ArrayLike, n2on_to_n2o: float
-                      ) -> np.ndarray:
+def manure_n2o_direct(
+    population: ArrayLike,
+    n_excretion: ArrayLike,
+    system_fraction: ArrayLike,
+    ef3: ArrayLike,
+    n2on_to_n2o: float,
+) -> np.ndarray:
     """Direct N2O from one manure management system for one livestock category (Eq. 10.25).
 
     .. math:: N_2O_{D(mm)} = N_T \\cdot Nex_T \\cdot MS_{T,S} \\cdot EF_{3,S} \\cdot \\tfrac{44}{28}
@@ -80,12 +84,18 @@ def manure_n2o_direct(population: ArrayLike, n_excretion: ArrayLike,
     numpy.ndarray
         Emissions [kg N2O / yr].
     """
-    return (np.asarray(population, float) * np.asarray(n_excretion, float)
-            * np.asarray(system_fraction, float) * np.asarray(ef3, float) * n2on_to_n2o)
+    return (
+        np.asarray(population, float)
+        * np.asarray(n_excretion, float)
+        * np.asarray(system_fraction, float)
+        * np.asarray(ef3, float)
+        * n2on_to_n2o
+    )
 
 
-def urea_application_co2(urea: ArrayLike, emission_factor: ArrayLike, c_to_co2: float
-                         ) -> np.ndarray:
+def urea_application_co2(
+    urea: ArrayLike, emission_factor: ArrayLike, c_to_co2: float
+) -> np.ndarray:
     """CO2 from urea fertilisation (Vol 4 Ch 11 Eq. 11.13).
 
     .. math:: CO_2 = M \\cdot EF \\cdot \\tfrac{44}{12}
@@ -107,8 +117,9 @@ def urea_application_co2(urea: ArrayLike, emission_factor: ArrayLike, c_to_co2: 
     return np.asarray(urea, float) * np.asarray(emission_factor, float) * c_to_co2
 
 
-def soils_direct_n2o(n_inputs: ArrayLike, ef1: ArrayLike, n_prp: ArrayLike, ef3_prp: ArrayLike,
-                     n2on_to_n2o: float) -> np.ndarray:
+def soils_direct_n2o(
+    n_inputs: ArrayLike, ef1: ArrayLike, n_prp: ArrayLike, ef3_prp: ArrayLike, n2on_to_n2o: float
+) -> np.ndarray:
     """Direct N2O from managed soils, Tier 1 (Vol 4 Ch 11 Eq. 11.1, without organic soils).
 
     .. math:: N_2O_{Direct} = \\left[(F_{SN} + F_{ON} + F_{CR} + F_{SOM}) EF_1
@@ -132,14 +143,23 @@ def soils_direct_n2o(n_inputs: ArrayLike, ef1: ArrayLike, n_prp: ArrayLike, ef3_
     numpy.ndarray
         Emissions [kg N2O].
     """
-    n2o_n = (np.asarray(n_inputs, float) * np.asarray(ef1, float)
-             + np.asarray(n_prp, float) * np.asarray(ef3_prp, float))
+    n2o_n = np.asarray(n_inputs, float) * np.asarray(ef1, float) + np.asarray(
+        n_prp, float
+    ) * np.asarray(ef3_prp, float)
     return n2o_n * n2on_to_n2o
 
 
-def soils_indirect_n2o(f_sn: ArrayLike, f_on_prp: ArrayLike, n_leachable: ArrayLike,
-                       frac_gasf: ArrayLike, frac_gasm: ArrayLike, ef4: ArrayLike,
-                       frac_leach: ArrayLike, ef5: ArrayLike, n2on_to_n2o: float) -> np.ndarray:
+def soils_indirect_n2o(
+    f_sn: ArrayLike,
+    f_on_prp: ArrayLike,
+    n_leachable: ArrayLike,
+    frac_gasf: ArrayLike,
+    frac_gasm: ArrayLike,
+    ef4: ArrayLike,
+    frac_leach: ArrayLike,
+    ef5: ArrayLike,
+    n2on_to_n2o: float,
+) -> np.ndarray:
     """Indirect N2O from managed soils, Tier 1 (Vol 4 Ch 11 Eq. 11.9 and 11.10).
 
     .. math::
@@ -170,8 +190,9 @@ def soils_indirect_n2o(f_sn: ArrayLike, f_on_prp: ArrayLike, n_leachable: ArrayL
     numpy.ndarray
         Emissions [kg N2O].
     """
-    atd = (np.asarray(f_sn, float) * np.asarray(frac_gasf, float)
-           + np.asarray(f_on_prp, float) * np.asarray(frac_gasm, float)) * np.asarray(ef4, float)
-    leach = np.asarray(n_leachable, float) * np.asarray(frac_leach, float) * np.asarray(ef5,
-                                                                                        float)
+    atd = (
+        np.asarray(f_sn, float) * np.asarray(frac_gasf, float)
+        + np.asarray(f_on_prp, float) * np.asarray(frac_gasm, float)
+    ) * np.asarray(ef4, float)
+    leach = np.asarray(n_leachable, float) * np.asarray(frac_leach, float) * np.asarray(ef5, float)
     return (atd + leach) * n2on_to_n2o

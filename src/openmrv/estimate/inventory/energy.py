@@ -55,9 +55,13 @@ def mass_to_energy(fuel_mass: ArrayLike, ncv: ArrayLike) -> np.ndarray:
     return np.asarray(fuel_mass, dtype=float) * np.asarray(ncv, dtype=float)
 
 
-def reference_approach_co2(apparent_consumption: ArrayLike, carbon_content: ArrayLike,
-                           excluded_carbon: ArrayLike, c_to_co2: float,
-                           oxidation_factor: ArrayLike = 1.0) -> np.ndarray:
+def reference_approach_co2(
+    apparent_consumption: ArrayLike,
+    carbon_content: ArrayLike,
+    excluded_carbon: ArrayLike,
+    c_to_co2: float,
+    oxidation_factor: ArrayLike = 1.0,
+) -> np.ndarray:
     """CO2 from fuel combustion by the reference approach (2006 GL Vol 2 Ch 6 Eq. 6.1).
 
     .. math::
@@ -84,5 +88,8 @@ def reference_approach_co2(apparent_consumption: ArrayLike, carbon_content: Arra
         CO2 emissions [Gg CO2].
     """
     carbon = np.asarray(apparent_consumption, float) * np.asarray(carbon_content, float) * 1e-3
-    return (carbon - np.asarray(excluded_carbon, float)) * np.asarray(oxidation_factor,
-                                                                     float) * c_to_co2
+    return (
+        (carbon - np.asarray(excluded_carbon, float))
+        * np.asarray(oxidation_factor, float)
+        * c_to_co2
+    )

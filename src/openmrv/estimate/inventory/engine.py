@@ -27,7 +27,6 @@ from openmrv.estimate.inventory import (
     fugitive,
     ippu,
     timeseries,
-    waste,
 )
 from openmrv.factors import Factor, FactorLibrary
 from openmrv.gwp import gwp
@@ -84,11 +83,23 @@ class InventoryResult:
             fids = ";".join(f.id for f in est.factors)
             cites = " | ".join(sorted({f.citation() for f in est.factors}))
             for y, v, flag in zip(est.series.years, est.values, est.series.flags, strict=True):
-                rows.append({"category": est.category, "gas": est.gas, "year": int(y),
-                             "value_Gg": float(v), "tier": est.tier, "method": est.method,
-                             "equation": est.equation, "activity": est.series.activity,
-                             "key": est.series.key, "activity_flag": flag, "factors": fids,
-                             "factor_sources": cites, "activity_source": est.series.source})
+                rows.append(
+                    {
+                        "category": est.category,
+                        "gas": est.gas,
+                        "year": int(y),
+                        "value_Gg": float(v),
+                        "tier": est.tier,
+                        "method": est.method,
+                        "equation": est.equation,
+                        "activity": est.series.activity,
+                        "key": est.series.key,
+                        "activity_flag": flag,
+                        "factors": fids,
+                        "factor_sources": cites,
+                        "activity_source": est.series.source,
+                    }
+                )
         return pd.DataFrame(rows)
 
 
@@ -99,7 +110,7 @@ HANDLERS: dict[str, Handler] = {}
 INFORMATIONAL: dict[str, str] = {
     "urea_production": "used by the ammonia method to subtract CO2 recovered (Vol 3 Eq. 3.3)",
     "polyethylene_production": "polymerisation has no IPCC 2.B.8 method; upstream ethylene "
-                               "is estimated",
+    "is estimated",
     "gasoline_production": "product of the methanol-to-gasoline step; methanol is estimated",
     "apparent_consumption": "reference approach (Vol 2 Ch 6), a cross-check only",
     "feedstock_use": "carbon excluded in the reference approach",
@@ -125,10 +136,19 @@ class Context:
     case: Case
     series: dict[tuple[str, str, str], Series]
 
-    def find(self, parameter: str, category: str, *, activity: str = "", key: str = "",
-             gas: str = "", year: int | None = None) -> Factor:
-        return self.library.lookup(parameter, category, activity=activity, key=key, gas=gas,
-                                   year=year)
+    def find(
+        self,
+        parameter: str,
+        category: str,
+        *,
+        activity: str = "",
+        key: str = "",
+        gas: str = "",
+        year: int | None = None,
+    ) -> Factor:
+        return self.library.lookup(
+            parameter, category, activity=activity, key=key, gas=gas, year=year
+        )
 
     def siblings(self, category: str, activity: str) -> list[Series]:
         return [s for (c, a, _), s in self.series.items() if c == category and a == activity]
@@ -145,29 +165,48 @@ def _scale(activity_unit: str, factor_units: tuple[str, ...], target: str) -> fl
     for candidate in (q, q * ureg.Quantity(1, "yr")):
         try:
             return float((candidate / want).to("dimensionless").magnitude)
-        except Exception:  # noqa: BLE001 - pint raises several types; try the next form
+        except Exception:
             continue
     raise UnitError(
         f"activity in '{activity_unit}' times factor(s) in {list(factor_units)} gives "
         f"{q.units}, not {target}; give the activity in a unit of the factor's basis",
-        field="unit")
+        field="unit",
+    )
 
 
 def _tier(factors: list[Factor]) -> int:
     return max(f.tier for f in factors)
 
 
-def _product(series: Series, ctx: Context, factor: Factor, gas: str, method: str,
-             equation: str, category: str | None = None,
-             fn: Callable[[np.ndarray, np.ndarray], np.ndarray] = np.multiply) -> Estimate:
+def _product(
+    series: Series,
+    ctx: Context,
+    factor: Factor,
+    gas: str,
+    method: str,
+    equation: str,
+    category: str | None = None,
+    fn: Callable[[np.ndarray, np.ndarray], np.ndarray] = np.multiply,
+) -> Estimate:
     try:
         scale = _scale(series.unit, (factor.unit,), f"Gg {gas}")
     except UnitError as exc:
-        raise UnitError(f"{series.label}: {exc.message} (factor {factor.id})",
-                        file=series.refs[0].rsplit(':', 1)[0], field="unit") from None
+        raise UnitError(
+            f"{series.label}: {exc.message} (factor {factor.id})",
+            file=series.refs[0].rsplit(":", 1)[0],
+            field="unit",
+        ) from None
     values = fn(series.values, np.full_like(series.values, factor.value)) * scale
-    return Estimate(category or series.category, gas, values, _tier([factor]), method,
-                    equation, [factor], series)
+    return Estimate(
+        category or series.category,
+        gas,
+        values,
+        _tier([factor]),
+        method,
+        equation,
+        [factor],
+        series,
+    )
 
 
 # --- handlers ------------------------------------------------------------------------------
@@ -182,15 +221,29 @@ def _fuel_combustion(series: Series, ctx: Context) -> Iterator[Estimate]:
     if dim == parse_unit("Gg").dimensionality:
         ncv = ctx.find("NCV", series.category, key=series.key)
         scale = _scale(series.unit, (ncv.unit,), "TJ")
-        energy_series = Series(series.category, series.activity, series.key, series.years,
-                               energy.mass_to_energy(series.values, ncv.value) * scale, "TJ",
-                               series.flags, series.refs, series.source)
+        energy_series = Series(
+            series.category,
+            series.activity,
+            series.key,
+            series.years,
+            energy.mass_to_energy(series.values, ncv.value) * scale,
+            "TJ",
+            series.flags,
+            series.refs,
+            series.source,
+        )
         extra.append(ncv)
     for gas in GASES:
-        ef = ctx.find("EF", series.category, activity="fuel_consumption", key=series.key,
-                      gas=gas)
-        est = _product(energy_series, ctx, ef, gas, "fuel combustion",
-                       "Vol 2 Ch 2 Eq. 2.1", fn=energy.combustion_emissions)
+        ef = ctx.find("EF", series.category, activity="fuel_consumption", key=series.key, gas=gas)
+        est = _product(
+            energy_series,
+            ctx,
+            ef,
+            gas,
+            "fuel combustion",
+            "Vol 2 Ch 2 Eq. 2.1",
+            fn=energy.combustion_emissions,
+        )
         est.factors = [*extra, ef]
         est.tier = _tier(est.factors)
         est.series = series
@@ -201,28 +254,43 @@ def _fuel_combustion(series: Series, ctx: Context) -> Iterator[Estimate]:
 def _fugitive(series: Series, ctx: Context) -> Iterator[Estimate]:
     """1.B.2: E = A x EF per segment (Vol 2 Eq. 4.2.1)."""
     if not series.category.startswith("1.B.2"):
-        raise CaseError(f"activity '{series.activity}' belongs under 1.B.2, not "
-                        f"{series.category}", file=series.refs[0].rsplit(":", 1)[0],
-                        field="category")
+        raise CaseError(
+            f"activity '{series.activity}' belongs under 1.B.2, not {series.category}",
+            file=series.refs[0].rsplit(":", 1)[0],
+            field="category",
+        )
     if series.key == "*":
         factors = ctx.library.expand("EF", series.category, series.activity)
         if not factors:
-            raise FactorError(f"no Tier 1 factor uses {series.activity} under "
-                              f"{series.category}", field="factors")
+            raise FactorError(
+                f"no Tier 1 factor uses {series.activity} under {series.category}", field="factors"
+            )
     else:
         factors = []
         for gas in GASES:
             try:
-                factors.append(ctx.find("EF", series.category, activity=series.activity,
-                                        key=series.key, gas=gas))
+                factors.append(
+                    ctx.find(
+                        "EF", series.category, activity=series.activity, key=series.key, gas=gas
+                    )
+                )
             except FactorError:
                 continue
         if not factors:
-            raise FactorError(f"no factor for segment '{series.key}' in {series.category}",
-                              field="key")
+            raise FactorError(
+                f"no factor for segment '{series.key}' in {series.category}", field="key"
+            )
     for f in factors:
-        yield _product(series, ctx, f, f.gas, f"fugitive Tier 1 ({f.key})",
-                       "Vol 2 Ch 4 Eq. 4.2.1", category=f.category, fn=fugitive.tier1_segment)
+        yield _product(
+            series,
+            ctx,
+            f,
+            f.gas,
+            f"fugitive Tier 1 ({f.key})",
+            "Vol 2 Ch 4 Eq. 4.2.1",
+            category=f.category,
+            fn=fugitive.tier1_segment,
+        )
 
 
 @handles("clinker_production")
@@ -241,8 +309,7 @@ def _ammonia(series: Series, ctx: Context) -> Iterator[Estimate]:
     cof = ctx.find("COF", cat, key="natural_gas")
     c2co2 = ctx.find("C_to_CO2", "*")
     scale = _scale(series.unit, (fr.unit, ccf.unit), "Gg C")
-    gross = ippu.ammonia_co2(series.values * scale, fr.value, ccf.value, cof.value,
-                             c2co2.value)
+    gross = ippu.ammonia_co2(series.values * scale, fr.value, ccf.value, cof.value, c2co2.value)
     used = [fr, ccf, cof, c2co2]
     recovered = np.zeros_like(gross)
     for urea in ctx.siblings(cat, "urea_production"):
@@ -250,8 +317,16 @@ def _ammonia(series: Series, ctx: Context) -> Iterator[Estimate]:
         uscale = _scale(urea.unit, (), "Gg")
         recovered += ippu.urea_co2_recovered(urea.values * uscale, ufrac.value, c2co2.value)
         used.append(ufrac)
-    yield Estimate(cat, "CO2", gross - recovered, _tier(used), "ammonia (fuel requirement)",
-                   "Vol 3 Ch 3 Eq. 3.1, 3.3", used, series)
+    yield Estimate(
+        cat,
+        "CO2",
+        gross - recovered,
+        _tier(used),
+        "ammonia (fuel requirement)",
+        "Vol 3 Ch 3 Eq. 3.1, 3.3",
+        used,
+        series,
+    )
 
 
 @handles("methanol_production", "ethylene_production")
@@ -259,8 +334,14 @@ def _petrochemical(series: Series, ctx: Context) -> Iterator[Estimate]:
     """2.B.8: E = PP x EF (x GAF for ethylene CO2) (Vol 3 Eq. 3.15, 3.16/3.19)."""
     for gas in ("CO2", "CH4"):
         ef = ctx.find("EF", series.category, activity=series.activity, key=series.key, gas=gas)
-        est = _product(series, ctx, ef, gas, f"petrochemical Tier 1 ({series.key})",
-                       "Vol 3 Ch 3 Eq. 3.15" if gas == "CO2" else "Vol 3 Ch 3 Eq. 3.16")
+        est = _product(
+            series,
+            ctx,
+            ef,
+            gas,
+            f"petrochemical Tier 1 ({series.key})",
+            "Vol 3 Ch 3 Eq. 3.15" if gas == "CO2" else "Vol 3 Ch 3 Eq. 3.16",
+        )
         if gas == "CO2" and series.activity == "ethylene_production":
             gaf = ctx.find("GAF", series.category, activity=series.activity)
             est.values = ippu.petrochemical_tier1(est.values, 1.0, gaf.value)
@@ -272,11 +353,12 @@ def _petrochemical(series: Series, ctx: Context) -> Iterator[Estimate]:
 def _livestock(series: Series, ctx: Context) -> Iterator[Estimate]:
     """3.A.1 enteric and 3.A.2 manure CH4: E = EF x N (Vol 4 Eq. 10.19, 10.22)."""
     if not series.category.startswith(("3.A.1", "3.A.2")):
-        raise CaseError(f"animal populations belong under 3.A.1 or 3.A.2, not "
-                        f"{series.category}", field="category")
+        raise CaseError(
+            f"animal populations belong under 3.A.1 or 3.A.2, not {series.category}",
+            field="category",
+        )
     ef = ctx.find("EF", series.category, activity="head", key=series.key, gas="CH4")
-    eq = "Vol 4 Ch 10 Eq. 10.19" if series.category.startswith("3.A.1") else \
-        "Vol 4 Ch 10 Eq. 10.22"
+    eq = "Vol 4 Ch 10 Eq. 10.19" if series.category.startswith("3.A.1") else "Vol 4 Ch 10 Eq. 10.22"
     yield _product(series, ctx, ef, "CH4", "livestock Tier 1", eq)
 
 
@@ -287,8 +369,16 @@ def _urea(series: Series, ctx: Context) -> Iterator[Estimate]:
     c2co2 = ctx.find("C_to_CO2", "*")
     scale = _scale(series.unit, (ef.unit,), "Gg C")
     values = agriculture.urea_application_co2(series.values * scale, ef.value, c2co2.value)
-    yield Estimate(series.category, "CO2", values, _tier([ef, c2co2]), "urea application",
-                   "Vol 4 Ch 11 Eq. 11.13", [ef, c2co2], series)
+    yield Estimate(
+        series.category,
+        "CO2",
+        values,
+        _tier([ef, c2co2]),
+        "urea application",
+        "Vol 4 Ch 11 Eq. 11.13",
+        [ef, c2co2],
+        series,
+    )
 
 
 def run_series(series: Series, ctx: Context) -> list[Estimate]:
@@ -298,16 +388,20 @@ def run_series(series: Series, ctx: Context) -> list[Estimate]:
     handler = HANDLERS.get(series.activity)
     if handler is None:
         known = sorted([*HANDLERS, *INFORMATIONAL])
-        raise CaseError(f"unknown activity '{series.activity}'; known: {', '.join(known)}",
-                        file=series.refs[0].rsplit(":", 1)[0], field="activity")
+        raise CaseError(
+            f"unknown activity '{series.activity}'; known: {', '.join(known)}",
+            file=series.refs[0].rsplit(":", 1)[0],
+            field="activity",
+        )
     return list(handler(series, ctx))
 
 
 # --- assembling --------------------------------------------------------------------------
 
 
-def build_series(activity: pd.DataFrame, case: Case) -> tuple[dict[tuple[str, str, str], Series],
-                                                              pd.DataFrame]:
+def build_series(
+    activity: pd.DataFrame, case: Case
+) -> tuple[dict[tuple[str, str, str], Series], pd.DataFrame]:
     """Put activity rows on the inventory years, filling gaps as the case allows.
 
     Years before the first inventory year are kept for methods that need history
@@ -325,8 +419,11 @@ def build_series(activity: pd.DataFrame, case: Case) -> tuple[dict[tuple[str, st
         units = grp["unit"].unique()
         first_file = f"{grp['file'].iloc[0]}"
         if len(units) > 1:
-            raise CaseError(f"series {cat}/{act}/{key} mixes units {list(units)}; use one",
-                            file=first_file, field="unit")
+            raise CaseError(
+                f"series {cat}/{act}/{key} mixes units {list(units)}; use one",
+                file=first_file,
+                field="unit",
+            )
         start = min(int(grp["year"].min()), case.first_year)
         yrs = np.arange(start, case.last_year + 1)
         values = np.full(yrs.size, np.nan)
@@ -341,7 +438,9 @@ def build_series(activity: pd.DataFrame, case: Case) -> tuple[dict[tuple[str, st
                     f"{', '.join(map(str, missing[:10]))}{' ...' if missing.size > 10 else ''};"
                     " add them, or set 'gap_filling: interpolate' (or "
                     "'interpolate+extrapolate') in case.yaml to splice them (Vol 1 Ch 5)",
-                    file=first_file, field="year")
+                    file=first_file,
+                    field="year",
+                )
             values, flags = timeseries.interpolate(yrs, values)
             if case.gap_filling == "interpolate+extrapolate":
                 values, eflags = timeseries.extrapolate_trend(yrs, values)
@@ -352,16 +451,36 @@ def build_series(activity: pd.DataFrame, case: Case) -> tuple[dict[tuple[str, st
                     f"series {cat}/{act}/{key or '-'} cannot be interpolated for "
                     f"{', '.join(map(str, still[:10]))} (outside reported years); set "
                     "'gap_filling: interpolate+extrapolate' or add the years",
-                    file=first_file, field="year")
+                    file=first_file,
+                    field="year",
+                )
             for y, f in zip(yrs, flags, strict=True):
                 if f:
-                    log.append({"category": cat, "activity": act, "key": key, "year": int(y),
-                                "flag": f, "technique": timeseries.FLAGS[f]})
+                    log.append(
+                        {
+                            "category": cat,
+                            "activity": act,
+                            "key": key,
+                            "year": int(y),
+                            "flag": f,
+                            "technique": timeseries.FLAGS[f],
+                        }
+                    )
         refs = [f"{r.file}:{r.line}" for r in grp.itertuples()]
-        out[(cat, act, key)] = Series(cat, act, key, yrs, values, str(units[0]), flags, refs,
-                                      "; ".join(sorted(set(grp["source"]))))
-    return out, pd.DataFrame(log, columns=["category", "activity", "key", "year", "flag",
-                                           "technique"])
+        out[(cat, act, key)] = Series(
+            cat,
+            act,
+            key,
+            yrs,
+            values,
+            str(units[0]),
+            flags,
+            refs,
+            "; ".join(sorted(set(grp["source"]))),
+        )
+    return out, pd.DataFrame(
+        log, columns=["category", "activity", "key", "year", "flag", "technique"]
+    )
 
 
 def _on_years(est: Estimate, case: Case) -> np.ndarray:
@@ -370,8 +489,9 @@ def _on_years(est: Estimate, case: Case) -> np.ndarray:
     return est.values[sel]
 
 
-def to_dataset(estimates: list[Estimate], notation: pd.DataFrame, case: Case,
-               title: str = "") -> xr.Dataset:
+def to_dataset(
+    estimates: list[Estimate], notation: pd.DataFrame, case: Case, title: str = ""
+) -> xr.Dataset:
     """Emissions dataset (``docs/data-format.md``) with hierarchy totals and notation keys."""
     n_years = len(case.years)
     per_gas: dict[str, dict[str, np.ndarray]] = {g: {} for g in GASES}
@@ -386,12 +506,16 @@ def to_dataset(estimates: list[Estimate], notation: pd.DataFrame, case: Case,
     nk_cells: dict[tuple[str, str], str] = {}
     for rec in notation.itertuples():
         if rec.category in per_gas[rec.gas]:
-            raise CaseError(f"category {rec.category} {rec.gas} has both estimates and the "
-                            f"notation key {rec.notation_key}; remove one",
-                            file=str(case.notation_file), field="notation_key")
+            raise CaseError(
+                f"category {rec.category} {rec.gas} has both estimates and the "
+                f"notation key {rec.notation_key}; remove one",
+                file=str(case.notation_file),
+                field="notation_key",
+            )
         nk_cells[(rec.category, rec.gas)] = rec.notation_key
-    totals = {g: cats.aggregate(per_gas[g], case.category_system) if per_gas[g] else {}
-              for g in GASES}
+    totals = {
+        g: cats.aggregate(per_gas[g], case.category_system) if per_gas[g] else {} for g in GASES
+    }
     codes = set()
     for g in GASES:
         codes |= set(totals[g])
@@ -422,24 +546,35 @@ def to_dataset(estimates: list[Estimate], notation: pd.DataFrame, case: Case,
         kyoto += np.nan_to_num(arr) * gwp(g, case.gwp)
         kyoto_has |= ~np.isnan(arr)
     name = f"KYOTOGHG ({case.gwp})"
-    data_vars[name] = xr.DataArray(np.where(kyoto_has, kyoto, np.nan), dims=dims,
-                                   attrs={"entity": "KYOTOGHG", "units": "Gg CO2 / yr",
-                                          "gwp_context": case.gwp})
+    data_vars[name] = xr.DataArray(
+        np.where(kyoto_has, kyoto, np.nan),
+        dims=dims,
+        attrs={"entity": "KYOTOGHG", "units": "Gg CO2 / yr", "gwp_context": case.gwp},
+    )
     ds = xr.Dataset(
         data_vars,
-        coords={"time": year_index(case.years), "area (ISO3)": [case.country],
-                cat_dim: codes_sorted, "source": [f"openmrv-{case.name}"]},
-        attrs={"area": "area (ISO3)", "cat": cat_dim,
-               "title": title or f"{case.name}: national GHG inventory (openmrv)",
-               "references": "IPCC 2006 Guidelines and 2019 Refinement; see factor_sources",
-               "institution": "openmrv", "comment": f"GWP set {case.gwp}",
-               "gwp_context": case.gwp},
+        coords={
+            "time": year_index(case.years),
+            "area (ISO3)": [case.country],
+            cat_dim: codes_sorted,
+            "source": [f"openmrv-{case.name}"],
+        },
+        attrs={
+            "area": "area (ISO3)",
+            "cat": cat_dim,
+            "title": title or f"{case.name}: national GHG inventory (openmrv)",
+            "references": "IPCC 2006 Guidelines and 2019 Refinement; see factor_sources",
+            "institution": "openmrv",
+            "comment": f"GWP set {case.gwp}",
+            "gwp_context": case.gwp,
+        },
     )
     return ensure_valid(ds)
 
 
-def reference_approach(series: dict[tuple[str, str, str], Series], estimates: list[Estimate],
-                       ctx: Context) -> pd.DataFrame:
+def reference_approach(
+    series: dict[tuple[str, str, str], Series], estimates: list[Estimate], ctx: Context
+) -> pd.DataFrame:
     """Reference approach CO2 per fuel (Vol 2 Ch 6 Eq. 6.1) beside the sectoral approach."""
     rows = []
     case = ctx.case
@@ -458,24 +593,49 @@ def reference_approach(series: dict[tuple[str, str, str], Series], estimates: li
         excluded = np.zeros_like(tj)
         for fs in ctx.siblings(cat, "feedstock_use"):
             if fs.key == key:
-                excluded += fs.values * _scale(fs.unit, (), "TJ") * cc.value * 1e-3 * \
-                    _scale(cc.unit, (), "kg C / GJ")
-        co2 = energy.reference_approach_co2(tj, cc.value * _scale(cc.unit, (), "kg C / GJ"),
-                                            excluded, c2co2.value, cof.value)
-        sel = (s.years >= case.first_year)
+                excluded += (
+                    fs.values
+                    * _scale(fs.unit, (), "TJ")
+                    * cc.value
+                    * 1e-3
+                    * _scale(cc.unit, (), "kg C / GJ")
+                )
+        co2 = energy.reference_approach_co2(
+            tj, cc.value * _scale(cc.unit, (), "kg C / GJ"), excluded, c2co2.value, cof.value
+        )
+        sel = s.years >= case.first_year
         sect = sectoral.get(key, np.full(sel.sum(), np.nan))
         for y, ra, sa in zip(s.years[sel], co2[sel], sect, strict=True):
-            rows.append({"fuel": key, "year": int(y), "reference_Gg_CO2": float(ra),
-                         "sectoral_Gg_CO2": float(sa),
-                         "difference_pct": float(100 * (ra - sa) / sa) if sa else np.nan,
-                         "factors": f"{cc.id};{cof.id};{c2co2.id}"})
-    return pd.DataFrame(rows, columns=["fuel", "year", "reference_Gg_CO2", "sectoral_Gg_CO2",
-                                       "difference_pct", "factors"])
+            rows.append(
+                {
+                    "fuel": key,
+                    "year": int(y),
+                    "reference_Gg_CO2": float(ra),
+                    "sectoral_Gg_CO2": float(sa),
+                    "difference_pct": float(100 * (ra - sa) / sa) if sa else np.nan,
+                    "factors": f"{cc.id};{cof.id};{c2co2.id}",
+                }
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "fuel",
+            "year",
+            "reference_Gg_CO2",
+            "sectoral_Gg_CO2",
+            "difference_pct",
+            "factors",
+        ],
+    )
 
 
-def compile_inventory(case: Case, activity: pd.DataFrame, notation: pd.DataFrame,
-                      library: FactorLibrary,
-                      progress: Callable[[str], None] | None = None) -> InventoryResult:
+def compile_inventory(
+    case: Case,
+    activity: pd.DataFrame,
+    notation: pd.DataFrame,
+    library: FactorLibrary,
+    progress: Callable[[str], None] | None = None,
+) -> InventoryResult:
     """Estimate every category of a case.
 
     Parameters

@@ -13,9 +13,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 
-def cement_tier1(cement_production: ArrayLike, clinker_fraction: ArrayLike,
-                 ef_clc: ArrayLike, clinker_imports: ArrayLike = 0.0,
-                 clinker_exports: ArrayLike = 0.0) -> np.ndarray:
+def cement_tier1(
+    cement_production: ArrayLike,
+    clinker_fraction: ArrayLike,
+    ef_clc: ArrayLike,
+    clinker_imports: ArrayLike = 0.0,
+    clinker_exports: ArrayLike = 0.0,
+) -> np.ndarray:
     """CO2 from cement production, Tier 1 (Vol 3 Ch 2 Eq. 2.1).
 
     .. math:: CO_2 = \\left(M_c \\cdot C_{cl} - Im + Ex\\right) \\cdot EF_{clc}
@@ -36,13 +40,17 @@ def cement_tier1(cement_production: ArrayLike, clinker_fraction: ArrayLike,
     numpy.ndarray
         CO2 emissions [t CO2].
     """
-    clinker = (np.asarray(cement_production, float) * np.asarray(clinker_fraction, float)
-               - np.asarray(clinker_imports, float) + np.asarray(clinker_exports, float))
+    clinker = (
+        np.asarray(cement_production, float) * np.asarray(clinker_fraction, float)
+        - np.asarray(clinker_imports, float)
+        + np.asarray(clinker_exports, float)
+    )
     return clinker * np.asarray(ef_clc, float)
 
 
-def cement_tier2(clinker_production: ArrayLike, ef_cl: ArrayLike,
-                 cf_ckd: ArrayLike = 1.0) -> np.ndarray:
+def cement_tier2(
+    clinker_production: ArrayLike, ef_cl: ArrayLike, cf_ckd: ArrayLike = 1.0
+) -> np.ndarray:
     """CO2 from cement production based on clinker data (Vol 3 Ch 2 Eq. 2.2).
 
     .. math:: CO_2 = M_{cl} \\cdot EF_{cl} \\cdot CF_{ckd}
@@ -61,13 +69,19 @@ def cement_tier2(clinker_production: ArrayLike, ef_cl: ArrayLike,
     numpy.ndarray
         CO2 emissions [t CO2].
     """
-    return (np.asarray(clinker_production, float) * np.asarray(ef_cl, float)
-            * np.asarray(cf_ckd, float))
+    return (
+        np.asarray(clinker_production, float) * np.asarray(ef_cl, float) * np.asarray(cf_ckd, float)
+    )
 
 
-def ammonia_co2(ammonia_production: ArrayLike, fuel_requirement: ArrayLike,
-                carbon_content: ArrayLike, oxidation_factor: ArrayLike, c_to_co2: float,
-                co2_recovered: ArrayLike = 0.0) -> np.ndarray:
+def ammonia_co2(
+    ammonia_production: ArrayLike,
+    fuel_requirement: ArrayLike,
+    carbon_content: ArrayLike,
+    oxidation_factor: ArrayLike,
+    c_to_co2: float,
+    co2_recovered: ArrayLike = 0.0,
+) -> np.ndarray:
     """CO2 from ammonia production, Tier 1 and 2 (Vol 3 Ch 3 Eq. 3.1 with 3.3).
 
     .. math:: E_{CO_2} = AP \\cdot FR \\cdot CCF \\cdot COF \\cdot \\tfrac{44}{12} - R_{CO_2}
@@ -93,14 +107,19 @@ def ammonia_co2(ammonia_production: ArrayLike, fuel_requirement: ArrayLike,
     numpy.ndarray
         CO2 emissions [kg CO2].
     """
-    gross = (np.asarray(ammonia_production, float) * np.asarray(fuel_requirement, float)
-             * np.asarray(carbon_content, float) * np.asarray(oxidation_factor, float)
-             * c_to_co2)
+    gross = (
+        np.asarray(ammonia_production, float)
+        * np.asarray(fuel_requirement, float)
+        * np.asarray(carbon_content, float)
+        * np.asarray(oxidation_factor, float)
+        * c_to_co2
+    )
     return gross - np.asarray(co2_recovered, float)
 
 
-def urea_co2_recovered(urea_production: ArrayLike, urea_c_fraction: float,
-                       c_to_co2: float) -> np.ndarray:
+def urea_co2_recovered(
+    urea_production: ArrayLike, urea_c_fraction: float, c_to_co2: float
+) -> np.ndarray:
     """CO2 recovered from ammonia production into urea (Vol 3 Ch 3 Eq. 3.3 note).
 
     .. math:: R_{CO_2} = M_{urea} \\cdot \\tfrac{12}{60} \\cdot \\tfrac{44}{12}
@@ -122,8 +141,9 @@ def urea_co2_recovered(urea_production: ArrayLike, urea_c_fraction: float,
     return np.asarray(urea_production, float) * urea_c_fraction * c_to_co2
 
 
-def petrochemical_tier1(production: ArrayLike, emission_factor: ArrayLike,
-                        geographic_adjustment_pct: ArrayLike = 100.0) -> np.ndarray:
+def petrochemical_tier1(
+    production: ArrayLike, emission_factor: ArrayLike, geographic_adjustment_pct: ArrayLike = 100.0
+) -> np.ndarray:
     """CO2 or CH4 from a petrochemical, Tier 1 (Vol 3 Ch 3 Eq. 3.15 and 3.16/3.19).
 
     .. math:: E_i = PP_i \\cdot EF_i \\cdot \\frac{GAF}{100}
@@ -145,5 +165,9 @@ def petrochemical_tier1(production: ArrayLike, emission_factor: ArrayLike,
     numpy.ndarray
         Emissions in the factor's mass unit.
     """
-    return (np.asarray(production, float) * np.asarray(emission_factor, float)
-            * np.asarray(geographic_adjustment_pct, float) / 100.0)
+    return (
+        np.asarray(production, float)
+        * np.asarray(emission_factor, float)
+        * np.asarray(geographic_adjustment_pct, float)
+        / 100.0
+    )

@@ -11,9 +11,13 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-FLAGS = {"": "reported", "I": "interpolated (Vol 1 Ch 5.3.3.3)",
-         "E": "trend extrapolation (Vol 1 Ch 5.3.3.4)", "O": "overlap (Vol 1 Ch 5.3.3.1)",
-         "S": "surrogate data (Vol 1 Ch 5.3.3.2)"}
+FLAGS = {
+    "": "reported",
+    "I": "interpolated (Vol 1 Ch 5.3.3.3)",
+    "E": "trend extrapolation (Vol 1 Ch 5.3.3.4)",
+    "O": "overlap (Vol 1 Ch 5.3.3.1)",
+    "S": "surrogate data (Vol 1 Ch 5.3.3.2)",
+}
 
 
 def interpolate(years: ArrayLike, values: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -33,8 +37,9 @@ def interpolate(years: ArrayLike, values: ArrayLike) -> tuple[np.ndarray, np.nda
     return v, flags
 
 
-def extrapolate_trend(years: ArrayLike, values: ArrayLike, n_fit: int = 5
-                      ) -> tuple[np.ndarray, np.ndarray]:
+def extrapolate_trend(
+    years: ArrayLike, values: ArrayLike, n_fit: int = 5
+) -> tuple[np.ndarray, np.ndarray]:
     """Fill leading and trailing gaps by a linear trend of the nearest ``n_fit`` reported
     years (Vol 1 Ch 5.3.3.4); with one reported year the value is held constant.
 
@@ -51,8 +56,7 @@ def extrapolate_trend(years: ArrayLike, values: ArrayLike, n_fit: int = 5
             slope, icpt = np.polyfit(y[idx], v[idx], 1)
         else:
             slope, icpt = 0.0, v[idx[0]]
-        gap = (np.arange(v.size) < known[0]) if side == "lead" else (np.arange(v.size)
-                                                                     > known[-1])
+        gap = (np.arange(v.size) < known[0]) if side == "lead" else (np.arange(v.size) > known[-1])
         v[gap] = np.maximum(slope * y[gap] + icpt, 0.0)
         flags[gap] = "E"
     return v, flags

@@ -13,9 +13,18 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 
-def fod_ch4(deposited: ArrayLike, doc: ArrayLike, docf: float, mcf: float, f_ch4: float,
-            k: ArrayLike, ox: float, ch4_to_c: float, delay_months: float = 6.0,
-            recovered: ArrayLike = 0.0) -> np.ndarray:
+def fod_ch4(
+    deposited: ArrayLike,
+    doc: ArrayLike,
+    docf: float,
+    mcf: float,
+    f_ch4: float,
+    k: ArrayLike,
+    ox: float,
+    ch4_to_c: float,
+    delay_months: float = 6.0,
+    recovered: ArrayLike = 0.0,
+) -> np.ndarray:
     """CH4 from solid waste disposal by first-order decay (Vol 5 Ch 3 Eq. 3.1-3.6).
 
     Decomposable degradable organic carbon deposited in year T is
@@ -60,10 +69,10 @@ def fod_ch4(deposited: ArrayLike, doc: ArrayLike, docf: float, mcf: float, f_ch4
         CH4 emitted each year [Gg CH4], summed over waste types, shape (years,).
     """
     w = np.atleast_2d(np.asarray(deposited, float))
-    kk = np.broadcast_to(np.asarray(k, float).reshape(-1, 1) if np.ndim(k) else k,
-                         (w.shape[0], 1))
-    docv = np.broadcast_to(np.asarray(doc, float).reshape(-1, 1) if np.ndim(doc) else doc,
-                           (w.shape[0], 1))
+    kk = np.broadcast_to(np.asarray(k, float).reshape(-1, 1) if np.ndim(k) else k, (w.shape[0], 1))
+    docv = np.broadcast_to(
+        np.asarray(doc, float).reshape(-1, 1) if np.ndim(doc) else doc, (w.shape[0], 1)
+    )
     ddocm_d = w * docv * docf * mcf
     if not 0.0 <= delay_months <= 6.0:
         raise ValueError(f"delay_months must lie in [0, 6], got {delay_months}")
@@ -79,8 +88,9 @@ def fod_ch4(deposited: ArrayLike, doc: ArrayLike, docf: float, mcf: float, f_ch4
     return (generated - np.asarray(recovered, float)) * (1.0 - ox)
 
 
-def wastewater_tow(population: ArrayLike, bod: ArrayLike, industrial_correction: ArrayLike
-                   ) -> np.ndarray:
+def wastewater_tow(
+    population: ArrayLike, bod: ArrayLike, industrial_correction: ArrayLike
+) -> np.ndarray:
     """Total organics in domestic wastewater (Vol 5 Ch 6 Eq. 6.3).
 
     .. math:: TOW = P \\cdot BOD \\cdot 0.001 \\cdot I \\cdot 365
@@ -100,12 +110,23 @@ def wastewater_tow(population: ArrayLike, bod: ArrayLike, industrial_correction:
     numpy.ndarray
         Organics [kg BOD / yr].
     """
-    return (np.asarray(population, float) * np.asarray(bod, float) * 0.001
-            * np.asarray(industrial_correction, float) * 365.0)
+    return (
+        np.asarray(population, float)
+        * np.asarray(bod, float)
+        * 0.001
+        * np.asarray(industrial_correction, float)
+        * 365.0
+    )
 
 
-def wastewater_ch4(tow: ArrayLike, fractions: ArrayLike, b0: float, mcf: ArrayLike,
-                   sludge: ArrayLike = 0.0, recovered: ArrayLike = 0.0) -> np.ndarray:
+def wastewater_ch4(
+    tow: ArrayLike,
+    fractions: ArrayLike,
+    b0: float,
+    mcf: ArrayLike,
+    sludge: ArrayLike = 0.0,
+    recovered: ArrayLike = 0.0,
+) -> np.ndarray:
     """CH4 from domestic wastewater (Vol 5 Ch 6 Eq. 6.1 and 6.2).
 
     .. math:: CH_4 = \\left[\\sum_j U_j T_{j} \\, B_0 \\, MCF_j\\right] (TOW - S) - R
@@ -132,13 +153,19 @@ def wastewater_ch4(tow: ArrayLike, fractions: ArrayLike, b0: float, mcf: ArrayLi
         Emissions [kg CH4 / yr].
     """
     ef = (np.asarray(fractions, float) * b0 * np.asarray(mcf, float)).sum(axis=-1)
-    return ef * (np.asarray(tow, float) - np.asarray(sludge, float)) - np.asarray(recovered,
-                                                                                  float)
+    return ef * (np.asarray(tow, float) - np.asarray(sludge, float)) - np.asarray(recovered, float)
 
 
-def wastewater_n2o(population: ArrayLike, protein: ArrayLike, f_npr: float, f_non_con: float,
-                   f_ind_com: float, ef_effluent: float, n2on_to_n2o: float,
-                   n_sludge: ArrayLike = 0.0) -> np.ndarray:
+def wastewater_n2o(
+    population: ArrayLike,
+    protein: ArrayLike,
+    f_npr: float,
+    f_non_con: float,
+    f_ind_com: float,
+    ef_effluent: float,
+    n2on_to_n2o: float,
+    n_sludge: ArrayLike = 0.0,
+) -> np.ndarray:
     """N2O from domestic wastewater effluent (Vol 5 Ch 6 Eq. 6.7 and 6.8).
 
     .. math::
@@ -167,6 +194,7 @@ def wastewater_n2o(population: ArrayLike, protein: ArrayLike, f_npr: float, f_no
     numpy.ndarray
         Emissions [kg N2O / yr].
     """
-    n_eff = (np.asarray(population, float) * np.asarray(protein, float) * f_npr * f_non_con
-             * f_ind_com - np.asarray(n_sludge, float))
+    n_eff = np.asarray(population, float) * np.asarray(
+        protein, float
+    ) * f_npr * f_non_con * f_ind_com - np.asarray(n_sludge, float)
     return n_eff * ef_effluent * n2on_to_n2o
