@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from openmrv import __version__
 from openmrv.errors import OpenMRVError
@@ -31,8 +32,9 @@ OutOpt = Annotated[
 ]
 
 
-def _fail(exc: OpenMRVError) -> None:
-    err_console.print(f"[bold red]error:[/] {exc}")
+def _fail(exc: OpenMRVError | str) -> None:
+    """Print an input error on stderr, unwrapped and without markup, and exit with 2."""
+    err_console.print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
     raise typer.Exit(code=2)
 
 

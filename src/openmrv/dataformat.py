@@ -77,7 +77,10 @@ def check_categories(ds: xr.Dataset) -> None:
     cat = _cat_dim(ds)
     name = cat[len("category (") : -1]
     for code in ds[cat].values:
-        check_code(str(code), name, field=cat)
+        try:
+            check_code(str(code), name, field=cat)
+        except InputError as exc:
+            raise DataFormatError(exc.message, field=cat) from None
     if len(set(ds[cat].values.tolist())) != ds.sizes[cat]:
         raise DataFormatError("category codes are duplicated", field=cat)
 

@@ -418,10 +418,20 @@ def build_series(
     for (cat, act, key), grp in activity.groupby(["category", "activity", "key"], sort=False):
         units = grp["unit"].unique()
         first_file = f"{grp['file'].iloc[0]}"
-        if len(units) > 1:
+        if act not in HANDLERS and act not in INFORMATIONAL:
+            known = sorted([*HANDLERS, *INFORMATIONAL])
             raise CaseError(
-                f"series {cat}/{act}/{key} mixes units {list(units)}; use one",
+                f"unknown activity '{act}'; known: {', '.join(known)}",
                 file=first_file,
+                row=int(grp["line"].iloc[0]),
+                field="activity",
+            )
+        if len(units) > 1:
+            odd = grp[grp["unit"] != units[0]].iloc[0]
+            raise CaseError(
+                f"series {cat}/{act}/{key} mixes units {list(units)}; use one unit per series",
+                file=str(odd["file"]),
+                row=int(odd["line"]),
                 field="unit",
             )
         start = min(int(grp["year"].min()), case.first_year)
