@@ -48,7 +48,7 @@ def _summary(run_) -> None:
         f"[Gg/yr; CO2e {case.gwp}, Mt]"
     )
     table.add_column("category")
-    table.add_column("title")
+    table.add_column("title", no_wrap=True, max_width=34)
     for g in ("CO2", "CH4", "N2O"):
         table.add_column(f"{g} {last}", justify="right")
     table.add_column(f"CO2e {first}", justify="right")
@@ -66,7 +66,8 @@ def _summary(run_) -> None:
             cells.append("-" if np.isnan(v) else f"{v:,.1f}")
         e0 = float(sel[kyoto].sel(time=str(first)).values[0]) / 1000
         e1 = float(sel[kyoto].sel(time=str(last)).values[0]) / 1000
-        table.add_row(code, title(code), *cells, f"{e0:,.2f}", f"{e1:,.2f}")
+        fmt = [("-" if np.isnan(e) else f"{e:,.2f}") for e in (e0, e1)]
+        table.add_row(code, title(code), *cells, *fmt)
     console.print(table)
     console.print(f"outputs in [bold]{run_.out}[/]: " + ", ".join(f.name for f in run_.files))
 

@@ -24,6 +24,7 @@ from openmrv.dataformat import write_interchange
 from openmrv.estimate.inventory import InventoryResult, compile_inventory
 from openmrv.factors import FactorLibrary
 from openmrv.references import read_references
+from openmrv.report import figures
 from openmrv.verify.external import compare
 
 Progress = Callable[[str], None]
@@ -99,6 +100,12 @@ def write_inventory(
     }
     (run_dir / "run.json").write_text(json.dumps(meta, indent=2))
     files.append(run_dir / "run.json")
+    files.append(figures.emissions_by_sector(result.dataset, run_dir / "emissions_by_sector.png"))
+    if not comparison.empty:
+        last = int(comparison["year"].max())
+        fig = figures.comparison(comparison, last, run_dir / f"comparison_{last}.png")
+        if fig is not None:
+            files.append(fig)
     return files
 
 

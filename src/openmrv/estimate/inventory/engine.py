@@ -27,6 +27,7 @@ from openmrv.estimate.inventory import (
     fugitive,
     ippu,
     timeseries,
+    waste,
 )
 from openmrv.factors import Factor, FactorLibrary
 from openmrv.gwp import gwp
@@ -174,8 +175,13 @@ def _scale(activity_unit: str, factor_units: tuple[str, ...], target: str) -> fl
     )
 
 
+#: Physical constants (molecular-weight ratios): they never change the tier of an estimate.
+STOICHIOMETRIC = frozenset({"C_to_CO2", "urea_C_fraction", "N2ON_to_N2O", "CH4_to_C"})
+
+
 def _tier(factors: list[Factor]) -> int:
-    return max(f.tier for f in factors)
+    """Tier of an estimate: 2 if any non-stoichiometric factor is country-specific."""
+    return max((f.tier for f in factors if f.parameter not in STOICHIOMETRIC), default=1)
 
 
 def _product(
@@ -379,6 +385,160 @@ def _urea(series: Series, ctx: Context) -> Iterator[Estimate]:
         [ef, c2co2],
         series,
     )
+
+
+def _fraction(f: Factor) -> float:
+    """A dimensionless factor (fraction, percent) as a plain fraction."""
+    return f.value * _scale("1", (f.unit,), "dimensionless")
+
+
+def _keys(ctx: Context, parameter: str, category: str) -> list[str]:
+    """Keys with a row for ``parameter`` that apply to ``category`` under the case's qualifiers."""
+    return sorted(
+        {f.key for _, f in ctx.library.candidates(parameter, category, key="")}
+        | {
+            f.key
+            for f in ctx.library.factors
+            if f.parameter == parameter
+            and f.key
+            and ctx.library.candidates(parameter, category, key=f.key)
+        }
+    )
+
+
+@handles("population")
+def _population(series: Series, ctx: Context) -> Iterator[Estimate]:
+    """4.A solid waste (first-order decay) or 4.D.1 domestic wastewater, from population."""
+    if series.category.startswith("4.A"):
+        yield from _solid_waste(series, ctx)
+    elif series.category.startswith("4.D"):
+        yield from _wastewater(series, ctx)
+    else:
+        raise CaseError(
+            f"population drives 4.A or 4.D, not {series.category}",
+            file=series.refs[0].rsplit(":", 1)[0],
+            field="category",
+        )
+
+
+def _solid_waste(series: Series, ctx: Context) -> Iterator[Estimate]:
+    """4.A: MSW = P x MSW_rate x frac_SWDS, split by composition, FOD (Vol 5 Eq. 3.1-3.6)."""
+    cat = series.category
+    rate = ctx.find("MSW_rate", cat)
+    frac = ctx.find("frac_SWDS", cat)
+    persons = series.values * _scale(series.unit, (), "person")
+    msw_gg = persons * rate.value * _scale("person", (rate.unit,), "Gg") * _fraction(frac)
+    types = [k for k in _keys(ctx, "waste_frac", cat) if k]
+    used = [rate, frac]
+    shares, docs, ks = [], [], []
+    for t in types:
+        share, doc, k = (
+            ctx.find("waste_frac", cat, key=t),
+            ctx.find("DOC", cat, key=t),
+            ctx.find("k", cat, key=t),
+        )
+        shares.append(_fraction(share))
+        docs.append(_fraction(doc))
+        ks.append(k.value * _scale("yr", (k.unit,), "dimensionless"))
+        used += [share, doc, k]
+    if not types:
+        raise FactorError(
+            f"no waste composition (waste_frac) applies to {cat}; set the "
+            "'region' qualifier or add a country-specific composition",
+            field="factors",
+        )
+    params = {
+        p: ctx.find(p, cat, key=series.key) if p == "MCF" else ctx.find(p, cat)
+        for p in ("DOCf", "MCF", "F", "OX")
+    }
+    delay = ctx.find("delay", cat)
+    ch4_c = ctx.find("CH4_to_C", "*")
+    used += [*params.values(), delay, ch4_c]
+    deposited = np.outer(np.asarray(shares), msw_gg)
+    values = waste.fod_ch4(
+        deposited,
+        np.asarray(docs),
+        _fraction(params["DOCf"]),
+        _fraction(params["MCF"]),
+        _fraction(params["F"]),
+        np.asarray(ks),
+        _fraction(params["OX"]),
+        ch4_c.value,
+        delay_months=delay.value * _scale("1", (delay.unit,), "month"),
+    )
+    yield Estimate(
+        cat,
+        "CH4",
+        values,
+        _tier(used),
+        "solid waste first-order decay",
+        "Vol 5 Ch 3 Eq. 3.1-3.6",
+        used,
+        series,
+    )
+
+
+def _wastewater(series: Series, ctx: Context) -> Iterator[Estimate]:
+    """4.D.1: CH4 = sum_j(U T_j B0 MCF_j)(TOW - S) - R (Vol 5 Eq. 6.1-6.3); N2O Eq. 6.7."""
+    cat = series.category
+    persons = series.values * _scale(series.unit, (), "person")
+    bod = ctx.find("BOD", cat)
+    icorr = ctx.find("I", cat, key=series.key)
+    b0 = ctx.find("B0", cat)
+    tow = waste.wastewater_tow(
+        persons, bod.value * _scale("person * d", (bod.unit,), "kg BOD") * 1000.0, _fraction(icorr)
+    )
+    pathways = [k for k in _keys(ctx, "pathway_share", cat) if k]
+    if not pathways:
+        raise FactorError(
+            f"no treatment pathway shares (pathway_share) for {cat}; add them "
+            "to the case's country-specific factors",
+            field="factors",
+        )
+    shares = [ctx.find("pathway_share", cat, key=p) for p in pathways]
+    mcfs = [ctx.find("MCF", cat, key=p) for p in pathways]
+    used = [bod, icorr, b0, *shares, *mcfs]
+    ch4_kg = waste.wastewater_ch4(
+        tow,
+        np.array([_fraction(f) for f in shares]),
+        b0.value * _scale("kg BOD", (b0.unit,), "kg CH4"),
+        np.array([_fraction(f) for f in mcfs]),
+    )
+    yield Estimate(
+        cat,
+        "CH4",
+        ch4_kg * 1e-6,
+        _tier(used),
+        "domestic wastewater",
+        "Vol 5 Ch 6 Eq. 6.1-6.3",
+        used,
+        series,
+    )
+    protein = [f for _, f in ctx.library.candidates("Protein", cat)]
+    if protein:
+        prot = ctx.find("Protein", cat)
+        p = {n: ctx.find(n, cat) for n in ("F_NPR", "F_NON_CON", "F_IND_COM", "EF_effluent")}
+        n2o_ratio = ctx.find("N2ON_to_N2O", "*")
+        kg = waste.wastewater_n2o(
+            persons,
+            prot.value * _scale("person * yr", (prot.unit,), "kg"),
+            _fraction(p["F_NPR"]),
+            _fraction(p["F_NON_CON"]),
+            _fraction(p["F_IND_COM"]),
+            p["EF_effluent"].value * _scale("kg N", (p["EF_effluent"].unit,), "kg N2ON"),
+            n2o_ratio.value,
+        )
+        n2o_used = [prot, *p.values(), n2o_ratio]
+        yield Estimate(
+            cat,
+            "N2O",
+            kg * 1e-6,
+            _tier(n2o_used),
+            "domestic wastewater effluent",
+            "Vol 5 Ch 6 Eq. 6.7, 6.8",
+            n2o_used,
+            series,
+        )
 
 
 def run_series(series: Series, ctx: Context) -> list[Estimate]:
