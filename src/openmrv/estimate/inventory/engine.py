@@ -80,10 +80,13 @@ class InventoryResult:
     def records(self) -> pd.DataFrame:
         """One row per category, gas and year, with tier, method and factor citations."""
         rows = []
+        first = int(self.dataset["time"].dt.year.min())
         for est in self.estimates:
             fids = ";".join(f.id for f in est.factors)
             cites = " | ".join(sorted({f.citation() for f in est.factors}))
             for y, v, flag in zip(est.series.years, est.values, est.series.flags, strict=True):
+                if y < first:  # history kept for first-order decay, not reported
+                    continue
                 rows.append(
                     {
                         "category": est.category,
