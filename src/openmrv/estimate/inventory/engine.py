@@ -159,14 +159,20 @@ class Context:
 
 
 @cache
-def _scale(activity_unit: str, factor_units: tuple[str, ...], target: str) -> float:
-    """Factor turning activity x factors (in their units) into ``target`` per year."""
+def _scale(
+    activity_unit: str, factor_units: tuple[str, ...], target: str, annual: bool = True
+) -> float:
+    """Factor turning activity x factors (in their units) into ``target``.
+
+    With ``annual`` a result per year (``kg / yr``) also matches a mass target: activity
+    rows are annual totals.
+    """
     q = parse_unit(activity_unit)
     for u in factor_units:
         q = q * parse_unit(u)
     ureg = registry()
     want = parse_unit(target)
-    for candidate in (q, q * ureg.Quantity(1, "yr")):
+    for candidate in (q, q * ureg.Quantity(1, "yr")) if annual else (q,):
         try:
             return float((candidate / want).to("dimensionless").magnitude)
         except Exception:
@@ -179,7 +185,7 @@ def _scale(activity_unit: str, factor_units: tuple[str, ...], target: str) -> fl
 
 
 #: Physical constants (molecular-weight ratios): they never change the tier of an estimate.
-STOICHIOMETRIC = frozenset({"C_to_CO2", "urea_C_fraction", "N2ON_to_N2O", "CH4_to_C"})
+STOICHIOMETRIC = frozenset({"C_to_CO2", "urea_C_fraction", "N2ON_to_N2O", "C_to_CH4"})
 
 
 def _tier(factors: list[Factor]) -> int:
@@ -305,7 +311,9 @@ def _fugitive(series: Series, ctx: Context) -> Iterator[Estimate]:
 @handles("clinker_production")
 def _clinker(series: Series, ctx: Context) -> Iterator[Estimate]:
     """2.A.1 from clinker: CO2 = Mcl x EFclc (Vol 3 Eq. 2.1 with clinker known)."""
-    ef = ctx.find("EF_clc", series.category, activity="clinker_production", gas="CO2")
+    ef = ctx.find(
+        "EF_clc", series.category, activity="clinker_production", key=series.key, gas="CO2"
+    )
     yield _product(series, ctx, ef, "CO2", "cement (clinker-based)", "Vol 3 Ch 2 Eq. 2.1")
 
 
@@ -314,22 +322,31 @@ def _ammonia(series: Series, ctx: Context) -> Iterator[Estimate]:
     """2.B.1: CO2 = AP x FR x CCF x COF x 44/12 - R_urea (Vol 3 Eq. 3.1, 3.3)."""
     cat = series.category
     fr = ctx.find("FR", cat, activity="ammonia_production", key=series.key)
-    ccf = ctx.find("CCF", cat, key="natural_gas")
-    cof = ctx.find("COF", cat, key="natural_gas")
+    fuel = "residual_fuel_oil" if "oxidation" in series.key else "natural_gas"
+    ccf = ctx.find("CCF", cat, activity="ammonia_production", key=fuel)
+    cof = ctx.find("COF", cat, activity="ammonia_production", key=fuel)
     c2co2 = ctx.find("C_to_CO2", "*")
-    scale = _scale(series.unit, (fr.unit, ccf.unit), "Gg C")
-    gross = ippu.ammonia_co2(series.values * scale, fr.value, ccf.value, cof.value, c2co2.value)
+    tonnes = series.values * _scale(series.unit, (), "t")
+    gross_kg = ippu.ammonia_co2(
+        tonnes,
+        _as(fr, "GJ / t"),
+        _as(ccf, "kg C / GJ"),
+        _fraction(cof),
+        _as(c2co2, "t CO2 / (t C)"),
+    )
     used = [fr, ccf, cof, c2co2]
-    recovered = np.zeros_like(gross)
+    recovered_kg = np.zeros_like(gross_kg)
     for urea in ctx.siblings(cat, "urea_production"):
         ufrac = ctx.find("urea_C_fraction", "*")
-        uscale = _scale(urea.unit, (), "Gg")
-        recovered += ippu.urea_co2_recovered(urea.values * uscale, ufrac.value, c2co2.value)
+        urea_t = urea.values * _scale(urea.unit, (), "t")
+        recovered_kg += 1000.0 * ippu.urea_co2_recovered(
+            urea_t, _as(ufrac, "t C / t"), _as(c2co2, "t CO2 / (t C)")
+        )
         used.append(ufrac)
     yield Estimate(
         cat,
         "CO2",
-        gross - recovered,
+        (gross_kg - recovered_kg) * 1e-6,
         _tier(used),
         "ammonia (fuel requirement)",
         "Vol 3 Ch 3 Eq. 3.1, 3.3",
@@ -374,14 +391,16 @@ def _livestock(series: Series, ctx: Context) -> Iterator[Estimate]:
 @handles("urea_applied")
 def _urea(series: Series, ctx: Context) -> Iterator[Estimate]:
     """3.C.3: CO2 = M x EF x 44/12 (Vol 4 Eq. 11.13)."""
-    ef = ctx.find("EF", series.category, activity="urea_applied")
+    ef = ctx.find("EF", series.category, activity="urea_applied", key=series.key, gas="CO2")
     c2co2 = ctx.find("C_to_CO2", "*")
-    scale = _scale(series.unit, (ef.unit,), "Gg C")
-    values = agriculture.urea_application_co2(series.values * scale, ef.value, c2co2.value)
+    tonnes = series.values * _scale(series.unit, (), "t")
+    co2_t = agriculture.urea_application_co2(
+        tonnes, _as(ef, "t C / t"), _as(c2co2, "t CO2 / (t C)")
+    )
     yield Estimate(
         series.category,
         "CO2",
-        values,
+        co2_t * 1e-3,
         _tier([ef, c2co2]),
         "urea application",
         "Vol 4 Ch 11 Eq. 11.13",
@@ -390,9 +409,21 @@ def _urea(series: Series, ctx: Context) -> Iterator[Estimate]:
     )
 
 
+def _as(f: Factor, unit: str) -> float:
+    """The factor's value expressed in ``unit`` (a clear error if the dimension differs)."""
+    try:
+        return f.value * _scale("1", (f.unit,), unit, annual=False)
+    except UnitError:
+        raise FactorError(
+            f"factor {f.id} ({f.parameter}) is in '{f.unit}', which cannot be expressed in "
+            f"'{unit}' as the equation needs",
+            field="unit",
+        ) from None
+
+
 def _fraction(f: Factor) -> float:
     """A dimensionless factor (fraction, percent) as a plain fraction."""
-    return f.value * _scale("1", (f.unit,), "dimensionless")
+    return _as(f, "dimensionless")
 
 
 def _keys(ctx: Context, parameter: str, category: str) -> list[str]:
@@ -425,49 +456,53 @@ def _population(series: Series, ctx: Context) -> Iterator[Estimate]:
 
 
 def _solid_waste(series: Series, ctx: Context) -> Iterator[Estimate]:
-    """4.A: MSW = P x MSW_rate x frac_SWDS, split by composition, FOD (Vol 5 Eq. 3.1-3.6)."""
+    """4.A: W = P x MSW_rate x frac_SWDS split by composition; FOD (Vol 5 Eq. 3.1-3.6).
+
+    The activity key names the disposal-site type whose MCF and OX apply (e.g.
+    ``uncategorised`` for 4.A.3).
+    """
     cat = series.category
     rate = ctx.find("MSW_rate", cat)
     frac = ctx.find("frac_SWDS", cat)
     persons = series.values * _scale(series.unit, (), "person")
-    msw_gg = persons * rate.value * _scale("person", (rate.unit,), "Gg") * _fraction(frac)
+    msw_gg = persons * _as(rate, "Gg / person / yr") * _fraction(frac)
     types = [k for k in _keys(ctx, "waste_frac", cat) if k]
-    used = [rate, frac]
-    shares, docs, ks = [], [], []
-    for t in types:
-        share, doc, k = (
-            ctx.find("waste_frac", cat, key=t),
-            ctx.find("DOC", cat, key=t),
-            ctx.find("k", cat, key=t),
-        )
-        shares.append(_fraction(share))
-        docs.append(_fraction(doc))
-        ks.append(k.value * _scale("yr", (k.unit,), "dimensionless"))
-        used += [share, doc, k]
     if not types:
         raise FactorError(
             f"no waste composition (waste_frac) applies to {cat}; set the "
             "'region' qualifier or add a country-specific composition",
             field="factors",
         )
-    params = {
-        p: ctx.find(p, cat, key=series.key) if p == "MCF" else ctx.find(p, cat)
-        for p in ("DOCf", "MCF", "F", "OX")
-    }
-    delay = ctx.find("delay", cat)
-    ch4_c = ctx.find("CH4_to_C", "*")
-    used += [*params.values(), delay, ch4_c]
-    deposited = np.outer(np.asarray(shares), msw_gg)
+    used = [rate, frac]
+    shares, docs, ks = [], [], []
+    for t in types:
+        share = ctx.find("waste_frac", cat, key=t)
+        used.append(share)
+        if _fraction(share) == 0.0:
+            continue
+        try:
+            doc = ctx.find("DOC", cat, key=t)
+        except FactorError:  # inert waste (plastics, metal, glass): no degradable carbon
+            continue
+        k = ctx.find("k", cat, key=t)
+        shares.append(_fraction(share))
+        docs.append(_as(doc, "t C / t"))
+        ks.append(_as(k, "1 / yr"))
+        used += [doc, k]
+    docf, f_ch4 = ctx.find("DOCf", cat), ctx.find("F", cat)
+    mcf, ox = ctx.find("MCF", cat, key=series.key), ctx.find("OX", cat, key=series.key)
+    delay, c2ch4 = ctx.find("delay", cat), ctx.find("C_to_CH4", "*")
+    used += [docf, f_ch4, mcf, ox, delay, c2ch4]
     values = waste.fod_ch4(
-        deposited,
+        np.outer(np.asarray(shares), msw_gg),
         np.asarray(docs),
-        _fraction(params["DOCf"]),
-        _fraction(params["MCF"]),
-        _fraction(params["F"]),
+        _fraction(docf),
+        _fraction(mcf),
+        _fraction(f_ch4),
         np.asarray(ks),
-        _fraction(params["OX"]),
-        ch4_c.value,
-        delay_months=delay.value * _scale("1", (delay.unit,), "month"),
+        _fraction(ox),
+        _as(c2ch4, "kg CH4 / (kg C)"),
+        delay_months=_as(delay, "month"),
     )
     yield Estimate(
         cat,
@@ -482,15 +517,17 @@ def _solid_waste(series: Series, ctx: Context) -> Iterator[Estimate]:
 
 
 def _wastewater(series: Series, ctx: Context) -> Iterator[Estimate]:
-    """4.D.1: CH4 = sum_j(U T_j B0 MCF_j)(TOW - S) - R (Vol 5 Eq. 6.1-6.3); N2O Eq. 6.7."""
+    """4.D.1: CH4 = sum_j(U T_j B0 MCF_j)(TOW - S) - R (Vol 5 Eq. 6.1-6.3); N2O Eq. 6.7.
+
+    The activity key says whether the wastewater is ``collected`` or ``uncollected``
+    (the industrial correction I).
+    """
     cat = series.category
     persons = series.values * _scale(series.unit, (), "person")
     bod = ctx.find("BOD", cat)
     icorr = ctx.find("I", cat, key=series.key)
     b0 = ctx.find("B0", cat)
-    tow = waste.wastewater_tow(
-        persons, bod.value * _scale("person * d", (bod.unit,), "kg BOD") * 1000.0, _fraction(icorr)
-    )
+    tow = waste.wastewater_tow(persons, _as(bod, "g BOD / person / d"), _fraction(icorr))
     pathways = [k for k in _keys(ctx, "pathway_share", cat) if k]
     if not pathways:
         raise FactorError(
@@ -504,7 +541,7 @@ def _wastewater(series: Series, ctx: Context) -> Iterator[Estimate]:
     ch4_kg = waste.wastewater_ch4(
         tow,
         np.array([_fraction(f) for f in shares]),
-        b0.value * _scale("kg BOD", (b0.unit,), "kg CH4"),
+        _as(b0, "kg CH4 / (kg BOD)"),
         np.array([_fraction(f) for f in mcfs]),
     )
     yield Estimate(
@@ -517,31 +554,32 @@ def _wastewater(series: Series, ctx: Context) -> Iterator[Estimate]:
         used,
         series,
     )
-    protein = [f for _, f in ctx.library.candidates("Protein", cat)]
-    if protein:
-        prot = ctx.find("Protein", cat)
-        p = {n: ctx.find(n, cat) for n in ("F_NPR", "F_NON_CON", "F_IND_COM", "EF_effluent")}
-        n2o_ratio = ctx.find("N2ON_to_N2O", "*")
-        kg = waste.wastewater_n2o(
-            persons,
-            prot.value * _scale("person * yr", (prot.unit,), "kg"),
-            _fraction(p["F_NPR"]),
-            _fraction(p["F_NON_CON"]),
-            _fraction(p["F_IND_COM"]),
-            p["EF_effluent"].value * _scale("kg N", (p["EF_effluent"].unit,), "kg N2ON"),
-            n2o_ratio.value,
-        )
-        n2o_used = [prot, *p.values(), n2o_ratio]
-        yield Estimate(
-            cat,
-            "N2O",
-            kg * 1e-6,
-            _tier(n2o_used),
-            "domestic wastewater effluent",
-            "Vol 5 Ch 6 Eq. 6.7, 6.8",
-            n2o_used,
-            series,
-        )
+    if not ctx.library.candidates("Protein", cat):
+        return
+    prot = ctx.find("Protein", cat)
+    p = {n: ctx.find(n, cat) for n in ("F_NPR", "F_NON_CON", "F_IND_COM")}
+    ef = ctx.find("EF_effluent", cat, gas="N2O")
+    n2o_ratio = ctx.find("N2ON_to_N2O", "*")
+    kg = waste.wastewater_n2o(
+        persons,
+        _as(prot, "kg / person / yr"),
+        _as(p["F_NPR"], "kg N / kg"),
+        _fraction(p["F_NON_CON"]),
+        _fraction(p["F_IND_COM"]),
+        _as(ef, "kg N2ON / (kg N)"),
+        _as(n2o_ratio, "kg N2O / (kg N2ON)"),
+    )
+    n2o_used = [prot, *p.values(), ef, n2o_ratio]
+    yield Estimate(
+        cat,
+        "N2O",
+        kg * 1e-6,
+        _tier(n2o_used),
+        "domestic wastewater effluent",
+        "Vol 5 Ch 6 Eq. 6.7, 6.8",
+        n2o_used,
+        series,
+    )
 
 
 def run_series(series: Series, ctx: Context) -> list[Estimate]:
