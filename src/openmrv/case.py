@@ -65,6 +65,7 @@ _KNOWN_KEYS = {
     "gap_filling",
     "references",
     "description",
+    "qualifiers_by_table",
 }
 
 
@@ -80,6 +81,7 @@ class Case:
     gwp: str = ETF_DEFAULT
     category_system: str = "IPCC2006"
     qualifiers: dict[str, str] = field(default_factory=dict)
+    qualifiers_by_table: dict[str, dict[str, str]] = field(default_factory=dict)
     factor_prefer: list[str] = field(default_factory=list)
     factor_files: list[Path] = field(default_factory=list)
     activity_files: list[Path] = field(default_factory=list)
@@ -190,6 +192,15 @@ def load_case(folder: str | Path) -> Case:
             file=path,
             field="qualifiers",
         )
+    by_table = cfg.get("qualifiers_by_table") or {}
+    if not isinstance(by_table, dict) or not all(
+        isinstance(v, dict) and not set(v) - set(QUALIFIER_NAMES) for v in by_table.values()
+    ):
+        raise CaseError(
+            f"qualifiers_by_table must map a table id to qualifiers named from {QUALIFIER_NAMES}",
+            file=path,
+            field="qualifiers_by_table",
+        )
     factors = cfg.get("factors") or {}
     if not isinstance(factors, dict) or set(factors) - {"prefer", "country_specific"}:
         raise CaseError(
@@ -226,6 +237,9 @@ def load_case(folder: str | Path) -> Case:
         gwp=gwp_name,
         category_system=category_system,
         qualifiers={str(k): str(v) for k, v in qualifiers.items()},
+        qualifiers_by_table={
+            str(t): {str(k): str(v) for k, v in q.items()} for t, q in by_table.items()
+        },
         factor_prefer=[str(t) for t in factors.get("prefer", [])],
         factor_files=[
             _file(root, f, path, "factors.country_specific")

@@ -44,7 +44,10 @@ class InventoryRun:
 def factor_library(case: Case) -> FactorLibrary:
     """The factor library for a case: packaged tables plus its country-specific ones."""
     return FactorLibrary.default(
-        extra=case.factor_files, prefer=case.factor_prefer, qualifiers=case.qualifiers
+        extra=case.factor_files,
+        prefer=case.factor_prefer,
+        qualifiers=case.qualifiers,
+        table_qualifiers=case.qualifiers_by_table,
     )
 
 

@@ -56,6 +56,10 @@ QUALIFIER_NAMES: tuple[str, ...] = (
 DATA_DIR = Path(__file__).parent / "data"
 
 
+class NoFactorError(FactorError):
+    """No factor row applies to a lookup (as opposed to an ambiguous or bad table)."""
+
+
 @dataclass(frozen=True)
 class Factor:
     """One row of a factor table.
@@ -303,11 +307,16 @@ class FactorLibrary:
         equally specific rows of different tables.
     qualifiers
         The case's qualifier values (e.g. ``{"region": "Asia", "climate": "warm"}``).
+    table_qualifiers
+        Qualifier values for single tables, overriding ``qualifiers`` there: the
+        Guidelines' tables name their regions differently (Table 2.1 "South-Central
+        Asia", Table 6.4 "Asia", Table 3.15 "Russia"...).
     """
 
     factors: list[Factor]
     prefer: list[str] = field(default_factory=list)
     qualifiers: Mapping[str, str] = field(default_factory=dict)
+    table_qualifiers: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @classmethod
     def default(
@@ -316,6 +325,7 @@ class FactorLibrary:
         extra: Iterable[str | Path] = (),
         prefer: Iterable[str] = (),
         qualifiers: Mapping[str, str] | None = None,
+        table_qualifiers: Mapping[str, Mapping[str, str]] | None = None,
     ) -> FactorLibrary:
         """The packaged IPCC tables plus ``extra`` country-specific (Tier 2) tables."""
         rows: list[Factor] = []
@@ -324,14 +334,14 @@ class FactorLibrary:
         for path in extra:
             rows.extend(read_table(path, tier=2))
         known = {f.table_id for f in rows}
-        for table_id in prefer:
+        for table_id in [*prefer, *(table_qualifiers or {})]:
             if table_id not in known:
                 raise FactorError(
                     f"factors.prefer names table '{table_id}', which is not "
                     f"loaded; known tables: {', '.join(sorted(known))}",
                     field="factors.prefer",
                 )
-        return cls(rows, list(prefer), dict(qualifiers or {}))
+        return cls(rows, list(prefer), dict(qualifiers or {}), dict(table_qualifiers or {}))
 
     @property
     def tables(self) -> list[str]:
@@ -339,7 +349,10 @@ class FactorLibrary:
         return sorted({f.table_id for f in self.factors})
 
     def _qualifier_ok(self, factor: Factor) -> bool:
-        return all(self.qualifiers.get(name) == value for name, value in factor.qualifier)
+        own = self.table_qualifiers.get(factor.table_id, {})
+        return all(
+            own.get(name, self.qualifiers.get(name)) == value for name, value in factor.qualifier
+        )
 
     def candidates(
         self,
@@ -387,7 +400,7 @@ class FactorLibrary:
         )
         if not found:
             hint = self._why_none(parameter, category, activity, key, gas)
-            raise FactorError(f"no factor {what}. {hint}", field="factors")
+            raise NoFactorError(f"no factor {what}. {hint}", field="factors")
         best = max(score for score, _ in found)
         top = [f for score, f in found if score == best]
         if len(top) > 1:
@@ -440,7 +453,9 @@ class FactorLibrary:
 
         Used by Tier 1 methods that apply a whole table to one activity (for
         example all fugitive segments to gas production). Among rows for the
-        same (category, key, gas), the most specific / preferred one is kept.
+        same (category, key, gas), the most specific / preferred one is kept. When
+        the case's country-specific tables give rows for this activity, they alone
+        define the list (a Tier 2 segment breakdown replaces the default one).
         """
         rows = [
             f
@@ -451,6 +466,9 @@ class FactorLibrary:
             and (f.category == category_prefix or f.category.startswith(category_prefix + "."))
             and self._qualifier_ok(f)
         ]
+        if any(f.tier > 1 for f in rows):
+            # the country's own segment list (Tier 2) replaces the default table
+            rows = [f for f in rows if f.tier > 1]
         default_tables = sorted({f.table_id for f in rows if f.tier == 1})
         if len(default_tables) > 1:
             ranked = [t for t in self.prefer if t in default_tables]

@@ -29,7 +29,7 @@ from openmrv.estimate.inventory import (
     timeseries,
     waste,
 )
-from openmrv.factors import Factor, FactorLibrary
+from openmrv.factors import Factor, FactorLibrary, NoFactorError
 from openmrv.gwp import gwp
 from openmrv.units import parse_unit, registry
 
@@ -289,7 +289,7 @@ def _fugitive(series: Series, ctx: Context) -> Iterator[Estimate]:
                         "EF", series.category, activity=series.activity, key=series.key, gas=gas
                     )
                 )
-            except FactorError:
+            except NoFactorError:
                 continue
         if not factors:
             raise FactorError(
@@ -482,7 +482,7 @@ def _solid_waste(series: Series, ctx: Context) -> Iterator[Estimate]:
             continue
         try:
             doc = ctx.find("DOC", cat, key=t)
-        except FactorError:  # inert waste (plastics, metal, glass): no degradable carbon
+        except NoFactorError:  # inert waste (plastics, metal, glass): no degradable carbon
             continue
         k = ctx.find("k", cat, key=t)
         shares.append(_fraction(share))
