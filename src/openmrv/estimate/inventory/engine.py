@@ -265,7 +265,7 @@ def _fuel_combustion(series: Series, ctx: Context) -> Iterator[Estimate]:
         yield est
 
 
-@handles("gas_production", "oil_production", "gas_marketed")
+@handles("gas_production", "gas_marketed")
 def _fugitive(series: Series, ctx: Context) -> Iterator[Estimate]:
     """1.B.2: E = A x EF per segment (Vol 2 Eq. 4.2.1)."""
     if not series.category.startswith("1.B.2"):
@@ -583,10 +583,31 @@ def _wastewater(series: Series, ctx: Context) -> Iterator[Estimate]:
 
 
 def run_series(series: Series, ctx: Context) -> list[Estimate]:
-    """All estimates from one series (empty for informational activities)."""
+    """All estimates from one series (empty for informational activities).
+
+    Under 1.B.2 any activity basis that the factor library's fugitive tables use
+    (gas production, raw gas feed, wells drilled, oil transported ...) is accepted.
+    """
     if series.activity in INFORMATIONAL:
         return []
     handler = HANDLERS.get(series.activity)
+    if handler is None and series.category.startswith("1.B.2"):
+        bases = sorted(
+            {
+                f.activity
+                for f in ctx.library.factors
+                if f.category.startswith("1.B.2") and f.activity
+            }
+        )
+        if series.activity in bases:
+            handler = _fugitive
+        else:
+            raise CaseError(
+                f"no fugitive factor uses the activity '{series.activity}'; activities with "
+                f"1.B.2 factors: {', '.join(bases)}",
+                file=series.refs[0].rsplit(":", 1)[0],
+                field="activity",
+            )
     if handler is None:
         known = sorted([*HANDLERS, *INFORMATIONAL])
         raise CaseError(
