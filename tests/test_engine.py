@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from openmrv.case import load_case, read_activity, read_notation_keys
 from openmrv.estimate.inventory import compile_inventory
-from openmrv.factors import FactorLibrary, read_table
+from openmrv.factors import FactorLibrary
 from openmrv.gwp import GWP_SETS, gwp
 
 CAT = "category (IPCC2006)"
@@ -21,9 +21,7 @@ def _run(case, scale=1.0, gwp_set=None):
         case.gwp = gwp_set
     act = read_activity(case)
     act["value"] = act["value"] * scale
-    lib = FactorLibrary(
-        [f for p in case.factor_files for f in read_table(p, tier=2)], qualifiers=case.qualifiers
-    )
+    lib = FactorLibrary.default(extra=case.factor_files, qualifiers=case.qualifiers)
     return compile_inventory(case, act, read_notation_keys(case), lib)
 
 
@@ -96,3 +94,13 @@ def test_gap_filling_is_flagged(mini_case):
     assert list(log[["category", "year", "flag"]].itertuples(index=False, name=None)) == [
         ("3.A.1.c", 2001, "I")
     ]
+
+
+def test_reference_approach_eq_6_1(mini_case):
+    ref = _run(mini_case).reference_approach.set_index("year")
+    # 1,100 TJ x 15.3 t C/TJ x 44/12 = 61.71 Gg CO2 against 56.1 Gg sectoral (+10 %)
+    assert ref.loc[2000, "reference_Gg_CO2"] == pytest.approx(1100 * 15.3e-3 * 44 / 12, 1e-6)
+    assert ref.loc[2000, "sectoral_Gg_CO2"] == pytest.approx(56.1)
+    assert ref.loc[2000, "difference_pct"] == pytest.approx(
+        100 * (1100 * 15.3e-3 * 44 / 12 - 56.1) / 56.1, rel=1e-6
+    )
