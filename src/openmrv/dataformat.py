@@ -186,11 +186,11 @@ def year_index(year_list: Iterable[int]) -> pd.DatetimeIndex:
 # --- primap2 interchange format ----------------------------------------------------------
 
 
-def to_interchange_frame(ds: xr.Dataset) -> pd.DataFrame:
+def to_interchange_frame(ds: xr.Dataset, notation_keys: bool = False) -> pd.DataFrame:
     """The wide table of primap2's interchange format (one row per series, a column per year).
 
-    Notation keys are written into the cells that hold them, as primap2 does
-    for string data in its interchange files.
+    primap2 interchange files hold numbers only; with ``notation_keys`` the same
+    layout holds the notation keys instead (openmrv's side file).
     """
     ensure_valid(ds)
     cat = _cat_dim(ds)
@@ -201,39 +201,54 @@ def to_interchange_frame(ds: xr.Dataset) -> pd.DataFrame:
         if _AUX_VAR.match(name):
             continue
         nk = ds.get(f"notation_key ({name})")
+        if notation_keys and nk is None:
+            continue
         for area in ds["area (ISO3)"].values:
             for source in ds["source"].values:
                 for code in ds[cat].values:
                     sel = {"area (ISO3)": area, "source": source, cat: code}
-                    vals = var.sel(sel).values
-                    keys = nk.sel(sel).values if nk is not None else np.full(len(vals), "")
-                    if np.isnan(vals).all() and not any(keys):
-                        continue
-                    cells: list[object] = [
-                        (str(k) if k else (float(v) if not np.isnan(v) else ""))
-                        for v, k in zip(vals, keys, strict=True)
-                    ]
-                    rows.append(
-                        [str(area), str(code), str(source), name, var.attrs["units"], *cells]
-                    )
+                    if notation_keys:
+                        cells: list[object] = [str(k) for k in nk.sel(sel).values]
+                        keep = any(cells)
+                    else:
+                        vals = var.sel(sel).values
+                        cells = [float(v) if not np.isnan(v) else "" for v in vals]
+                        keep = not np.isnan(vals).all()
+                    if keep:
+                        rows.append(
+                            [str(area), str(code), str(source), name, var.attrs["units"], *cells]
+                        )
     return pd.DataFrame(rows, columns=["area (ISO3)", cat, "source", "entity", "unit", *ys])
 
 
 def write_interchange(ds: xr.Dataset, path: str | Path) -> Path:
-    """Write ``ds`` as primap2 interchange format: ``<path>.csv`` and ``<path>.yaml``."""
+    """Write ``ds`` as primap2 interchange format: ``<path>.csv`` and ``<path>.yaml``.
+
+    Notation keys, which primap2's interchange files cannot hold, go to
+    ``<path>.notation_keys.csv`` in the same layout; :func:`read_interchange` reads it
+    back when present, primap2 ignores it.
+    """
     path = Path(path).with_suffix("")
     frame = to_interchange_frame(ds)
-    gwp_contexts = {
-        str(n): str(v.attrs["gwp_context"])
-        for n, v in ds.data_vars.items()
-        if "gwp_context" in v.attrs
-    }
+    to_interchange_frame(ds, notation_keys=True).to_csv(
+        path.with_suffix(".notation_keys.csv"), index=False
+    )
+    allowed = (
+        "area",
+        "cat",
+        "scen",
+        "references",
+        "rights",
+        "contact",
+        "title",
+        "comment",
+        "institution",
+    )
+    attrs = {k: str(v) for k, v in ds.attrs.items() if k in allowed}
     meta = {
-        "attrs": {k: (str(v)) for k, v in ds.attrs.items()},
+        "attrs": attrs,
         "time_format": "%Y",
         "dimensions": {"*": list(frame.columns[:5])},
-        "entity_terminology": "primap2",
-        "gwp_contexts": gwp_contexts,
         "data_file": path.with_suffix(".csv").name,
     }
     tmp_csv = path.with_suffix(".csv.part")
@@ -257,6 +272,9 @@ def read_interchange(path: str | Path) -> xr.Dataset:
     cat = attrs.get("cat", "category (IPCC2006)")
     data_path = meta_path.with_name(meta.get("data_file", meta_path.with_suffix(".csv").name))
     frame = pd.read_csv(data_path, dtype=str, keep_default_na=False)
+    side = data_path.with_suffix(".notation_keys.csv")
+    if side.is_file():
+        frame = pd.concat([frame, pd.read_csv(side, dtype=str, keep_default_na=False)])
     year_cols = [c for c in frame.columns if c.isdigit()]
     if not year_cols:
         raise InputError("no year columns found", file=data_path)
@@ -265,7 +283,6 @@ def read_interchange(path: str | Path) -> xr.Dataset:
     sources = sorted(frame["source"].unique())
     codes = list(dict.fromkeys(frame[cat]))
     data_vars: dict[str, xr.DataArray] = {}
-    gwp_contexts = meta.get("gwp_contexts", {})
     for entity, sub in frame.groupby("entity", sort=False):
         entity = str(entity)
         shape = (len(t), len(areas), len(codes), len(sources))
@@ -284,12 +301,10 @@ def read_interchange(path: str | Path) -> xr.Dataset:
                 elif cell:
                     values[i_t, i_a, i_c, i_s] = float(cell)
         dims = ("time", "area (ISO3)", cat, "source")
-        var_attrs = {
-            "entity": _GWP_VAR.match(entity).group("entity") if _GWP_VAR.match(entity) else entity,
-            "units": sub["unit"].iloc[0],
-        }
-        if entity in gwp_contexts:
-            var_attrs["gwp_context"] = gwp_contexts[entity]
+        m = _GWP_VAR.match(entity)
+        var_attrs = {"entity": m.group("entity") if m else entity, "units": sub["unit"].iloc[0]}
+        if m:
+            var_attrs["gwp_context"] = m.group("gwp")
         data_vars[entity] = xr.DataArray(values, dims=dims, attrs=var_attrs)
         if (keys != "").any():
             data_vars[f"notation_key ({entity})"] = xr.DataArray(keys.astype(str), dims=dims)

@@ -78,6 +78,7 @@ def write_inventory(
     files.append(nc)
     files.append(write_interchange(result.dataset, run_dir / "inventory_primap2"))
     files.append(run_dir / "inventory_primap2.csv")
+    files.append(run_dir / "inventory_primap2.notation_keys.csv")
     tables = {
         "emissions.csv": result.records(),
         "gap_filling.csv": result.gap_filling,
