@@ -104,3 +104,21 @@ def test_reference_approach_eq_6_1(mini_case):
     assert ref.loc[2000, "difference_pct"] == pytest.approx(
         100 * (1100 * 15.3e-3 * 44 / 12 - 56.1) / 56.1, rel=1e-6
     )
+
+
+def test_year_specific_country_factor(mini_case):
+    # a plant- or year-specific Tier 2 row overrides the year-agnostic one in its year only
+    header = (mini_case / "factors_cs.csv").read_text().splitlines()[0] + ",year"
+    (mini_case / "factors_yearly.csv").write_text(
+        header + "\nEF,3.A.1.c,head,sheep,,CH4,6,kg CH4 / head / yr,,,10,normal,"
+        "national study,test,T9,,2001\n"
+    )
+    cfg = mini_case / "case.yaml"
+    cfg.write_text(
+        cfg.read_text().replace("[factors_cs.csv]", "[factors_cs.csv, factors_yearly.csv]")
+    )
+    res = _run(mini_case)
+    assert _val(res.dataset, "CH4", "3.A.1.c", 2000) == pytest.approx(5.0)
+    assert _val(res.dataset, "CH4", "3.A.1.c", 2001) == pytest.approx(6.0)
+    rec = res.records().set_index(["category", "gas", "year"])
+    assert rec.loc[("3.A.1.c", "CH4", 2001), "factors"] == "factors_yearly:2"

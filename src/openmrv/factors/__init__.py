@@ -318,6 +318,12 @@ class FactorLibrary:
     qualifiers: Mapping[str, str] = field(default_factory=dict)
     table_qualifiers: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self._index: dict[str, list[Factor]] = {}
+        for f in self.factors:
+            self._index.setdefault(f.parameter, []).append(f)
+        self._yearly = {f.parameter for f in self.factors if f.year is not None}
+
     @classmethod
     def default(
         cls,
@@ -366,8 +372,8 @@ class FactorLibrary:
     ) -> list[tuple[tuple, Factor]]:
         """Rows that apply, each with its specificity score (higher is more specific)."""
         out = []
-        for f in self.factors:
-            if f.parameter != parameter or f.gas != gas:
+        for f in self._index.get(parameter, ()):
+            if f.gas != gas:
                 continue
             if f.activity and activity and f.activity != activity:
                 continue
@@ -415,6 +421,26 @@ class FactorLibrary:
                 field="factors",
             )
         return top[0]
+
+    def lookup_years(
+        self,
+        parameter: str,
+        category: str,
+        years: Iterable[int],
+        *,
+        activity: str = "",
+        key: str = "",
+        gas: str = "",
+    ) -> list[Factor]:
+        """The factor that applies in each year (country-specific rows may be year-specific)."""
+        years = [int(y) for y in years]
+        if parameter not in self._yearly:
+            f = self.lookup(parameter, category, activity=activity, key=key, gas=gas)
+            return [f] * len(years)
+        return [
+            self.lookup(parameter, category, activity=activity, key=key, gas=gas, year=y)
+            for y in years
+        ]
 
     def _why_none(self, parameter: str, category: str, activity: str, key: str, gas: str) -> str:
         near = [

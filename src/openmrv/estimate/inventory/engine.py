@@ -55,16 +55,28 @@ class Series:
 
 @dataclass
 class Estimate:
-    """Emissions of one gas in one category, one value per inventory year [Gg gas / yr]."""
+    """Emissions of one gas in one category, one value per year of the series [Gg gas / yr].
+
+    ``tier`` is given per year (an int is expanded); ``factors`` lists each factor row
+    used, once.
+    """
 
     category: str
     gas: str
     values: np.ndarray
-    tier: int
+    tier: np.ndarray | int
     method: str
     equation: str
     factors: list[Factor]
     series: Series
+    #: the factor rows used in each year, where they differ between years
+    per_year: list[tuple[Factor, ...]] | None = None
+
+    def __post_init__(self) -> None:
+        self.tier = np.broadcast_to(
+            np.asarray(self.tier, dtype=int), self.series.years.shape
+        ).copy()
+        self.factors = list(dict.fromkeys(self.factors))
 
 
 @dataclass
@@ -82,18 +94,21 @@ class InventoryResult:
         rows = []
         first = int(self.dataset["time"].dt.year.min())
         for est in self.estimates:
-            fids = ";".join(f.id for f in est.factors)
-            cites = " | ".join(sorted({f.citation() for f in est.factors}))
-            for y, v, flag in zip(est.series.years, est.values, est.series.flags, strict=True):
+            per_year = est.per_year or [tuple(est.factors)] * len(est.series.years)
+            for y, v, flag, tier, used in zip(
+                est.series.years, est.values, est.series.flags, est.tier, per_year, strict=True
+            ):
                 if y < first:  # history kept for first-order decay, not reported
                     continue
+                fids = ";".join(f.id for f in used)
+                cites = " | ".join(sorted({f.citation() for f in used}))
                 rows.append(
                     {
                         "category": est.category,
                         "gas": est.gas,
                         "year": int(y),
                         "value_Gg": float(v),
-                        "tier": est.tier,
+                        "tier": int(tier),
                         "method": est.method,
                         "equation": est.equation,
                         "activity": est.series.activity,
@@ -140,19 +155,10 @@ class Context:
     case: Case
     series: dict[tuple[str, str, str], Series]
 
-    def find(
-        self,
-        parameter: str,
-        category: str,
-        *,
-        activity: str = "",
-        key: str = "",
-        gas: str = "",
-        year: int | None = None,
-    ) -> Factor:
-        return self.library.lookup(
-            parameter, category, activity=activity, key=key, gas=gas, year=year
-        )
+    @property
+    def find(self) -> Callable[..., Factor]:
+        """The library's lookup (see :meth:`FactorLibrary.lookup`)."""
+        return self.library.lookup
 
     def siblings(self, category: str, activity: str) -> list[Series]:
         return [s for (c, a, _), s in self.series.items() if c == category and a == activity]
@@ -196,32 +202,41 @@ def _tier(factors: list[Factor]) -> int:
 def _product(
     series: Series,
     ctx: Context,
-    factor: Factor,
     gas: str,
     method: str,
     equation: str,
+    *,
+    parameter: str = "EF",
     category: str | None = None,
+    key: str | None = None,
     fn: Callable[[np.ndarray, np.ndarray], np.ndarray] = np.multiply,
 ) -> Estimate:
-    try:
-        scale = _scale(series.unit, (factor.unit,), f"Gg {gas}")
-    except UnitError as exc:
-        raise UnitError(
-            f"{series.label}: {exc.message} (factor {factor.id})",
-            file=series.refs[0].rsplit(":", 1)[0],
-            field="unit",
-        ) from None
-    values = fn(series.values, np.full_like(series.values, factor.value)) * scale
-    return Estimate(
-        category or series.category,
-        gas,
-        values,
-        _tier([factor]),
-        method,
-        equation,
-        [factor],
-        series,
+    """E = A x EF with the factor looked up for each year (Tier 2 rows may be yearly)."""
+    cat = category or series.category
+    factors = ctx.library.lookup_years(
+        parameter,
+        cat,
+        series.years,
+        activity=series.activity,
+        key=series.key if key is None else key,
+        gas=gas,
     )
+    values = np.empty_like(series.values)
+    for unit in {f.unit for f in factors}:
+        try:
+            scale = _scale(series.unit, (unit,), f"Gg {gas}")
+        except UnitError as exc:
+            raise UnitError(
+                f"{series.label}: {exc.message} (factor {factors[0].id})",
+                file=series.refs[0].rsplit(":", 1)[0],
+                field="unit",
+            ) from None
+        sel = np.array([f.unit == unit for f in factors])
+        ef = np.array([f.value for f in factors])
+        values[sel] = fn(series.values[sel], ef[sel]) * scale
+    tiers = np.array([_tier([f]) for f in factors])
+    per_year = [(f,) for f in factors] if len(set(factors)) > 1 else None
+    return Estimate(cat, gas, values, tiers, method, equation, factors, series, per_year)
 
 
 # --- handlers ------------------------------------------------------------------------------
@@ -232,16 +247,17 @@ def _fuel_combustion(series: Series, ctx: Context) -> Iterator[Estimate]:
     """1.A: E = FC x EF for CO2, CH4, N2O (Vol 2 Eq. 2.1); mass converted with NCV."""
     energy_series = series
     extra: list[Factor] = []
-    dim = parse_unit(series.unit).dimensionality
-    if dim == parse_unit("Gg").dimensionality:
+    if parse_unit(series.unit).dimensionality == parse_unit("Gg").dimensionality:
         ncv = ctx.find("NCV", series.category, key=series.key)
-        scale = _scale(series.unit, (ncv.unit,), "TJ")
+        tj = energy.mass_to_energy(
+            series.values * _scale(series.unit, (), "Gg"), _as(ncv, "TJ / Gg")
+        )
         energy_series = Series(
             series.category,
             series.activity,
             series.key,
             series.years,
-            energy.mass_to_energy(series.values, ncv.value) * scale,
+            tj,
             "TJ",
             series.flags,
             series.refs,
@@ -249,18 +265,18 @@ def _fuel_combustion(series: Series, ctx: Context) -> Iterator[Estimate]:
         )
         extra.append(ncv)
     for gas in GASES:
-        ef = ctx.find("EF", series.category, activity="fuel_consumption", key=series.key, gas=gas)
         est = _product(
             energy_series,
             ctx,
-            ef,
             gas,
             "fuel combustion",
             "Vol 2 Ch 2 Eq. 2.1",
             fn=energy.combustion_emissions,
         )
-        est.factors = [*extra, ef]
-        est.tier = _tier(est.factors)
+        est.factors = list(dict.fromkeys([*extra, *est.factors]))
+        if est.per_year is not None:
+            est.per_year = [(*extra, *fs) for fs in est.per_year]
+        est.tier = np.maximum(est.tier, _tier(extra))
         est.series = series
         yield est
 
@@ -275,35 +291,33 @@ def _fugitive(series: Series, ctx: Context) -> Iterator[Estimate]:
             field="category",
         )
     if series.key == "*":
-        factors = ctx.library.expand("EF", series.category, series.activity)
-        if not factors:
-            raise FactorError(
-                f"no Tier 1 factor uses {series.activity} under {series.category}", field="factors"
-            )
+        targets = [
+            (f.category, f.key, f.gas)
+            for f in ctx.library.expand("EF", series.category, series.activity)
+        ]
     else:
-        factors = []
-        for gas in GASES:
-            try:
-                factors.append(
-                    ctx.find(
-                        "EF", series.category, activity=series.activity, key=series.key, gas=gas
-                    )
-                )
-            except NoFactorError:
-                continue
-        if not factors:
-            raise FactorError(
-                f"no factor for segment '{series.key}' in {series.category}", field="key"
+        targets = [
+            (series.category, series.key, gas)
+            for gas in GASES
+            if ctx.library.candidates(
+                "EF", series.category, activity=series.activity, key=series.key, gas=gas
             )
-    for f in factors:
+        ]
+    if not targets:
+        raise FactorError(
+            f"no Tier 1 factor uses {series.activity} (key {series.key}) under {series.category}",
+            file=series.refs[0].rsplit(":", 1)[0],
+            field="key",
+        )
+    for cat, key, gas in targets:
         yield _product(
             series,
             ctx,
-            f,
-            f.gas,
-            f"fugitive Tier 1 ({f.key})",
+            gas,
+            f"fugitive Tier 1 ({key})",
             "Vol 2 Ch 4 Eq. 4.2.1",
-            category=f.category,
+            category=cat,
+            key=key,
             fn=fugitive.tier1_segment,
         )
 
@@ -311,10 +325,9 @@ def _fugitive(series: Series, ctx: Context) -> Iterator[Estimate]:
 @handles("clinker_production")
 def _clinker(series: Series, ctx: Context) -> Iterator[Estimate]:
     """2.A.1 from clinker: CO2 = Mcl x EFclc (Vol 3 Eq. 2.1 with clinker known)."""
-    ef = ctx.find(
-        "EF_clc", series.category, activity="clinker_production", key=series.key, gas="CO2"
+    yield _product(
+        series, ctx, "CO2", "cement (clinker-based)", "Vol 3 Ch 2 Eq. 2.1", parameter="EF_clc"
     )
-    yield _product(series, ctx, ef, "CO2", "cement (clinker-based)", "Vol 3 Ch 2 Eq. 2.1")
 
 
 @handles("ammonia_production")
@@ -359,19 +372,13 @@ def _ammonia(series: Series, ctx: Context) -> Iterator[Estimate]:
 def _petrochemical(series: Series, ctx: Context) -> Iterator[Estimate]:
     """2.B.8: E = PP x EF (x GAF for ethylene CO2) (Vol 3 Eq. 3.15, 3.16/3.19)."""
     for gas in ("CO2", "CH4"):
-        ef = ctx.find("EF", series.category, activity=series.activity, key=series.key, gas=gas)
-        est = _product(
-            series,
-            ctx,
-            ef,
-            gas,
-            f"petrochemical Tier 1 ({series.key})",
-            "Vol 3 Ch 3 Eq. 3.15" if gas == "CO2" else "Vol 3 Ch 3 Eq. 3.16",
-        )
+        eq = "Vol 3 Ch 3 Eq. 3.15" if gas == "CO2" else "Vol 3 Ch 3 Eq. 3.16"
+        est = _product(series, ctx, gas, f"petrochemical Tier 1 ({series.key})", eq)
         if gas == "CO2" and series.activity == "ethylene_production":
             gaf = ctx.find("GAF", series.category, activity=series.activity)
-            est.values = ippu.petrochemical_tier1(est.values, 1.0, gaf.value)
+            est.values = ippu.petrochemical_tier1(est.values, 1.0, _as(gaf, "percent"))
             est.factors.append(gaf)
+            est.tier = np.maximum(est.tier, _tier([gaf]))
         yield est
 
 
@@ -381,11 +388,11 @@ def _livestock(series: Series, ctx: Context) -> Iterator[Estimate]:
     if not series.category.startswith(("3.A.1", "3.A.2")):
         raise CaseError(
             f"animal populations belong under 3.A.1 or 3.A.2, not {series.category}",
+            file=series.refs[0].rsplit(":", 1)[0],
             field="category",
         )
-    ef = ctx.find("EF", series.category, activity="head", key=series.key, gas="CH4")
     eq = "Vol 4 Ch 10 Eq. 10.19" if series.category.startswith("3.A.1") else "Vol 4 Ch 10 Eq. 10.22"
-    yield _product(series, ctx, ef, "CH4", "livestock Tier 1", eq)
+    yield _product(series, ctx, "CH4", "livestock Tier 1", eq)
 
 
 @handles("urea_applied")
@@ -733,7 +740,7 @@ def to_dataset(
         acc = per_gas[est.gas].get(est.category)
         per_gas[est.gas][est.category] = vals if acc is None else acc + vals
         prev = tiers[est.gas].get(est.category)
-        t = np.full(n_years, est.tier)
+        t = est.tier[(est.series.years >= case.first_year) & (est.series.years <= case.last_year)]
         tiers[est.gas][est.category] = t if prev is None else np.maximum(prev, t)
     nk_cells: dict[tuple[str, str], str] = {}
     for rec in notation.itertuples():
