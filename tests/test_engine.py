@@ -98,6 +98,7 @@ def test_gap_filling_is_flagged(mini_case):
 
 def test_reference_approach_eq_6_1(mini_case):
     ref = _run(mini_case).reference_approach.set_index("year")
+    assert set(ref["fuel_family"]) == {"gaseous"}
     # 1,100 TJ x 15.3 t C/TJ x 44/12 = 61.71 Gg CO2 against 56.1 Gg sectoral (+10 %)
     assert ref.loc[2000, "reference_Gg_CO2"] == pytest.approx(1100 * 15.3e-3 * 44 / 12, 1e-6)
     assert ref.loc[2000, "sectoral_Gg_CO2"] == pytest.approx(56.1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -23,7 +24,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
+# Tables need about 110 columns; outside a terminal (CI, pipes) rich would assume 80.
+console = Console(width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True)
 
 CaseArg = Annotated[Path, typer.Argument(help="Case folder holding case.yaml.", show_default=False)]

@@ -462,10 +462,8 @@ class FactorLibrary:
         keys = sorted(
             {
                 f.key
-                for f in self.factors
-                if f.parameter == parameter
-                and _category_matches(f.category, category) >= 0
-                and f.key
+                for f in self._index.get(parameter, ())
+                if f.gas == gas and _category_matches(f.category, category) >= 0 and f.key
             }
         )
         if keys:

@@ -647,7 +647,7 @@ def build_series(
     for (cat, act, key), grp in activity.groupby(["category", "activity", "key"], sort=False):
         units = grp["unit"].unique()
         first_file = f"{grp['file'].iloc[0]}"
-        if act not in HANDLERS and act not in INFORMATIONAL:
+        if act not in HANDLERS and act not in INFORMATIONAL and not cat.startswith("1.B.2"):
             known = sorted([*HANDLERS, *INFORMATIONAL])
             raise CaseError(
                 f"unknown activity '{act}'; known: {', '.join(known)}",
@@ -814,51 +814,54 @@ def to_dataset(
 def reference_approach(
     series: dict[tuple[str, str, str], Series], estimates: list[Estimate], ctx: Context
 ) -> pd.DataFrame:
-    """Reference approach CO2 per fuel (Vol 2 Ch 6 Eq. 6.1) beside the sectoral approach."""
-    rows = []
+    """Reference approach CO2 (Vol 2 Ch 6 Eq. 6.1) beside the sectoral approach, per fuel
+    family (liquid, solid, gaseous: crude oil there, its products here)."""
     case = ctx.case
+    n = len(case.years)
     sectoral: dict[str, np.ndarray] = {}
     for est in estimates:
         if est.gas == "CO2" and est.series.activity == "fuel_consumption":
-            v = _on_years(est, case)
-            sectoral[est.series.key] = sectoral.get(est.series.key, 0) + v
+            fam = energy.fuel_family(est.series.key)
+            sectoral[fam] = sectoral.get(fam, np.zeros(n)) + _on_years(est, case)
+    reference: dict[str, np.ndarray] = {}
+    used: dict[str, list[Factor]] = {}
+    c2co2 = ctx.find("C_to_CO2", "*")
     for (cat, act, key), s in series.items():
         if act != "apparent_consumption":
             continue
-        cc = ctx.find("CC", cat, key=key)
-        cof = ctx.find("COF", cat, key=key)
-        c2co2 = ctx.find("C_to_CO2", "*")
-        tj = s.values * _scale(s.unit, (), "TJ")
+        cc, cof = ctx.find("CC", cat, key=key), ctx.find("COF", cat, key=key)
+        sel = s.years >= case.first_year
+        tj = s.values[sel] * _scale(s.unit, (), "TJ")
         excluded = np.zeros_like(tj)
         for fs in ctx.siblings(cat, "feedstock_use"):
             if fs.key == key:
-                excluded += (
-                    fs.values
-                    * _scale(fs.unit, (), "TJ")
-                    * cc.value
-                    * 1e-3
-                    * _scale(cc.unit, (), "kg C / GJ")
-                )
+                fs_tj = fs.values[fs.years >= case.first_year] * _scale(fs.unit, (), "TJ")
+                excluded += fs_tj * _as(cc, "t C / TJ") * 1e-3
         co2 = energy.reference_approach_co2(
-            tj, cc.value * _scale(cc.unit, (), "kg C / GJ"), excluded, c2co2.value, cof.value
+            tj, _as(cc, "t C / TJ"), excluded, _as(c2co2, "t CO2 / (t C)"), _fraction(cof)
         )
-        sel = s.years >= case.first_year
-        sect = sectoral.get(key, np.full(sel.sum(), np.nan))
-        for y, ra, sa in zip(s.years[sel], co2[sel], sect, strict=True):
+        fam = energy.fuel_family(key)
+        reference[fam] = reference.get(fam, np.zeros(n)) + co2
+        used.setdefault(fam, []).extend([cc, cof, c2co2])
+    rows = []
+    for fam, ra in reference.items():
+        sa = sectoral.get(fam, np.full(n, np.nan))
+        ids = ";".join(dict.fromkeys(f.id for f in used[fam]))
+        for y, r, s_ in zip(case.years, ra, sa, strict=True):
             rows.append(
                 {
-                    "fuel": key,
-                    "year": int(y),
-                    "reference_Gg_CO2": float(ra),
-                    "sectoral_Gg_CO2": float(sa),
-                    "difference_pct": float(100 * (ra - sa) / sa) if sa else np.nan,
-                    "factors": f"{cc.id};{cof.id};{c2co2.id}",
+                    "fuel_family": fam,
+                    "year": y,
+                    "reference_Gg_CO2": float(r),
+                    "sectoral_Gg_CO2": float(s_),
+                    "difference_pct": float(100 * (r - s_) / s_) if s_ else np.nan,
+                    "factors": ids,
                 }
             )
     return pd.DataFrame(
         rows,
         columns=[
-            "fuel",
+            "fuel_family",
             "year",
             "reference_Gg_CO2",
             "sectoral_Gg_CO2",
