@@ -123,3 +123,28 @@ def test_year_specific_country_factor(mini_case):
     assert _val(res.dataset, "CH4", "3.A.1.c", 2001) == pytest.approx(6.0)
     rec = res.records().set_index(["category", "gas", "year"])
     assert rec.loc[("3.A.1.c", "CH4", 2001), "factors"] == "factors_yearly:2"
+
+
+def test_managed_soils_direct_and_indirect(tmp_path):
+    """3.C.4 and 3.C.5 with the 2019R Tier 1 factors for a wet climate, by hand."""
+    case = tmp_path / "soils"
+    case.mkdir()
+    (case / "case.yaml").write_text(
+        "name: soils\ncountry: TKM\nyears: {first: 2000, last: 2000}\n"
+        "qualifiers: {climate: wet}\n"
+        "factors: {prefer: [ipcc2019r_v4c11_t11.1_t11.3_soils]}\nactivity: [a.csv]\n"
+    )
+    (case / "a.csv").write_text(
+        "category,activity,key,year,value,unit,source,notes\n"
+        "3.C.4,n_applied,synthetic_fertiliser,2000,1000,t N,synthetic,\n"
+        "3.C.5,n_applied,synthetic_fertiliser,2000,1000,t N,synthetic,\n"
+    )
+    from openmrv.pipeline import estimate_inventory
+
+    ds = estimate_inventory(load_case(case)).dataset
+    # 2019R Table 11.1: EF1 synthetic N, wet climate 0.016; Table 11.3: Frac_GASF 0.11,
+    # EF4 wet 0.014, Frac_LEACH 0.24, EF5 0.011; kg N2O-N x 44/28
+    direct = 1e6 * 0.016 * 44 / 28 / 1e6
+    indirect = 1e6 * (0.11 * 0.014 + 0.24 * 0.011) * 44 / 28 / 1e6
+    assert _val(ds, "N2O", "3.C.4", 2000) == pytest.approx(direct, rel=1e-6)
+    assert _val(ds, "N2O", "3.C.5", 2000) == pytest.approx(indirect, rel=1e-6)

@@ -447,6 +447,79 @@ def _keys(ctx: Context, parameter: str, category: str) -> list[str]:
     )
 
 
+@handles("n_applied", "n_prp")
+def _soils(series: Series, ctx: Context) -> Iterator[Estimate]:
+    """3.C.4 direct and 3.C.5 indirect N2O from managed soils, Tier 1 (Vol 4 Eq. 11.1, 11.9,
+    11.10).
+
+    The activity is N applied (``n_applied``: key ``synthetic_fertiliser``, ``urea``,
+    ``organic`` ...) or deposited by grazing animals (``n_prp``: key ``cattle_poultry_pigs``
+    or ``sheep_other``) [kg N or t N]. Under 3.C.4 the direct emission factor applies
+    (EF1 or EF3PRP); under 3.C.5 volatilisation (Frac_GASF for synthetic N, Frac_GASM for
+    organic and grazing N, times EF4) and leaching (Frac_LEACH x EF5) apply.
+    """
+    cat, key = series.category, series.key
+    n_kg = series.values * _scale(series.unit, (), "kg N")
+    ratio = ctx.find("N2ON_to_N2O", "*")
+    conv = _as(ratio, "kg N2O / (kg N2ON)")
+    if cat.startswith("3.C.4"):
+        if series.activity == "n_applied":
+            ef = ctx.find("EF1", cat, activity="n_applied", key=key, gas="N2O")
+            kg = agriculture.soils_direct_n2o(n_kg, _as(ef, "kg N2ON / (kg N)"), 0.0, 0.0, conv)
+        else:
+            ef = ctx.find("EF3PRP", cat, activity="n_prp", key=key, gas="N2O")
+            kg = agriculture.soils_direct_n2o(0.0, 0.0, n_kg, _as(ef, "kg N2ON / (kg N)"), conv)
+        yield Estimate(
+            cat,
+            "N2O",
+            kg * 1e-6,
+            _tier([ef, ratio]),
+            "managed soils, direct",
+            "Vol 4 Ch 11 Eq. 11.1",
+            [ef, ratio],
+            series,
+        )
+    elif cat.startswith("3.C.5"):
+        synthetic = series.activity == "n_applied" and key != "organic"
+        frac = (
+            ctx.find("Frac_GASF", cat, activity="n_applied", key=key)
+            if synthetic
+            else ctx.find("Frac_GASM", cat, activity="n_applied", key="organic_n_and_prp")
+        )
+        ef4 = ctx.find("EF4", cat, activity="n_volatilised", gas="N2O")
+        leach = ctx.find("Frac_LEACH", cat, activity="n_applied")
+        ef5 = ctx.find("EF5", cat, activity="n_leached", gas="N2O")
+        f = _as(frac, "kg N / (kg N)")
+        kg = agriculture.soils_indirect_n2o(
+            n_kg if synthetic else 0.0,
+            0.0 if synthetic else n_kg,
+            n_kg,
+            f if synthetic else 0.0,
+            0.0 if synthetic else f,
+            _as(ef4, "kg N2ON / (kg N)"),
+            _as(leach, "kg N / (kg N)"),
+            _as(ef5, "kg N2ON / (kg N)"),
+            conv,
+        )
+        used = [frac, ef4, leach, ef5, ratio]
+        yield Estimate(
+            cat,
+            "N2O",
+            kg * 1e-6,
+            _tier(used),
+            "managed soils, indirect",
+            "Vol 4 Ch 11 Eq. 11.9, 11.10",
+            used,
+            series,
+        )
+    else:
+        raise CaseError(
+            f"soil N belongs under 3.C.4 or 3.C.5, not {cat}",
+            file=series.refs[0].rsplit(":", 1)[0],
+            field="category",
+        )
+
+
 @handles("population")
 def _population(series: Series, ctx: Context) -> Iterator[Estimate]:
     """4.A solid waste (first-order decay) or 4.D.1 domestic wastewater, from population."""
