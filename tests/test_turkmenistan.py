@@ -110,3 +110,16 @@ def test_case_files_have_sources():
         with path.open() as fh:
             for row in csv.DictReader(fh):
                 assert row["source"].strip(), f"{path.name}: row without source"
+
+
+def test_uncertainty_and_key_categories(run_dir):
+    s = pd.read_csv(run_dir / "uncertainty_approach2.csv").set_index(["category", "year"])
+    total = s.loc[("0", 2020)]
+    assert 5 < total["plus_pct"] < 100 and total["p2.5"] < total["mean"] < total["p97.5"]
+    # the national total lies inside its own Monte Carlo interval
+    with xr.open_dataset(run_dir / "inventory.nc", engine="netcdf4") as d:
+        point = float(d["KYOTOGHG (AR5GWP100)"].sel({CAT: "0", "time": "2020"}).values.squeeze())
+    assert total["p2.5"] < point < total["p97.5"]
+    kc = pd.read_csv(run_dir / "key_categories.csv")
+    fug = kc[(kc.category == "1.B.2.b.iii.2") & (kc.gas == "CH4")]
+    assert bool(fug["key_category"].iloc[0])

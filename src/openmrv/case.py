@@ -66,7 +66,17 @@ _KNOWN_KEYS = {
     "references",
     "description",
     "qualifiers_by_table",
+    "uncertainty",
 }
+UNCERTAINTY_COLUMNS: tuple[str, ...] = (
+    "category",
+    "activity",
+    "key",
+    "uncertainty_pct",
+    "distribution",
+    "source",
+    "notes",
+)
 
 
 @dataclass
@@ -90,6 +100,10 @@ class Case:
     gap_filling: str = "none"
     references: dict[str, Path] = field(default_factory=dict)
     description: str = ""
+    uncertainty_file: Path | None = None
+    mc_draws: int = 100_000
+    mc_seed: int = 20251220
+    mc_chunk_size: int = 20_000
 
     @property
     def years(self) -> list[int]:
@@ -108,7 +122,11 @@ class Case:
             *self.activity_files,
             *self.references.values(),
         ]
-        files += [p for p in (self.notation_file, self.facilities_file) if p is not None]
+        files += [
+            p
+            for p in (self.notation_file, self.facilities_file, self.uncertainty_file)
+            if p is not None
+        ]
         return files
 
 
@@ -228,6 +246,20 @@ def load_case(folder: str | Path) -> Case:
     refs = cfg.get("references") or {}
     if not isinstance(refs, dict):
         raise CaseError("references must map a name to a CSV file", file=path, field="references")
+    unc = cfg.get("uncertainty") or {}
+    if not isinstance(unc, dict) or set(unc) - {"activity", "draws", "seed", "chunk_size"}:
+        raise CaseError(
+            "uncertainty takes 'activity: <csv>', 'draws', 'seed', 'chunk_size'",
+            file=path,
+            field="uncertainty",
+        )
+    for name in ("draws", "seed", "chunk_size"):
+        if name in unc and (not isinstance(unc[name], int) or unc[name] < 1):
+            raise CaseError(
+                f"uncertainty.{name} must be a positive integer",
+                file=path,
+                field=f"uncertainty.{name}",
+            )
     case = Case(
         root=root.resolve(),
         name=str(cfg.get("name", root.name)),
@@ -257,6 +289,14 @@ def load_case(folder: str | Path) -> Case:
         gap_filling=gap,
         references={str(k): _file(root, v, path, f"references.{k}") for k, v in refs.items()},
         description=str(cfg.get("description", "")),
+        uncertainty_file=(
+            _file(root, unc["activity"], path, "uncertainty.activity")
+            if unc.get("activity")
+            else None
+        ),
+        mc_draws=int(unc.get("draws", 100_000)),
+        mc_seed=int(unc.get("seed", 20251220)),
+        mc_chunk_size=int(unc.get("chunk_size", 20_000)),
     )
     return case
 
@@ -429,3 +469,60 @@ def read_facilities(case: Case) -> pd.DataFrame:
             )
         rows.append(rec)
     return pd.DataFrame(rows, columns=list(FACILITY_COLUMNS))
+
+
+def read_activity_uncertainty(case: Case) -> pd.DataFrame:
+    """Activity-data uncertainties (95 % half-widths, %) with their distributions.
+
+    Raises
+    ------
+    CaseError
+        If the case names no file, or a row has a bad category, a missing, negative or
+        non-numeric uncertainty, or an unknown distribution.
+    """
+    from openmrv.factors import DISTRIBUTIONS
+
+    if case.uncertainty_file is None:
+        raise CaseError(
+            "no activity uncertainties: add 'uncertainty: {activity: <csv>}' to case.yaml",
+            file=case.config_file,
+            field="uncertainty",
+        )
+    path = case.uncertainty_file
+    rows = []
+    for line, rec in _read_csv(path, UNCERTAINTY_COLUMNS):
+        if rec["category"] != "*":
+            rec["category"] = check_code(
+                rec["category"], case.category_system, file=str(path), row=line
+            )
+        try:
+            pct = float(rec["uncertainty_pct"])
+        except ValueError:
+            raise CaseError(
+                f"uncertainty_pct '{rec['uncertainty_pct']}' is not a number",
+                file=path,
+                row=line,
+                field="uncertainty_pct",
+            ) from None
+        if math.isnan(pct) or pct < 0:
+            raise CaseError(
+                f"uncertainty_pct {rec['uncertainty_pct']} must be a number >= 0",
+                file=path,
+                row=line,
+                field="uncertainty_pct",
+            )
+        if rec["distribution"] not in DISTRIBUTIONS:
+            raise CaseError(
+                f"unknown distribution '{rec['distribution']}'; use one of "
+                f"{', '.join(DISTRIBUTIONS)}",
+                file=path,
+                row=line,
+                field="distribution",
+            )
+        if not rec["source"]:
+            raise CaseError(
+                "say where the uncertainty comes from", file=path, row=line, field="source"
+            )
+        rec["uncertainty_pct"] = pct
+        rows.append(rec)
+    return pd.DataFrame(rows, columns=list(UNCERTAINTY_COLUMNS))

@@ -19,15 +19,39 @@ import pandas as pd
 import xarray as xr
 
 from openmrv import __version__
-from openmrv.case import Case, load_case, read_activity, read_facilities, read_notation_keys
+from openmrv.case import (
+    Case,
+    load_case,
+    read_activity,
+    read_activity_uncertainty,
+    read_facilities,
+    read_notation_keys,
+)
 from openmrv.dataformat import write_interchange
 from openmrv.estimate.inventory import InventoryResult, compile_inventory
+from openmrv.estimate.inventory import keycategories as kca
+from openmrv.estimate.inventory.montecarlo import ActivityUncertainty, MonteCarloResult, approach2
+from openmrv.estimate.inventory.uncertainty import (
+    approach1_table,
+    combine_product,
+    estimate_rows,
+)
 from openmrv.factors import FactorLibrary
 from openmrv.references import read_references
 from openmrv.report import figures
 from openmrv.verify.external import compare
 
 Progress = Callable[[str], None]
+
+
+@dataclass
+class UncertaintyResult:
+    """Approach 1 and 2 uncertainty and the key category analysis of an inventory."""
+
+    approach1: pd.DataFrame
+    approach1_totals: dict[str, float]
+    approach2: MonteCarloResult
+    key_categories: pd.DataFrame
 
 
 @dataclass
@@ -39,6 +63,7 @@ class InventoryRun:
     comparison: pd.DataFrame
     out: Path
     files: list[Path]
+    uncertainty: UncertaintyResult | None = None
 
 
 def factor_library(case: Case) -> FactorLibrary:
@@ -57,6 +82,81 @@ def estimate_inventory(case: Case, progress: Progress | None = None) -> Inventor
     notation = read_notation_keys(case)
     read_facilities(case)  # validated up front even though the inventory does not use it
     return compile_inventory(case, activity, notation, factor_library(case), progress)
+
+
+def estimate_uncertainty(
+    case: Case,
+    result: InventoryResult,
+    draws: int | None = None,
+    seed: int | None = None,
+    client=None,
+    progress: Callable[[int, int], None] | None = None,
+) -> UncertaintyResult:
+    """Approach 1 and 2 (Vol 1 Ch 3) and key categories (Vol 1 Ch 4) of an inventory."""
+    unc = ActivityUncertainty(read_activity_uncertainty(case), file=str(case.uncertainty_file))
+    years = (case.first_year, case.last_year)
+    rows = estimate_rows(result, unc, case.gwp, years)
+    rows["G"] = combine_product(rows["E"], rows["F"])
+    table, totals = approach1_table(rows)
+    mc = approach2(
+        result,
+        unc,
+        case.gwp,
+        years,
+        n_draws=draws or case.mc_draws,
+        chunk_size=case.mc_chunk_size,
+        seed=case.mc_seed if seed is None else seed,
+        client=client,
+        progress=progress,
+    )
+    return UncertaintyResult(table, totals, mc, key_category_table(rows))
+
+
+def key_category_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """Approach 1 and 2 key categories, level and trend, with qualitative flags."""
+    cg = kca.by_category_gas(rows)
+    out = cg[["category", "gas", "C", "D", "G"]].rename(
+        columns={"C": "base_year_Gg_CO2e", "D": "latest_year_Gg_CO2e", "G": "uncertainty_pct"}
+    )
+    for name, fn, unc in (
+        ("level_a1", kca.level_assessment, None),
+        ("trend_a1", kca.trend_assessment, None),
+        ("level_a2", kca.level_assessment, cg["G"]),
+        ("trend_a2", kca.trend_assessment, cg["G"]),
+    ):
+        ranked = fn(cg, unc).set_index(["category", "gas"])
+        idx = list(zip(cg["category"], cg["gas"], strict=True))
+        out[f"{name}_share"] = ranked.loc[idx, "share"].to_numpy()
+        out[f"{name}_key"] = ranked.loc[idx, "key"].to_numpy()
+    out["key_category"] = out[[c for c in out if c.endswith("_key")]].any(axis=1)
+    out["qualitative_flags"] = kca.qualitative_flags(cg, cg["G"]).to_numpy()
+    return out.sort_values("level_a1_share", ascending=False).reset_index(drop=True)
+
+
+def write_uncertainty(run_dir: Path, unc: UncertaintyResult) -> list[Path]:
+    """Write the uncertainty and key-category tables into ``run_dir``."""
+    files = {
+        "uncertainty_approach1.csv": unc.approach1,
+        "uncertainty_approach2.csv": unc.approach2.summary,
+        "uncertainty_trend.csv": unc.approach2.trend,
+        "key_categories.csv": unc.key_categories,
+    }
+    out = []
+    for name, frame in files.items():
+        frame.to_csv(run_dir / name, index=False)
+        out.append(run_dir / name)
+    mc = unc.approach2
+    meta = {
+        "approach1": unc.approach1_totals,
+        "approach2_draws": mc.n_draws,
+        "approach2_seed": mc.seed,
+        "approach2_seconds": mc.seconds,
+        "approach2_convergence": mc.convergence,
+        "years": list(mc.years),
+        "gwp": mc.gwp_set,
+    }
+    (run_dir / "uncertainty.json").write_text(json.dumps(meta, indent=2))
+    return [*out, run_dir / "uncertainty.json"]
 
 
 def _write_netcdf(ds: xr.Dataset, path: Path) -> None:
@@ -114,7 +214,10 @@ def write_inventory(
 
 
 def run_inventory(
-    case_dir: str | Path, out: str | Path, progress: Progress | None = None
+    case_dir: str | Path,
+    out: str | Path,
+    progress: Progress | None = None,
+    with_uncertainty: bool = False,
 ) -> InventoryRun:
     """Run the inventory of a case and write its outputs to ``out``.
 
@@ -131,6 +234,11 @@ def run_inventory(
     result = estimate_inventory(case, progress)
     refs = read_references(case.references)
     comparison = compare(result.dataset, refs) if len(refs) else pd.DataFrame()
+    unc = None
+    if with_uncertainty and case.uncertainty_file is not None:
+        if progress is not None:
+            progress(f"uncertainty: {case.mc_draws:,} Monte Carlo draws")
+        unc = estimate_uncertainty(case, result)
     out = Path(out)
     partial = out.with_name(out.name + ".partial")
     if partial.exists():
@@ -138,6 +246,8 @@ def run_inventory(
     partial.mkdir(parents=True)
     try:
         files = write_inventory(partial, case, result, comparison)
+        if unc is not None:
+            files += write_uncertainty(partial, unc)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
@@ -147,9 +257,10 @@ def run_inventory(
     partial.rename(out)
     if old.exists():
         shutil.rmtree(old)
-    return InventoryRun(case, result, comparison, out, [out / f.name for f in files])
+    return InventoryRun(case, result, comparison, out, [out / f.name for f in files], unc)
 
 
 def run(case_dir: str | Path, out: str | Path, progress: Progress | None = None) -> InventoryRun:
-    """The whole job for a case. For now: the inventory and its external comparison."""
-    return run_inventory(case_dir, out, progress)
+    """The whole job for a case. For now: the inventory, its uncertainty and key categories
+    (when the case gives activity uncertainties) and the external comparison."""
+    return run_inventory(case_dir, out, progress, with_uncertainty=True)

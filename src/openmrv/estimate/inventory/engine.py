@@ -53,6 +53,11 @@ class Series:
         return f"{self.category} / {self.activity} / {self.key or '-'}"
 
 
+RatioOf = Callable[[Factor], np.ndarray]
+ActivityRatioOf = Callable[["Series"], np.ndarray]
+Model = Callable[[RatioOf, ActivityRatioOf], np.ndarray]
+
+
 @dataclass
 class Estimate:
     """Emissions of one gas in one category, one value per year of the series [Gg gas / yr].
@@ -71,6 +76,35 @@ class Estimate:
     series: Series
     #: the factor rows used in each year, where they differ between years
     per_year: list[tuple[Factor, ...]] | None = None
+    #: how the estimate responds to its inputs, for Monte Carlo (Approach 2); None means
+    #: a product of the activity and all its (non-stoichiometric) factors
+    model: Model | None = None
+
+    def simulate(self, factor_ratio: RatioOf, activity_ratio: ActivityRatioOf) -> np.ndarray:
+        """Emissions for sampled inputs: shape (draws, years of the series).
+
+        Parameters
+        ----------
+        factor_ratio
+            Maps a factor row to its sampled value over its central value, shape (draws, 1).
+        activity_ratio
+            Maps an activity series to its sampled values over the reported ones,
+            shape (draws, years).
+        """
+        if self.model is not None:
+            return self.model(factor_ratio, activity_ratio)
+        out = self.values[None, :] * activity_ratio(self.series)
+        if self.per_year is None:
+            for f in self.factors:
+                if f.parameter not in STOICHIOMETRIC:
+                    out = out * factor_ratio(f)
+            return out
+        ratios = np.ones_like(out)
+        for i, used in enumerate(self.per_year):
+            for f in used:
+                if f.parameter not in STOICHIOMETRIC:
+                    ratios[:, i] *= factor_ratio(f)[:, 0]
+        return out * ratios
 
     def __post_init__(self) -> None:
         self.tier = np.broadcast_to(
@@ -348,23 +382,33 @@ def _ammonia(series: Series, ctx: Context) -> Iterator[Estimate]:
         _as(c2co2, "t CO2 / (t C)"),
     )
     used = [fr, ccf, cof, c2co2]
-    recovered_kg = np.zeros_like(gross_kg)
+    recovered: list[tuple[Series, np.ndarray]] = []
     for urea in ctx.siblings(cat, "urea_production"):
         ufrac = ctx.find("urea_C_fraction", "*")
         urea_t = urea.values * _scale(urea.unit, (), "t")
-        recovered_kg += 1000.0 * ippu.urea_co2_recovered(
+        kg = 1000.0 * ippu.urea_co2_recovered(
             urea_t, _as(ufrac, "t C / t"), _as(c2co2, "t CO2 / (t C)")
         )
+        recovered.append((urea, kg * 1e-6))
         used.append(ufrac)
+    gross = gross_kg * 1e-6
+
+    def model(r: RatioOf, a: ActivityRatioOf) -> np.ndarray:
+        out = gross[None, :] * a(series) * r(fr) * r(ccf) * r(cof)
+        for urea, rec in recovered:
+            out = out - rec[None, :] * a(urea)
+        return out
+
     yield Estimate(
         cat,
         "CO2",
-        (gross_kg - recovered_kg) * 1e-6,
+        gross - sum((rec for _, rec in recovered), np.zeros_like(gross)),
         _tier(used),
         "ammonia (fuel requirement)",
         "Vol 3 Ch 3 Eq. 3.1, 3.3",
         used,
         series,
+        model=model,
     )
 
 
@@ -502,6 +546,12 @@ def _soils(series: Series, ctx: Context) -> Iterator[Estimate]:
             conv,
         )
         used = [frac, ef4, leach, ef5, ratio]
+        vol = n_kg * f * _as(ef4, "kg N2ON / (kg N)") * conv * 1e-6
+        lea = n_kg * _as(leach, "kg N / (kg N)") * _as(ef5, "kg N2ON / (kg N)") * conv * 1e-6
+
+        def model(r: RatioOf, a: ActivityRatioOf) -> np.ndarray:
+            return a(series) * (vol * r(frac) * r(ef4) + lea * r(leach) * r(ef5))
+
         yield Estimate(
             cat,
             "N2O",
@@ -511,6 +561,7 @@ def _soils(series: Series, ctx: Context) -> Iterator[Estimate]:
             "Vol 4 Ch 11 Eq. 11.9, 11.10",
             used,
             series,
+            model=model,
         )
     else:
         raise CaseError(
@@ -555,6 +606,7 @@ def _solid_waste(series: Series, ctx: Context) -> Iterator[Estimate]:
         )
     used = [rate, frac]
     shares, docs, ks = [], [], []
+    by_type: dict[str, list[Factor]] = {"waste_frac": [], "DOC": [], "k": []}
     for t in types:
         share = ctx.find("waste_frac", cat, key=t)
         used.append(share)
@@ -569,21 +621,43 @@ def _solid_waste(series: Series, ctx: Context) -> Iterator[Estimate]:
         docs.append(_as(doc, "t C / t"))
         ks.append(_as(k, "1 / yr"))
         used += [doc, k]
+        for p, f in (("waste_frac", share), ("DOC", doc), ("k", k)):
+            by_type[p].append(f)
     docf, f_ch4 = ctx.find("DOCf", cat), ctx.find("F", cat)
     mcf, ox = ctx.find("MCF", cat, key=series.key), ctx.find("OX", cat, key=series.key)
     delay, c2ch4 = ctx.find("delay", cat), ctx.find("C_to_CH4", "*")
     used += [docf, f_ch4, mcf, ox, delay, c2ch4]
+    sh, dc, kk = np.asarray(shares), np.asarray(docs), np.asarray(ks)
     values = waste.fod_ch4(
-        np.outer(np.asarray(shares), msw_gg),
-        np.asarray(docs),
+        np.outer(sh, msw_gg),
+        dc,
         _fraction(docf),
         _fraction(mcf),
         _fraction(f_ch4),
-        np.asarray(ks),
+        kk,
         _fraction(ox),
         _as(c2ch4, "kg CH4 / (kg C)"),
         delay_months=_as(delay, "month"),
     )
+
+    def model(r: RatioOf, a: ActivityRatioOf) -> np.ndarray:
+        def per_type(p: str) -> np.ndarray:
+            return np.concatenate([r(f) for f in by_type[p]], axis=1)  # (draws, types)
+
+        w = msw_gg[None, :] * a(series) * r(rate) * r(frac)  # (draws, years)
+        deposited = (sh[None, :] * per_type("waste_frac"))[:, :, None] * w[:, None, :]
+        return waste.fod_ch4(
+            deposited,
+            dc[None, :] * per_type("DOC"),
+            _fraction(docf) * r(docf)[:, 0],
+            _fraction(mcf) * r(mcf)[:, 0],
+            _fraction(f_ch4) * r(f_ch4)[:, 0],
+            kk[None, :] * per_type("k"),
+            _fraction(ox) * r(ox)[:, 0],
+            _as(c2ch4, "kg CH4 / (kg C)"),
+            delay_months=_as(delay, "month"),
+        )
+
     yield Estimate(
         cat,
         "CH4",
@@ -593,6 +667,7 @@ def _solid_waste(series: Series, ctx: Context) -> Iterator[Estimate]:
         "Vol 5 Ch 3 Eq. 3.1-3.6",
         used,
         series,
+        model=model,
     )
 
 
@@ -618,12 +693,17 @@ def _wastewater(series: Series, ctx: Context) -> Iterator[Estimate]:
     shares = [ctx.find("pathway_share", cat, key=p) for p in pathways]
     mcfs = [ctx.find("MCF", cat, key=p) for p in pathways]
     used = [bod, icorr, b0, *shares, *mcfs]
-    ch4_kg = waste.wastewater_ch4(
-        tow,
-        np.array([_fraction(f) for f in shares]),
-        _as(b0, "kg CH4 / (kg BOD)"),
-        np.array([_fraction(f) for f in mcfs]),
-    )
+    share_v = np.array([_fraction(f) for f in shares])
+    mcf_v = np.array([_fraction(f) for f in mcfs])
+    ch4_kg = waste.wastewater_ch4(tow, share_v, _as(b0, "kg CH4 / (kg BOD)"), mcf_v)
+    base = tow * 1e-6 * _as(b0, "kg CH4 / (kg BOD)")
+
+    def model(r: RatioOf, a: ActivityRatioOf) -> np.ndarray:
+        mix = sum(
+            v * m * r(fs) * r(fm) for v, m, fs, fm in zip(share_v, mcf_v, shares, mcfs, strict=True)
+        )
+        return base[None, :] * a(series) * r(bod) * r(icorr) * r(b0) * mix
+
     yield Estimate(
         cat,
         "CH4",
@@ -633,6 +713,7 @@ def _wastewater(series: Series, ctx: Context) -> Iterator[Estimate]:
         "Vol 5 Ch 6 Eq. 6.1-6.3",
         used,
         series,
+        model=model,
     )
     if not ctx.library.candidates("Protein", cat):
         return

@@ -122,3 +122,50 @@ def approach1_table(rows: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]
         "trend_pct_of_base": float(trend),
     }
     return t, totals
+
+
+def estimate_rows(result, uncertainty, gwp_set: str, years: tuple[int, int]) -> pd.DataFrame:
+    """Approach 1 input rows (Table 3.2 columns C-F) from an inventory, one per estimate.
+
+    Column E is the activity series' uncertainty; column F combines the estimate's
+    factor uncertainties by Eq. 3.1 (each factor's 95 % half-width, the mean of its lower
+    and upper sides when asymmetric). Stoichiometric constants carry no uncertainty.
+
+    Parameters
+    ----------
+    result : openmrv.estimate.inventory.InventoryResult
+    uncertainty : openmrv.estimate.inventory.montecarlo.ActivityUncertainty
+    gwp_set
+        GWP set for the CO2-equivalents in C and D.
+    years
+        Base year and year t.
+    """
+    from openmrv.estimate.inventory.engine import STOICHIOMETRIC
+    from openmrv.gwp import gwp
+
+    rows = []
+    for est in result.estimates:
+        cols = [np.flatnonzero(est.series.years == y) for y in years]
+        if any(c.size == 0 for c in cols):
+            continue
+        c, d = (float(est.values[c[0]]) * gwp(est.gas, gwp_set) for c in cols)
+        f_pct = combine_product(
+            *[
+                100.0 * float(np.mean(f.relative_uncertainty))
+                for f in est.factors
+                if f.parameter not in STOICHIOMETRIC
+            ]
+        )
+        rows.append(
+            {
+                "category": est.category,
+                "gas": est.gas,
+                "key": est.series.key,
+                "method": est.method,
+                "C": c,
+                "D": d,
+                "E": uncertainty.pct(est.series),
+                "F": float(f_pct),
+            }
+        )
+    return pd.DataFrame(rows)

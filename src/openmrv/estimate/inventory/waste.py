@@ -42,10 +42,12 @@ def fod_ch4(
     Parameters
     ----------
     deposited
-        Waste of one type deposited each year, first year first [Gg]; shape (years,)
-        or (types, years).
+        Waste deposited each year, first year first [Gg]; shape (years,), (types, years)
+        or (draws, types, years) for Monte Carlo.
     doc
-        Degradable organic carbon of the waste [Gg C / Gg waste]; scalar or (types,).
+        Degradable organic carbon of the waste [Gg C / Gg waste]; scalar, (types,) or
+        (draws, types). ``k`` likewise; ``docf``, ``mcf``, ``f_ch4`` and ``ox`` are
+        scalars or (draws,).
     docf
         Fraction of DOC that decomposes [-].
     mcf
@@ -53,7 +55,7 @@ def fod_ch4(
     f_ch4
         Fraction of CH4 in generated landfill gas [-].
     k
-        Decay rate [1 / yr]; scalar or (types,).
+        Decay rate [1 / yr].
     ox
         Oxidation factor [-].
     ch4_to_c
@@ -66,26 +68,31 @@ def fod_ch4(
     Returns
     -------
     numpy.ndarray
-        CH4 emitted each year [Gg CH4], summed over waste types, shape (years,).
+        CH4 emitted each year [Gg CH4], summed over waste types: shape (years,) or
+        (draws, years).
     """
-    w = np.atleast_2d(np.asarray(deposited, float))
-    kk = np.broadcast_to(np.asarray(k, float).reshape(-1, 1) if np.ndim(k) else k, (w.shape[0], 1))
-    docv = np.broadcast_to(
-        np.asarray(doc, float).reshape(-1, 1) if np.ndim(doc) else doc, (w.shape[0], 1)
-    )
-    ddocm_d = w * docv * docf * mcf
-    if not 0.0 <= delay_months <= 6.0:
+    w = np.asarray(deposited, float)
+    if w.ndim == 1:
+        w = w[None, :]
+    # parameters per waste type broadcast against the leading (draw) axes and the type axis
+    docv = np.asarray(doc, float)
+    kk = np.asarray(k, float)
+    if not 0.0 <= float(np.max(delay_months)) <= 6.0 or float(np.min(delay_months)) < 0.0:
         raise ValueError(f"delay_months must lie in [0, 6], got {delay_months}")
-    first = np.exp(-kk * (6.0 - delay_months) / 12.0)
+    scalar = np.asarray(docf, float) * np.asarray(mcf, float)
+    ddocm_d = w * (docv * scalar[..., None] if scalar.ndim else docv * scalar)[..., None]
+    first = np.exp(-kk * (6.0 - np.asarray(delay_months, float)) / 12.0)
     keep = np.exp(-kk)
-    stock = np.zeros((w.shape[0], 1))
-    decomposed = np.zeros_like(w)
-    for t in range(w.shape[1]):
-        new = ddocm_d[:, t : t + 1]
-        decomposed[:, t : t + 1] = new * (1.0 - first) + stock * (1.0 - keep)
+    stock = np.zeros(ddocm_d.shape[:-1])
+    decomposed = np.zeros_like(ddocm_d)
+    for t in range(w.shape[-1]):
+        new = ddocm_d[..., t]
+        decomposed[..., t] = new * (1.0 - first) + stock * (1.0 - keep)
         stock = new * first + stock * keep
-    generated = decomposed.sum(axis=0) * f_ch4 * ch4_to_c
-    return (generated - np.asarray(recovered, float)) * (1.0 - ox)
+    f = np.asarray(f_ch4, float)
+    generated = decomposed.sum(axis=-2) * (f[..., None] if f.ndim else f) * ch4_to_c
+    oxf = 1.0 - np.asarray(ox, float)
+    return (generated - np.asarray(recovered, float)) * (oxf[..., None] if oxf.ndim else oxf)
 
 
 def wastewater_tow(

@@ -1,0 +1,190 @@
+"""Approach 2 (Monte Carlo) and key categories against independent calculations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from openmrv.case import load_case
+from openmrv.errors import InputError
+from openmrv.estimate.inventory import keycategories as kca
+from openmrv.estimate.inventory.montecarlo import ActivityUncertainty, Spread, approach2
+from openmrv.estimate.inventory.uncertainty import approach1_table, combine_product, estimate_rows
+from openmrv.pipeline import estimate_inventory
+
+HEADER = (
+    "parameter,category,activity,key,qualifier,gas,value,unit,low,high,uncertainty_pct,"
+    "distribution,source,edition,table,notes"
+)
+
+
+def _case(tmp: Path, factor_rows: list[str], unc_rows: list[str], years=(2000, 2001)) -> Path:
+    (tmp / "case.yaml").write_text(
+        f"name: mc\ncountry: TKM\nyears: {{first: {years[0]}, last: {years[1]}}}\n"
+        "factors: {country_specific: [f.csv]}\nactivity: [a.csv]\n"
+        "uncertainty: {activity: u.csv, draws: 1000, seed: 7}\n"
+    )
+    (tmp / "f.csv").write_text("\n".join([HEADER, *factor_rows]) + "\n")
+    (tmp / "a.csv").write_text(
+        "category,activity,key,year,value,unit,source,notes\n"
+        f"1.A.1.a,fuel_consumption,natural_gas,{years[0]},1000,TJ,s,\n"
+        f"1.A.1.a,fuel_consumption,natural_gas,{years[1]},1500,TJ,s,\n"
+        f"1.A.2,fuel_consumption,natural_gas,{years[0]},3000,TJ,s,\n"
+        f"1.A.2,fuel_consumption,natural_gas,{years[1]},2000,TJ,s,\n"
+    )
+    (tmp / "u.csv").write_text(
+        "category,activity,key,uncertainty_pct,distribution,source,notes\n"
+        + "\n".join(unc_rows)
+        + "\n"
+    )
+    return tmp
+
+
+def _normal_factors(pct: float) -> list[str]:
+    rows = []
+    for cat in ("1.A.1", "1.A.2"):
+        for gas, v, u in (
+            ("CO2", 56100, "kg CO2 / TJ"),
+            ("CH4", 1, "kg CH4 / TJ"),
+            ("N2O", 0.1, "kg N2O / TJ"),
+        ):
+            rows.append(
+                f"EF,{cat},fuel_consumption,natural_gas,,{gas},{v},{u},,,{pct},normal,s,test,T,"
+            )
+    return rows
+
+
+def _setup(tmp_path, factor_pct, act_pct):
+    case = load_case(
+        _case(
+            tmp_path, _normal_factors(factor_pct), [f"1.A,fuel_consumption,*,{act_pct},normal,s,"]
+        )
+    )
+    res = estimate_inventory(case)
+    from openmrv.case import read_activity_uncertainty
+
+    unc = ActivityUncertainty(read_activity_uncertainty(case))
+    return case, res, unc
+
+
+def test_approach2_converges_to_approach1(tmp_path):
+    """Small, normal, uncorrelated inputs: the Monte Carlo 95 % half-width of the total
+    matches Approach 1 (Eq. 3.1, 3.2) within 1 % relative at 10^6 draws."""
+    case, res, unc = _setup(tmp_path, factor_pct=3.0, act_pct=2.0)
+    rows = estimate_rows(res, unc, case.gwp, (2000, 2001))
+    rows["G"] = combine_product(rows["E"], rows["F"])
+    _, tot = approach1_table(rows)
+    mc = approach2(res, unc, case.gwp, (2000, 2001), n_draws=1_000_000, chunk_size=250_000, seed=3)
+    s = mc.summary.set_index(["category", "year"]).loc[("0", 2001)]
+    half = (s["p97.5"] - s["p2.5"]) / 2 / s["mean"] * 100
+    assert half == pytest.approx(tot["level_pct"], rel=0.01)
+    assert mc.convergence["converged_1pct"] == 1.0
+
+
+def test_fully_correlated_factor_has_no_trend_uncertainty(tmp_path):
+    """Only uncertainty: one factor shared by both years -> the trend is certain."""
+    rows = [
+        "EF,1.A,fuel_consumption,natural_gas,,CO2,56100,kg CO2 / TJ,,,40,normal,s,test,T,",
+        "EF,1.A,fuel_consumption,natural_gas,,CH4,1,kg CH4 / TJ,,,0,normal,s,test,T,",
+        "EF,1.A,fuel_consumption,natural_gas,,N2O,0.1,kg N2O / TJ,,,0,normal,s,test,T,",
+    ]
+    case = load_case(_case(tmp_path, rows, ["1.A,fuel_consumption,*,0,normal,s,"]))
+    res = estimate_inventory(case)
+    from openmrv.case import read_activity_uncertainty
+
+    unc = ActivityUncertainty(read_activity_uncertainty(case))
+    mc = approach2(res, unc, case.gwp, (2000, 2001), n_draws=20_000)
+    t = mc.trend.set_index("category").loc["0"]
+    assert t["trend_p97.5_pct"] - t["trend_p2.5_pct"] == pytest.approx(0.0, abs=1e-3)
+    # while the level is uncertain by about 40 %
+    s = mc.summary.set_index(["category", "year"]).loc[("0", 2001)]
+    assert 35 < s["plus_pct"] < 45
+
+
+def test_seeded_and_reproducible(tmp_path):
+    case, res, unc = _setup(tmp_path, 10.0, 5.0)
+    a = approach2(res, unc, case.gwp, (2000, 2001), n_draws=5000, chunk_size=1000, seed=11)
+    b = approach2(res, unc, case.gwp, (2000, 2001), n_draws=5000, chunk_size=1000, seed=11)
+    c = approach2(res, unc, case.gwp, (2000, 2001), n_draws=5000, chunk_size=1000, seed=12)
+    np.testing.assert_array_equal(a.draws, b.draws)
+    assert not np.array_equal(a.draws, c.draws)
+
+
+def test_dask_workers_give_the_same_draws(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    case, res, unc = _setup(tmp_path, 10.0, 5.0)
+    local = approach2(res, unc, case.gwp, (2000, 2001), n_draws=4000, chunk_size=1000, seed=5)
+    with distributed.Client(
+        processes=False, n_workers=2, threads_per_worker=1, dashboard_address=None
+    ) as client:
+        spread = approach2(
+            res, unc, case.gwp, (2000, 2001), n_draws=4000, chunk_size=1000, seed=5, client=client
+        )
+    np.testing.assert_array_equal(local.draws, spread.draws)
+
+
+@pytest.mark.parametrize(
+    ("dist", "low", "high"),
+    [("normal", 80, 120), ("lognormal", 50, 200), ("triangular", 70, 150), ("uniform", 60, 140)],
+)
+def test_spread_reproduces_its_95_interval(dist, low, high):
+    rng = np.random.default_rng(1)
+    x = 100 * Spread(100.0, dist, low, high).ratios(rng, 400_000)
+    lo, hi = np.percentile(x, [2.5, 97.5])
+    if dist in ("normal", "lognormal"):
+        assert lo == pytest.approx(low, rel=0.01) and hi == pytest.approx(high, rel=0.01)
+    else:  # bounds are the support: the 95 % interval lies inside them
+        assert low <= lo < hi <= high
+
+
+def test_missing_activity_uncertainty_names_the_series(tmp_path):
+    case = load_case(_case(tmp_path, _normal_factors(3), ["1.A.2,fuel_consumption,*,2,normal,s,"]))
+    res = estimate_inventory(case)
+    from openmrv.case import read_activity_uncertainty
+
+    unc = ActivityUncertainty(read_activity_uncertainty(case), file="u.csv")
+    with pytest.raises(InputError, match=r"1\.A\.1\.a / fuel_consumption / natural_gas"):
+        approach2(res, unc, case.gwp, (2000, 2001), n_draws=10)
+
+
+@pytest.mark.parametrize(
+    ("row", "field"),
+    [
+        ("1.A,fuel_consumption,*,-5,normal,s,", "uncertainty_pct"),
+        ("1.A,fuel_consumption,*,abc,normal,s,", "uncertainty_pct"),
+        ("1.A,fuel_consumption,*,5,gamma,s,", "distribution"),
+        ("1.A,fuel_consumption,*,5,normal,,", "source"),
+    ],
+)
+def test_bad_uncertainty_rows(tmp_path, row, field):
+    case = load_case(_case(tmp_path, _normal_factors(3), [row]))
+    from openmrv.case import read_activity_uncertainty
+
+    with pytest.raises(InputError) as err:
+        read_activity_uncertainty(case)
+    assert "line 2" in str(err.value) and field in str(err.value)
+
+
+def test_key_categories_hand_ranking():
+    rows = pd.DataFrame(
+        {
+            "category": ["a", "b", "c", "d"],
+            "gas": ["CO2"] * 4,
+            "C": [50.0, 30.0, 15.0, 5.0],
+            "D": [40.0, 40.0, 15.0, 5.0],
+        }
+    )
+    lvl = kca.level_assessment(rows).set_index("category")
+    # shares 0.4, 0.4, 0.15, 0.05 -> cumulative 0.4, 0.8, 0.95, 1.0: a, b and c are key
+    assert lvl.loc[["a", "b", "c"], "key"].all() and not lvl.loc["d", "key"]
+    tr = kca.trend_assessment(rows).set_index("category")
+    # total trend 0; T = |C|/sum|C| * |own change|: a 0.5*0.2=0.1, b 0.3*0.333=0.1, c, d 0
+    assert tr.loc["a", "trend"] == pytest.approx(0.1)
+    assert tr.loc["b", "trend"] == pytest.approx(0.1)
+    assert tr.loc[["a", "b"], "key"].all() and not tr.loc[["c", "d"], "key"].any()
+    # Approach 2: weight by uncertainty; c very uncertain becomes the top category
+    lvl2 = kca.level_assessment(rows, pd.Series([5.0, 5.0, 100.0, 5.0])).set_index("category")
+    assert lvl2["level_x_uncertainty"].idxmax() == "c"
