@@ -148,3 +148,33 @@ def test_managed_soils_direct_and_indirect(tmp_path):
     indirect = 1e6 * (0.11 * 0.014 + 0.24 * 0.011) * 44 / 28 / 1e6
     assert _val(ds, "N2O", "3.C.4", 2000) == pytest.approx(direct, rel=1e-6)
     assert _val(ds, "N2O", "3.C.5", 2000) == pytest.approx(indirect, rel=1e-6)
+
+
+def test_recalculation_report(mini_case, tmp_path):
+    from typer.testing import CliRunner
+
+    from openmrv.cli import app
+
+    runner = CliRunner()
+    assert (
+        runner.invoke(app, ["inventory", str(mini_case), "-o", str(tmp_path / "a")]).exit_code == 0
+    )
+    path = mini_case / "activity.csv"
+    path.write_text(
+        path.read_text().replace(
+            "3.A.1.c,head,sheep,2001,1000000", "3.A.1.c,head,sheep,2001,1200000"
+        )
+    )
+    assert (
+        runner.invoke(app, ["inventory", str(mini_case), "-o", str(tmp_path / "b")]).exit_code == 0
+    )
+    res = runner.invoke(app, ["recalc", str(tmp_path / "a"), str(tmp_path / "b")])
+    assert res.exit_code == 0, res.output
+    assert "activity.csv" in res.output and "changed" in res.output
+    import pandas as pd
+
+    ch = pd.read_csv(tmp_path / "b" / "recalculation.csv")
+    row = ch[(ch.category == "3.A.1.c") & (ch.year == 2001)].iloc[0]
+    # 200,000 more sheep x 5 kg CH4 = 1 Gg CH4
+    assert row.difference_Gg == pytest.approx(1.0)
+    assert set(ch.year) == {2001}

@@ -231,6 +231,31 @@ def keycategories(case: CaseArg, out: OutOpt = None) -> None:
     console.print(f"written: {out / 'key_categories.csv'}")
 
 
+@app.command()
+def recalc(
+    previous: Annotated[Path, typer.Argument(help="Run folder of the previous submission.")],
+    current: Annotated[Path, typer.Argument(help="Run folder of the current submission.")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="CSV to write.")] = None,
+) -> None:
+    """Recalculation report: differences between two runs by category, gas and year, and
+    the inputs that changed (IPCC Vol 1 Ch 5.4)."""
+    from openmrv.pipeline import recalculation_report
+
+    try:
+        changes, inputs = recalculation_report(previous, current)
+    except OpenMRVError as exc:
+        _fail(exc)
+    out = out or current / "recalculation.csv"
+    changes.to_csv(out, index=False)
+    t = Table(title=f"inputs changed between {previous} and {current}")
+    t.add_column("input")
+    t.add_column("status")
+    for r in inputs.itertuples():
+        t.add_row(r.input, r.status)
+    console.print(t)
+    console.print(f"{len(changes)} category/gas/year values differ; written: {out}")
+
+
 def _client(scheduler: str | None):
     """A dask.distributed client for ``scheduler`` ('local' starts a LocalCluster)."""
     if scheduler is None:

@@ -9,6 +9,7 @@ damages the previous one.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from openmrv.case import (
     read_notation_keys,
 )
 from openmrv.dataformat import write_interchange
+from openmrv.errors import InputError
 from openmrv.estimate.inventory import InventoryResult, compile_inventory
 from openmrv.estimate.inventory import keycategories as kca
 from openmrv.estimate.inventory.montecarlo import ActivityUncertainty, MonteCarloResult, approach2
@@ -40,6 +42,7 @@ from openmrv.factors import FactorLibrary
 from openmrv.references import read_references
 from openmrv.report import figures
 from openmrv.verify.external import compare
+from openmrv.verify.recalculation import recalculation
 
 Progress = Callable[[str], None]
 
@@ -168,6 +171,30 @@ def _write_netcdf(ds: xr.Dataset, path: Path) -> None:
     ds.to_netcdf(path, engine="netcdf4", encoding=enc)
 
 
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _rel(path: Path, root: Path) -> str:
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
+def recalculation_report(
+    previous_run: str | Path, current_run: str | Path
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Compare two run folders (see :func:`openmrv.verify.recalculation.recalculation`)."""
+    frames, inputs = [], []
+    for run_dir in (Path(previous_run), Path(current_run)):
+        for name in ("emissions.csv", "run.json"):
+            if not (run_dir / name).is_file():
+                raise InputError(
+                    f"{name} not found; give a folder written by 'openmrv run'", file=run_dir
+                )
+        frames.append(pd.read_csv(run_dir / "emissions.csv", keep_default_na=False, na_values=[""]))
+        inputs.append(json.loads((run_dir / "run.json").read_text()).get("input_sha256", {}))
+    return recalculation(frames[0], frames[1], inputs[0], inputs[1])
+
+
 def write_inventory(
     run_dir: Path, case: Case, result: InventoryResult, comparison: pd.DataFrame
 ) -> list[Path]:
@@ -189,6 +216,7 @@ def write_inventory(
         frame.to_csv(run_dir / name, index=False)
         files.append(run_dir / name)
     meta = {
+        "input_sha256": {_rel(p, case.root): _sha256(p) for p in case.inputs()},
         "openmrv_version": __version__,
         "case": case.name,
         "country": case.country,
