@@ -310,18 +310,24 @@ def approach2(
     sizes = [min(chunk_size, n_draws - i) for i in range(0, n_draws, chunk_size)]
     t0 = time.perf_counter()
     args = (estimates, uncertainty, years, report, gwp_set)
+    draws = np.empty((n_draws, len(report), 2), dtype=np.float32)
+    starts = np.cumsum([0, *sizes])
     if client is None:
-        parts = []
         for k, n in enumerate(sizes):
-            parts.append(_run_chunk(*args, n, seed, k))
+            draws[starts[k] : starts[k + 1]] = _run_chunk(*args, n, seed, k)
             if progress is not None:
                 progress(k + 1, len(sizes))
     else:
+        from distributed import as_completed
+
         scattered = client.scatter(list(args), broadcast=True)
-        futures = [
-            client.submit(_run_chunk, *scattered, n, seed, k, pure=False)
+        futures = {
+            client.submit(_run_chunk, *scattered, n, seed, k, pure=False): k
             for k, n in enumerate(sizes)
-        ]
-        parts = client.gather(futures)
-    draws = np.concatenate(parts, axis=0)
+        }
+        for done, fut in enumerate(as_completed(futures), start=1):
+            k = futures[fut]
+            draws[starts[k] : starts[k + 1]] = fut.result()
+            if progress is not None:
+                progress(done, len(sizes))
     return MonteCarloResult(report, years, draws, seed, time.perf_counter() - t0, gwp_set)
