@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from openmrv import __version__
-from openmrv.errors import OpenMRVError
+from openmrv.errors import InputError, OpenMRVError
 
 app = typer.Typer(
     name="openmrv",
@@ -254,6 +254,93 @@ def recalc(
         t.add_row(r.input, r.status)
     console.print(t)
     console.print(f"{len(changes)} category/gas/year values differ; written: {out}")
+
+
+@app.command()
+def invert(
+    jacobians: Annotated[
+        Path,
+        typer.Option("--jacobians", help="Directory of per-orbit IMI *_GCtoSatellite.npz files."),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="netCDF file to write.")] = Path(
+        "inversion_result.nc"
+    ),
+    prior_error: Annotated[
+        float, typer.Option(help="Relative prior error of the emission elements (scale factors).")
+    ] = 0.5,
+    obs_error: Annotated[float, typer.Option(help="Observation error [ppb].")] = 15.0,
+    gamma: Annotated[
+        float,
+        typer.Option(
+            help="Regularisation parameter gamma; 0 chooses it so that J_A/n is closest to 1."
+        ),
+    ] = 1.0,
+    bc_error: Annotated[
+        float, typer.Option(help="Prior error of the boundary elements [ppb].")
+    ] = 10.0,
+    bc_elements: Annotated[
+        int,
+        typer.Option(help="Number of boundary-condition elements at the end of the state vector."),
+    ] = 4,
+) -> None:
+    """Analytical Bayesian inversion from external (IMI-format) Jacobians.
+
+    Writes xhat, S_post, A, dofs and the settings to a netCDF file.
+    """
+    import xarray as xr
+
+    from openmrv.estimate.inversion import accumulate, choose_gamma, solve
+    from openmrv.jacobians import read_imi_jacobians
+
+    try:
+        chunks = read_imi_jacobians(jacobians)
+        n = chunks[0].k.shape[1]
+        if not 0 <= bc_elements < n:
+            raise InputError(
+                f"--bc-elements {bc_elements} must lie in [0, {n - 1}]", field="bc_elements"
+            )
+        n_emis = n - bc_elements
+        x_a = np.r_[np.ones(n_emis), np.zeros(bc_elements)]
+        s_a = np.r_[np.full(n_emis, prior_error**2), np.full(bc_elements, bc_error**2)]
+        ne = accumulate((c.k, c.dy, obs_error) for c in chunks)
+        g = gamma if gamma > 0 else choose_gamma(ne, x_a, s_a)[0]
+        post = solve(ne, x_a, s_a, g)
+    except OpenMRVError as exc:
+        _fail(exc)
+    i = np.arange(n)
+    ds = xr.Dataset(
+        {
+            "x_a": ("element", post.x_a),
+            "xhat": ("element", post.x_hat),
+            "S_a": (("element", "element2"), post.s_a),
+            "S_post": (("element", "element2"), post.s_hat),
+            "A": (("element", "element2"), post.a),
+            "dofs": ((), post.dofs),
+        },
+        coords={
+            "element": i + 1,
+            "element2": i + 1,
+            "kind": ("element", ["emission"] * n_emis + ["boundary"] * bc_elements),
+        },
+        attrs={
+            "prior_error": prior_error,
+            "obs_error_ppb": obs_error,
+            "gamma": g,
+            "bc_error_ppb": bc_error,
+            "bc_elements": bc_elements,
+            "n_obs": post.m,
+            "J_A": post.j_a,
+            "J_O": post.j_o,
+            "files": ";".join(c.file.name for c in chunks),
+            "method": "analytical Gaussian posterior (openmrv.estimate.inversion)",
+        },
+    )
+    ds.to_netcdf(out)
+    console.print(
+        f"{post.m} observations, {n} elements ({n_emis} emission, {bc_elements} "
+        f"boundary); gamma {g:g}; DOFS {post.dofs:.3f}; J_A/n {post.j_a / n:.3f}; "
+        f"written: {out}"
+    )
 
 
 def _client(scheduler: str | None):
