@@ -114,3 +114,22 @@ def test_bad_jacobian_files(tmp_path):
     assert res.exit_code == 2 and "not found" in res.output
     with pytest.raises(InputError, match="positive"):
         normal_equations(np.ones((2, 2)), np.ones(2), 0.0)
+
+
+def test_hyperparameter_ensemble():
+    from openmrv.estimate.inversion.solver import ensemble
+
+    chunks = read_imi_jacobians(IMI)
+    x_a, _ = _imi_prior()
+    ne1 = accumulate((c.k, c.dy, 1.0) for c in chunks)
+    scale = np.r_[np.ones(23), np.full(4, 20.0)]  # boundary elements: 10 ppb at error 0.5
+    members = ensemble(
+        ne1, x_a, scale, [0.25, 0.5, 1.0], [10.0, 15.0, 20.0], [0.1, 1.0], ja_range=(0.0, np.inf)
+    )
+    assert len(members) == 18
+    # the member with IMI's settings equals the direct solution
+    m = next(x for x in members if (x.prior_error, x.obs_error, x.gamma) == (0.5, 15.0, 1.0))
+    direct = solve(accumulate((c.k, c.dy, 15.0) for c in chunks), *_imi_prior(), 1.0)
+    np.testing.assert_allclose(m.posterior.x_hat, direct.x_hat, rtol=1e-10)
+    kept = ensemble(ne1, x_a, scale, [0.25, 0.5, 1.0], [10.0, 15.0, 20.0], [0.1, 1.0])
+    assert all(0.5 <= k.ja_over_n <= 2.0 for k in kept)

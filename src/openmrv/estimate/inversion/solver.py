@@ -215,3 +215,58 @@ def choose_gamma(
     ratios = np.array([solve(ne, x_a, s_a, g).j_a / n for g in candidates])
     best = int(np.argmin(np.abs(np.log(np.maximum(ratios, 1e-300)))))
     return float(np.asarray(candidates)[best]), ratios
+
+
+@dataclass
+class Member:
+    """One member of a hyper-parameter ensemble."""
+
+    prior_error: float
+    obs_error: float
+    gamma: float
+    posterior: Posterior
+
+    @property
+    def ja_over_n(self) -> float:
+        return self.posterior.j_a / self.posterior.n
+
+
+def ensemble(
+    ne_unit: NormalEquations,
+    x_a: ArrayLike,
+    prior_scale: ArrayLike,
+    prior_errors: Iterable[float],
+    obs_errors: Iterable[float],
+    gammas: Iterable[float],
+    ja_range: tuple[float, float] = (0.5, 2.0),
+) -> list[Member]:
+    """Posterior ensemble over hyper-parameters (as IMI does), keeping the members whose
+    J_A/n lies in ``ja_range``.
+
+    Parameters
+    ----------
+    ne_unit
+        Normal equations accumulated with unit observation errors (σ_o = 1); a uniform
+        σ_o scales them by 1/σ_o².
+    x_a
+        Prior state.
+    prior_scale
+        Per-element multiplier of the prior error (e.g. 1 for scale factors, or the
+        boundary elements' error in ppb divided by the prior-error hyper-parameter).
+    prior_errors, obs_errors, gammas
+        Hyper-parameter values to combine.
+    """
+    x_a = np.asarray(x_a, dtype=float)
+    scale = np.asarray(prior_scale, dtype=float)
+    out = []
+    for pe in prior_errors:
+        for oe in obs_errors:
+            ne = NormalEquations(
+                ne_unit.ktk / oe**2, ne_unit.ktdy / oe**2, ne_unit.dyy / oe**2, ne_unit.m
+            )
+            for g in gammas:
+                post = solve(ne, x_a, (pe * scale) ** 2, g)
+                member = Member(pe, oe, g, post)
+                if ja_range[0] <= member.ja_over_n <= ja_range[1]:
+                    out.append(member)
+    return out
