@@ -133,3 +133,36 @@ def test_hyperparameter_ensemble():
     np.testing.assert_allclose(m.posterior.x_hat, direct.x_hat, rtol=1e-10)
     kept = ensemble(ne1, x_a, scale, [0.25, 0.5, 1.0], [10.0, 15.0, 20.0], [0.1, 1.0])
     assert all(0.5 <= k.ja_over_n <= 2.0 for k in kept)
+
+
+def test_gaussian_plume_conserves_mass_and_recovers_a_source():
+    from openmrv.estimate.inversion.forward import constant, plume_column, plume_jacobian
+
+    # flux through a crosswind line = Q, at any downwind distance
+    y = np.linspace(-20_000, 20_000, 40_001)
+    for x in (500.0, 5_000.0, 30_000.0):
+        flux = np.trapezoid(plume_column(10.0, 4.0, x, y), y) * 4.0
+        assert flux == pytest.approx(10.0, rel=1e-6)
+    # ppb conversion: 1 kg/m² CH4 at 1013.25 hPa
+    ppb = plume_jacobian(np.array([[1000.0, 0.0]]), np.array([[0.0, 0.0]]), [5.0], [0.0])
+    expected = (
+        plume_column(1.0, 5.0, 1000.0, 0.0)
+        * constant("M_air")
+        / constant("M_CH4")
+        * constant("g")
+        / 101325.0
+        * 1e9
+    )
+    assert ppb[0, 0] == pytest.approx(expected)
+    # synthetic plume: invert three sources from noisy soundings on a 1 km grid
+    gx, gy = np.meshgrid(np.arange(-5e3, 40e3, 1e3), np.arange(-15e3, 15e3, 1e3))
+    xy = np.c_[gx.ravel(), gy.ravel()]
+    src = np.array([[0.0, 0.0], [10e3, 5e3], [20e3, -6e3]])
+    k = plume_jacobian(xy, src, np.full(len(xy), 4.0), np.zeros(len(xy)))
+    truth = np.array([5.0, 2.0, 8.0])  # kg/s
+    rng = np.random.default_rng(3)
+    y_obs = k @ truth + 10.0 * rng.standard_normal(len(xy))
+    x_a = np.full(3, 4.0)
+    post = solve(normal_equations(k, y_obs - k @ x_a, 10.0), x_a, np.full(3, 25.0))
+    assert np.all(np.abs(post.x_hat - truth) < 3 * np.sqrt(np.diag(post.s_hat)))
+    assert post.dofs > 2.9

@@ -1,0 +1,117 @@
+"""Forward models that yield the Jacobian K of satellite columns to point-source emissions.
+
+The column Gaussian plume: a steady source Q [kg/s] in a uniform wind U [m/s] gives, at
+downwind distance x and crosswind offset y, the vertically integrated enhancement
+
+.. math:: \\Delta\\Omega(x, y) = \\frac{Q}{\\sqrt{2\\pi}\\, \\sigma_y(x)\\, U}
+          \\exp\\left(-\\frac{y^2}{2\\sigma_y(x)^2}\\right)  \\quad [kg\\,m^{-2}]
+
+(the vertical spread integrates out), with the Briggs (1973) open-country σ_y for the
+Pasquill stability class. The mass column converts to a dry-air mole fraction with the
+surface pressure: ΔX = ΔΩ · (M_air / M_CH4) · g / p_s. The flux through any crosswind
+line, ∫ΔΩ U dy, equals Q: mass is conserved.
+
+Valid for local domains (tens of km, hours): it ignores wind shear, changing winds and
+chemistry. Coefficients and constants are in ``data/dispersion.csv`` and
+``data/constants.csv`` with their sources.
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from openmrv.errors import InputError
+
+DATA = Path(__file__).parent / "data"
+
+
+@cache
+def _table(name: str) -> dict[tuple[str, str], float]:
+    with (DATA / name).open() as fh:
+        return {
+            (r["parameter"], r.get("stability", "")): float(r["value"]) for r in csv.DictReader(fh)
+        }
+
+
+def constant(name: str) -> float:
+    """A physical constant from ``data/constants.csv`` (SI units)."""
+    return _table("constants.csv")[(name, "")]
+
+
+def sigma_y(x: ArrayLike, stability: str = "D") -> np.ndarray:
+    """Crosswind spread σ_y [m] at downwind distance x [m] (Briggs 1973, open country)."""
+    t = _table("dispersion.csv")
+    if ("sigma_y_a", stability) not in t:
+        raise InputError(f"unknown stability class '{stability}'; use A-F", field="stability")
+    x = np.asarray(x, dtype=float)
+    return t[("sigma_y_a", stability)] * x / np.sqrt(1.0 + t[("sigma_y_b", "*")] * x)
+
+
+def plume_column(
+    q: ArrayLike, u: ArrayLike, x: ArrayLike, y: ArrayLike, stability: str = "D"
+) -> np.ndarray:
+    """Column mass enhancement [kg/m²] of a source of Q [kg/s] in wind U [m/s] at downwind
+    x and crosswind y [m]; zero upwind (x <= 0)."""
+    u = np.asarray(u, dtype=float)
+    if np.any(u <= 0):
+        raise InputError("wind speed must be positive for a Gaussian plume", field="wind")
+    x = np.asarray(x, dtype=float)
+    xs = np.where(x > 0, x, 1.0)
+    sy = sigma_y(xs, stability)
+    col = (
+        np.asarray(q, float)
+        / (np.sqrt(2 * np.pi) * sy * u)
+        * np.exp(-(np.asarray(y, float) ** 2) / (2 * sy**2))
+    )
+    return np.where(x > 0, col, 0.0)
+
+
+def column_to_ppb(mass_column: ArrayLike, surface_pressure: ArrayLike) -> np.ndarray:
+    """Mass column enhancement [kg CH4/m²] to dry-air mole fraction [ppb] at p_s [Pa]."""
+    return (
+        np.asarray(mass_column, float)
+        * constant("M_air")
+        / constant("M_CH4")
+        * constant("g")
+        / np.asarray(surface_pressure, float)
+        * 1e9
+    )
+
+
+def plume_jacobian(
+    sounding_xy: ArrayLike,
+    source_xy: ArrayLike,
+    wind_u: ArrayLike,
+    wind_v: ArrayLike,
+    surface_pressure: ArrayLike = 101325.0,
+    stability: str = "D",
+) -> np.ndarray:
+    """Jacobian of XCH4 soundings [ppb] to source emissions [kg/s]: shape (m, n).
+
+    Parameters
+    ----------
+    sounding_xy
+        Sounding positions, shape (m, 2) [m] in a local east/north frame.
+    source_xy
+        Source positions, shape (n, 2) [m].
+    wind_u, wind_v
+        Wind components at each sounding, shape (m,) [m/s] (eastward, northward).
+    surface_pressure
+        Surface pressure at each sounding [Pa].
+    """
+    s = np.asarray(sounding_xy, float)
+    src = np.asarray(source_xy, float)
+    u = np.asarray(wind_u, float)[:, None]
+    v = np.asarray(wind_v, float)[:, None]
+    speed = np.hypot(u, v)
+    d = s[:, None, :] - src[None, :, :]
+    along = (d[..., 0] * u + d[..., 1] * v) / speed
+    cross = (-d[..., 0] * v + d[..., 1] * u) / speed
+    col = plume_column(1.0, np.broadcast_to(speed, along.shape), along, cross, stability)
+    ps = np.asarray(surface_pressure, float)
+    return column_to_ppb(col, ps[:, None] if ps.ndim else ps)
