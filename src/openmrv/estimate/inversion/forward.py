@@ -90,6 +90,8 @@ def plume_jacobian(
     wind_v: ArrayLike,
     surface_pressure: ArrayLike = 101325.0,
     stability: str = "D",
+    pixel_size: float = 0.0,
+    subsamples: int = 5,
 ) -> np.ndarray:
     """Jacobian of XCH4 soundings [ppb] to source emissions [kg/s]: shape (m, n).
 
@@ -103,7 +105,28 @@ def plume_jacobian(
         Wind components at each sounding, shape (m,) [m/s] (eastward, northward).
     surface_pressure
         Surface pressure at each sounding [Pa].
+    pixel_size
+        Side of the (square) footprint [m]; when > 0 the column is averaged over
+        ``subsamples`` x ``subsamples`` points of the footprint, as a satellite pixel
+        averages the plume (0: point values at the footprint centres).
     """
+    if pixel_size > 0:
+        off = (np.arange(subsamples) + 0.5) / subsamples - 0.5
+        grid = np.stack(np.meshgrid(off, off), -1).reshape(-1, 2) * pixel_size
+        return np.mean(
+            [
+                plume_jacobian(
+                    np.asarray(sounding_xy, float) + g,
+                    source_xy,
+                    wind_u,
+                    wind_v,
+                    surface_pressure,
+                    stability,
+                )
+                for g in grid
+            ],
+            axis=0,
+        )
     s = np.asarray(sounding_xy, float)
     src = np.asarray(source_xy, float)
     u = np.asarray(wind_u, float)[:, None]
