@@ -71,6 +71,18 @@ def _summary(run_) -> None:
         fmt = [("-" if np.isnan(e) else f"{e:,.2f}") for e in (e0, e1)]
         table.add_row(code, title(code), *cells, *fmt)
     console.print(table)
+    unc = getattr(run_, "uncertainty", None)
+    if unc is not None:
+        s = unc.approach2.summary.set_index(["category", "year"])
+        if ("0", last) in s.index:
+            r = s.loc[("0", last)]
+            console.print(
+                f"national total {last}: {r['mean'] / 1000:,.1f} Mt CO2e, 95 % interval "
+                f"{r['p2.5'] / 1000:,.1f}-{r['p97.5'] / 1000:,.1f} (Approach 2, "
+                f"{unc.approach2.n_draws:,} draws); Approach 1: "
+                f"{unc.approach1_totals['level_pct']:.1f} %; key categories: "
+                f"{int(unc.key_categories['key_category'].sum())}"
+            )
     console.print(f"outputs in [bold]{run_.out}[/]: " + ", ".join(f.name for f in run_.files))
 
 
