@@ -1,2 +1,2 @@
-"""Reporting: renders what the other stages computed (figures now; CRT tables and the BTR
-report as they land). It computes nothing new."""
+"""Reporting: renders what the other stages computed (figures, the Common Reporting Tables
+in :mod:`openmrv.report.crt`; the BTR report as it lands). It computes no new estimates."""
