@@ -29,8 +29,11 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -437,6 +440,12 @@ def _crt_of(code: str) -> str:
     return ";".join(row.crt)
 
 
+def _no_empty(frame: pd.DataFrame) -> pd.DataFrame:
+    """Empty cells are ``None`` (never NaN or ``""``), as xlsx and JSON read them back."""
+    frame = frame.astype(object)
+    return frame.where(frame.notna() & (frame != ""), None)
+
+
 def uncertainty_table(approach1: pd.DataFrame) -> pd.DataFrame:
     """Approach 1 uncertainty in the layout of IPCC 2006 Vol 1 Table 3.2, with CRT codes.
 
@@ -462,7 +471,7 @@ def uncertainty_table(approach1: pd.DataFrame) -> pd.DataFrame:
         total[UNCERTAINTY_COLUMNS[c]] = float(frame[UNCERTAINTY_COLUMNS[c]].sum())
     total[UNCERTAINTY_COLUMNS["G"]] = math.sqrt(total[UNCERTAINTY_COLUMNS["H"]])
     frame = pd.concat([pd.DataFrame([total]), frame], ignore_index=True).astype(object)
-    frame = frame.where(frame.notna(), None)
+    frame = _no_empty(frame)
     frame.attrs["total_row"] = "Total"
     frame.attrs["additive_columns"] = [UNCERTAINTY_COLUMNS[c] for c in "CDHM"]
     frame.attrs["trend_uncertainty_pct"] = math.sqrt(total[UNCERTAINTY_COLUMNS["M"]])
@@ -505,7 +514,7 @@ def key_category_table(key_categories: pd.DataFrame) -> pd.DataFrame:
     for c in additive:
         total[c] = float(frame[c].astype(float).sum())
     frame = pd.concat([pd.DataFrame([total]), frame], ignore_index=True).astype(object)
-    frame = frame.where(frame.notna(), None)
+    frame = _no_empty(frame)
     frame.attrs["total_row"] = "Total"
     frame.attrs["additive_columns"] = additive
     return frame
@@ -571,9 +580,36 @@ def write_crt_xlsx(tables: Mapping[str, pd.DataFrame], path: str | Path) -> Path
                 ws.auto_filter.ref = (
                     f"A3:{ws.cell(3, len(frame.columns)).column_letter}{ws.max_row}"
                 )
-        wb.save(tmp)
+        wb.properties.creator = "openmrv"
+        wb.properties.created = _FIXED_TIME
+        raw = tmp.with_name(tmp.name + ".raw")
+        try:
+            wb.save(raw)
+            _reproducible_zip(raw, tmp)
+        finally:
+            raw.unlink(missing_ok=True)
 
     return _atomic(Path(path), write)
+
+
+#: xlsx carry this as creation and modification time, so the same tables give the same bytes.
+_FIXED_TIME = datetime(2000, 1, 1)
+
+
+def _reproducible_zip(src: Path, dst: Path) -> None:
+    """Copy an xlsx (zip) with fixed entry times and document dates (byte-reproducible)."""
+    stamp = _FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                text = re.sub(
+                    r"(<dcterms:modified[^>]*>)[^<]*(<)", rf"\g<1>{stamp}\g<2>", data.decode()
+                )
+                data = text.encode()
+            entry = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            zout.writestr(entry, data)
 
 
 def _about_lines(tables: Mapping[str, pd.DataFrame]) -> list[str]:
