@@ -1,0 +1,44 @@
+"""Command functions of the report stage, registered by ``openmrv.cli``:
+
+``app.command("verify-manifest")(verify_manifest_command)``
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from openmrv.errors import InputError
+from openmrv.report.manifest import verify_manifest
+
+
+def verify_manifest_command(
+    run_dir: Annotated[
+        Path, typer.Argument(help="Run folder holding manifest.json and manifest.sig.")
+    ],
+    case: Annotated[
+        Path | None,
+        typer.Option("--case", help="Case folder: check the inputs' SHA-256 there too."),
+    ] = None,
+    public_key: Annotated[
+        str | None,
+        typer.Option("--public-key", help="Base64 Ed25519 key the manifest must be signed with."),
+    ] = None,
+) -> None:
+    """Check a run folder against its signed manifest: any changed, missing or added byte.
+
+    Exit code 0 when the folder is exactly what was signed, 1 when it is not (each
+    problem on its own line), 2 on bad input.
+    """
+    try:
+        problems = verify_manifest(run_dir, trusted_key=public_key, inputs_root=case)
+    except InputError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    for line in problems:
+        typer.echo(line)
+    if problems:
+        raise typer.Exit(code=1)
+    typer.echo(f"{run_dir}: manifest and signature verified")

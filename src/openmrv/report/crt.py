@@ -1,0 +1,721 @@
+"""Common Reporting Tables (CRT) of the Enhanced Transparency Framework from an emissions
+dataset: tables as pandas DataFrames, written to xlsx (openpyxl) and JSON.
+
+The CRT were adopted by decision 5/CMA.3 (annex I) for the national inventory reports
+under the Paris Agreement. Their categories follow the IPCC 2006 Guidelines with a few
+differences (sector numbers after 2, venting and flaring gathered under 1.B.2.c, livestock
+split into enteric fermentation and manure management). ``climate_categories`` has no CRT
+categorisation, so the IPCC 2006 -> CRT mapping is a data table,
+``report/data/crt_mapping.csv``, and the CRT category list is
+``report/data/crt_categories.csv``; both cite their sources. See ``docs/crt.md``.
+
+What is built
+-------------
+- ``Summary1``: every CRT category down to the level of the CRT summary table, by gas
+  [kt], with the total in CO2 equivalents [kt CO2 eq].
+- ``Summary2``: CO2 equivalents by gas and sector [kt CO2 eq].
+- Sectoral background tables (emissions by sub-category and gas, [kt]): ``Table1.A(a)``,
+  ``Table1.B.2``, ``Table2(I).B``, ``Table3.A``, ``Table3.B``, ``Table5.A``.
+- ``Table3.2`` (uncertainty, IPCC 2006 Vol 1 Table 3.2, Approach 1) and
+  ``KeyCategories`` when a run's tables are given.
+
+Cells hold a number, a notation key (NO, NE, NA, IE, C; several joined by ``,``) or
+nothing (``None``: neither estimated nor given a notation key in the case; a compiler
+must fill these before submission). Tables by year carry a ``year`` column.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import zipfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from openmrv.categories import ancestors
+from openmrv.dataformat import NOTATION_KEYS, ensure_valid, years
+from openmrv.errors import InputError
+from openmrv.gwp import gwp
+
+DATA = Path(__file__).parent / "data"
+MAPPING_FILE = DATA / "crt_mapping.csv"
+CATEGORIES_FILE = DATA / "crt_categories.csv"
+SCHEMA_FILE = DATA / "crt.schema.json"
+
+GASES: tuple[str, ...] = ("CO2", "CH4", "N2O")
+#: Format name and version written into crt.json (see docs/crt-json-schema.md).
+JSON_FORMAT = "openmrv-crt"
+JSON_VERSION = 1
+
+#: Sectoral background tables: sheet name -> (root CRT code, title).
+BACKGROUND: dict[str, tuple[str, str]] = {
+    "Table1.A(a)": ("1.A", "Fuel combustion activities, sectoral approach, by sub-category"),
+    "Table1.B.2": ("1.B.2", "Fugitive emissions from oil, natural gas and other sources"),
+    "Table2(I).B": ("2.B", "Industrial processes: chemical industry"),
+    "Table3.A": ("3.A", "Agriculture: enteric fermentation"),
+    "Table3.B": ("3.B", "Agriculture: manure management"),
+    "Table5.A": ("5.A", "Waste: solid waste disposal"),
+}
+UNCERTAINTY_COLUMNS = {
+    "C": "C base year emissions [kt CO2 eq]",
+    "D": "D year t emissions [kt CO2 eq]",
+    "E": "E activity data uncertainty [%]",
+    "F": "F emission factor uncertainty [%]",
+    "G": "G combined uncertainty [%]",
+    "H": "H contribution to variance in year t [%2]",
+    "I": "I type A sensitivity [%]",
+    "J": "J type B sensitivity [%]",
+    "K": "K trend uncertainty from emission factor [%]",
+    "L": "L trend uncertainty from activity data [%]",
+    "M": "M contribution to variance in trend [%2]",
+}
+
+
+class CRTMappingError(InputError):
+    """An IPCC category cannot be placed in the CRT (no mapping, or a number at an IPCC
+    category that spans several CRT categories)."""
+
+
+class CRTFileError(InputError):
+    """A CRT xlsx or JSON file is not what openmrv writes."""
+
+
+@dataclass(frozen=True)
+class MappingRow:
+    """One row of ``crt_mapping.csv``."""
+
+    ipcc: str
+    crt: tuple[str, ...]
+    match: str
+    line: int
+    note: str
+
+
+@cache
+def crt_categories() -> pd.DataFrame:
+    """The CRT categories openmrv knows: columns ``code``, ``name``, ``parent``."""
+    frame = pd.read_csv(CATEGORIES_FILE, comment="#", dtype=str, keep_default_na=False)
+    frame["parent"] = [_parent(c) for c in frame["code"]]
+    return frame
+
+
+def _parent(code: str) -> str | None:
+    if code == "Total":
+        return None
+    return code.rsplit(".", 1)[0] if "." in code else "Total"
+
+
+def _names() -> dict[str, str]:
+    cats = crt_categories()
+    return dict(zip(cats["code"], cats["name"], strict=True))
+
+
+@cache
+def crt_mapping() -> dict[str, MappingRow]:
+    """The IPCC 2006 -> CRT mapping by IPCC code (``report/data/crt_mapping.csv``)."""
+    lines = MAPPING_FILE.read_text().splitlines()
+    skip = sum(1 for line in lines if line.startswith("#"))
+    frame = pd.read_csv(MAPPING_FILE, comment="#", dtype=str, keep_default_na=False)
+    known = set(crt_categories()["code"])
+    out: dict[str, MappingRow] = {}
+    for i, rec in enumerate(frame.itertuples(index=False)):
+        line = skip + 2 + i
+        targets = tuple(t.strip() for t in rec.crt_code.split(";"))
+        bad = [t for t in targets if t not in known]
+        if bad or rec.match not in ("exact", "subtree") or rec.ipcc2006_code in out:
+            raise CRTMappingError(
+                f"bad row for IPCC {rec.ipcc2006_code}: unknown CRT code {bad}, match "
+                f"'{rec.match}' (exact or subtree) or duplicated code",
+                file=MAPPING_FILE,
+                row=line,
+            )
+        out[rec.ipcc2006_code] = MappingRow(rec.ipcc2006_code, targets, rec.match, line, rec.note)
+    return out
+
+
+def map_category(code: str) -> MappingRow:
+    """The mapping row of an IPCC 2006 category: its own row, else the nearest ancestor's
+    ``subtree`` row.
+
+    Raises
+    ------
+    CRTMappingError
+        If no row covers ``code``.
+    """
+    rows = crt_mapping()
+    if code in rows:
+        return rows[code]
+    for anc in ancestors(code):
+        row = rows.get(anc)
+        if row is not None and row.match == "subtree":
+            return row
+    raise CRTMappingError(
+        f"IPCC 2006 category {code} has no CRT mapping (international bunkers and "
+        "multilateral operations are CRT memo items, not built yet); add a row",
+        file=MAPPING_FILE,
+        field="ipcc2006_code",
+    )
+
+
+def _join_keys(keys: Iterable[str]) -> str | None:
+    found = set()
+    for k in keys:
+        found |= set(k.split(","))
+    found.discard("")
+    return ",".join(k for k in NOTATION_KEYS if k in found) or None
+
+
+def _squeeze(ds: xr.Dataset) -> tuple[xr.Dataset, str]:
+    ensure_valid(ds)
+    for dim in ("area (ISO3)", "source"):
+        if ds.sizes[dim] != 1:
+            raise InputError(
+                f"the CRT hold one country and one source; the dataset has {ds.sizes[dim]} "
+                f"values of '{dim}': select one first",
+                field=dim,
+            )
+    return ds.isel({"area (ISO3)": 0, "source": 0}), str(ds.attrs["cat"])
+
+
+def gwp_set_of(ds: xr.Dataset) -> str:
+    """The GWP set named by the dataset's CO2-equivalent variable (``KYOTOGHG (<set>)``)."""
+    sets = {str(v.attrs["gwp_context"]) for v in ds.data_vars.values() if "gwp_context" in v.attrs}
+    if len(sets) != 1:
+        raise InputError(
+            f"the dataset must name exactly one GWP set in a 'KYOTOGHG (<set>)' variable "
+            f"(found {sorted(sets) or 'none'})",
+            field="gwp_context",
+        )
+    return sets.pop()
+
+
+def crt_cells(ds: xr.Dataset) -> dict[str, dict[str, list[float | str | None]]]:
+    """Map a dataset's categories onto the CRT and total them up the CRT tree.
+
+    Parameters
+    ----------
+    ds
+        Emissions dataset (``docs/data-format.md``), one area and one source.
+
+    Returns
+    -------
+    dict
+        ``cells[gas][crt_code]`` is a list over the dataset's years of a number [kt], a
+        notation key string or ``None``. A CRT category's number is the sum of the most
+        detailed IPCC categories mapped into its subtree; where no number exists there,
+        the notation keys found are joined.
+
+    Raises
+    ------
+    CRTMappingError
+        If a category is not mapped, or an IPCC category that spans several CRT
+        categories (e.g. 1.B.2.a including its venting and flaring) holds a number.
+    """
+    flat, cat = _squeeze(ds)
+    codes = [str(c) for c in flat[cat].values]
+    anc = {c: set(ancestors(c)) for c in codes}
+    n_t = flat.sizes["time"]
+    crt_codes = list(crt_categories()["code"])
+    out: dict[str, dict[str, list[float | str | None]]] = {}
+    yrs = years(ds)
+    for gas in GASES:
+        if gas not in flat:
+            continue
+        vals = np.asarray(flat[gas].transpose("time", cat).values, dtype=float)
+        nk_var = flat.get(f"notation_key ({gas})")
+        keys = (
+            np.full(vals.shape, "", dtype=object)
+            if nk_var is None
+            else np.asarray(nk_var.transpose("time", cat).values, dtype=str)
+        )
+        has = ~np.isnan(vals)
+        base_num: dict[str, np.ndarray] = {}
+        base_has: dict[str, np.ndarray] = {}
+        base_keys: dict[str, list[set[str]]] = {}
+        for i, code in enumerate(codes):
+            below = [j for j, d in enumerate(codes) if code in anc[d]]
+            leaf = has[:, i] & ~has[:, below].any(axis=1) if below else has[:, i]
+            keyed = keys[:, i] != ""
+            if not (leaf.any() or keyed.any()):
+                continue
+            row = map_category(code)
+            if leaf.any() and len(row.crt) > 1:
+                bad = [y for y, f in zip(yrs, leaf, strict=True) if f]
+                raise CRTMappingError(
+                    f"IPCC {code} {gas} holds numbers ({bad[0]}...) but spans CRT "
+                    f"{', '.join(row.crt)}: {row.note or 'report its sub-categories'}",
+                    file=MAPPING_FILE,
+                    row=row.line,
+                )
+            for target in row.crt:
+                if leaf.any():
+                    base_num[target] = base_num.get(target, np.zeros(n_t)) + np.where(
+                        leaf, vals[:, i], 0.0
+                    )
+                    base_has[target] = base_has.get(target, np.zeros(n_t, bool)) | leaf
+                sets = base_keys.setdefault(target, [set() for _ in range(n_t)])
+                for t in np.flatnonzero(keyed):
+                    sets[t].add(str(keys[t, i]))
+        out[gas] = {}
+        for code in crt_codes:
+            inside = [b for b in set(base_num) | set(base_keys) if _within(b, code)]
+            if not inside:
+                continue
+            num = sum((base_num[b] for b in inside if b in base_num), np.zeros(n_t))
+            got = np.zeros(n_t, bool)
+            for b in inside:
+                got |= base_has.get(b, np.zeros(n_t, bool))
+            cells: list[float | str | None] = []
+            for t in range(n_t):
+                if got[t]:
+                    cells.append(float(num[t]))
+                else:
+                    cells.append(
+                        _join_keys(k for b in inside for k in base_keys.get(b, [set()] * n_t)[t])
+                    )
+            out[gas][code] = cells
+    return out
+
+
+def _within(code: str, root: str) -> bool:
+    return root == "Total" or code == root or code.startswith(root + ".")
+
+
+def _co2e(cells: Iterable[float | str | None], factors: Iterable[float]) -> float | str | None:
+    nums = [v * f for v, f in zip(cells, factors, strict=True) if isinstance(v, float)]
+    if nums:
+        return float(sum(nums))
+    return _join_keys(v for v in cells if isinstance(v, str))
+
+
+def _by_year_table(
+    cells: dict[str, dict[str, list]],
+    rows: list[str],
+    yrs: list[int],
+    select: list[int],
+    columns: list[tuple[str, str]],
+    gwps: dict[str, float],
+    total_row: str,
+    as_co2e: bool = False,
+) -> pd.DataFrame:
+    """Rows by year and CRT code. A column is (header, gas or ``total``); gas columns are
+    masses, or CO2 equivalents with ``as_co2e``; ``total`` is the CO2e sum of the gases."""
+    names = _names()
+    none = [None] * len(yrs)
+    records = []
+    for t, year in enumerate(yrs):
+        if year not in select:
+            continue
+        for code in rows:
+            rec: dict[str, Any] = {"year": year, "code": code, "category": names[code]}
+            per_gas = {g: cells.get(g, {}).get(code, none)[t] for g in GASES}
+            for header, gas in columns:
+                if gas == "total":
+                    rec[header] = _co2e(per_gas.values(), [gwps[g] for g in GASES])
+                else:
+                    v = per_gas[gas]
+                    rec[header] = v * gwps[gas] if as_co2e and isinstance(v, float) else v
+            records.append(rec)
+    frame = pd.DataFrame.from_records(
+        records, columns=["year", "code", "category", *(c[0] for c in columns)]
+    ).astype(object)
+    frame = frame.where(frame.notna(), None)
+    frame.attrs["total_row"] = total_row
+    return frame
+
+
+def _summary1_rows() -> list[str]:
+    out = []
+    for code in crt_categories()["code"]:
+        depth = 0 if code == "Total" else code.count(".") + 1
+        if depth <= 2 or (depth == 3 and code[:3] in ("1.A", "1.B")):
+            out.append(code)
+    return out
+
+
+def crt_tables(
+    ds: xr.Dataset,
+    key_categories: pd.DataFrame | None = None,
+    uncertainty: pd.DataFrame | None = None,
+    *,
+    select_years: Iterable[int] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Build the CRT tables of an emissions dataset.
+
+    Parameters
+    ----------
+    ds
+        Emissions dataset (``docs/data-format.md``) of one country; its CO2-equivalent
+        variable names the GWP set used for CO2 equivalents (AR5GWP100 for the ETF).
+    key_categories
+        A run's ``key_categories.csv`` (optional): adds the ``KeyCategories`` table.
+    uncertainty
+        A run's ``uncertainty_approach1.csv`` (optional): adds ``Table3.2``.
+    select_years
+        Inventory years to include (default: all years of the dataset).
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        Tables by CRT sheet name. Each frame's ``attrs`` hold ``title``, ``units``,
+        ``total_row`` (the CRT code of the row that totals the others) and ``gwp_set``.
+        Emissions are in kt (= Gg) of the gas per year; CO2 equivalents in kt CO2 eq.
+
+    Raises
+    ------
+    InputError
+        Bad dataset (:class:`~openmrv.errors.DataFormatError`), no GWP set, or a
+        category that cannot be placed in the CRT (:class:`CRTMappingError`).
+    """
+    gwp_set = gwp_set_of(ds)
+    cells = crt_cells(ds)
+    yrs = years(ds)
+    select = yrs if select_years is None else [int(y) for y in select_years]
+    missing = sorted(set(select) - set(yrs))
+    if missing:
+        raise InputError(f"years {missing} are not in the dataset ({yrs[0]}-{yrs[-1]})")
+    factors = {g: gwp(g, gwp_set) for g in GASES}
+    mass = [(f"{g} [kt]", g) for g in GASES]
+    tables: dict[str, pd.DataFrame] = {}
+    tables["Summary1"] = _by_year_table(
+        cells,
+        _summary1_rows(),
+        yrs,
+        select,
+        [*mass, ("Total GHG [kt CO2 eq]", "total")],
+        factors,
+        "Total",
+    )
+    co2e = [(f"{g} [kt CO2 eq]", g) for g in GASES]
+    tables["Summary2"] = _by_year_table(
+        cells,
+        ["Total", "1", "2", "3", "4", "5", "6"],
+        yrs,
+        select,
+        [*co2e, ("Total [kt CO2 eq]", "total")],
+        factors,
+        "Total",
+        as_co2e=True,
+    )
+    titles = {
+        "Summary1": ("Summary 1: emissions by category and gas", "kt; total in kt CO2 eq"),
+        "Summary2": ("Summary 2: CO2 equivalent emissions by gas and sector", "kt CO2 eq"),
+    }
+    codes = list(crt_categories()["code"])
+    for sheet, (root, title) in BACKGROUND.items():
+        rows = [c for c in codes if _within(c, root)]
+        tables[sheet] = _by_year_table(cells, rows, yrs, select, mass, factors, root)
+        titles[sheet] = (f"{sheet}: {title}", "kt")
+    if uncertainty is not None:
+        tables["Table3.2"] = uncertainty_table(uncertainty)
+        titles["Table3.2"] = (
+            "Table 3.2 (IPCC 2006 Vol 1): Approach 1 uncertainty",
+            "kt CO2 eq; uncertainties in %",
+        )
+    if key_categories is not None:
+        tables["KeyCategories"] = key_category_table(key_categories)
+        titles["KeyCategories"] = (
+            "Key categories (IPCC 2006 Vol 1 Ch 4): level and trend, Approaches 1 and 2",
+            "kt CO2 eq; shares as fractions",
+        )
+    for sheet, frame in tables.items():
+        frame.attrs.update(
+            title=titles[sheet][0], units=titles[sheet][1], gwp_set=gwp_set, sheet=sheet
+        )
+    return tables
+
+
+def _crt_of(code: str) -> str:
+    row = map_category(code)
+    return ";".join(row.crt)
+
+
+def _no_empty(frame: pd.DataFrame) -> pd.DataFrame:
+    """Empty cells are ``None`` (never NaN or ``""``), as xlsx and JSON read them back."""
+    frame = frame.astype(object)
+    return frame.where(frame.notna() & (frame != ""), None)
+
+
+def uncertainty_table(approach1: pd.DataFrame) -> pd.DataFrame:
+    """Approach 1 uncertainty in the layout of IPCC 2006 Vol 1 Table 3.2, with CRT codes.
+
+    The total row holds the sums of C, D, H and M, and in G the uncertainty of the total
+    (sqrt of the sum of H) [%]; ``attrs['trend_uncertainty_pct']`` is sqrt of the sum of M.
+    """
+    need = ["category", "gas", "key", *UNCERTAINTY_COLUMNS]
+    lacking = [c for c in need if c not in approach1.columns]
+    if lacking:
+        raise InputError(f"uncertainty table lacks columns {lacking}", field="uncertainty")
+    frame = pd.DataFrame(
+        {
+            "code": [_crt_of(str(c)) for c in approach1["category"]],
+            "A IPCC category": approach1["category"].astype(str),
+            "B gas": approach1["gas"].astype(str),
+            "item": approach1["key"].fillna("").astype(str),
+            **{UNCERTAINTY_COLUMNS[c]: approach1[c].astype(float) for c in UNCERTAINTY_COLUMNS},
+        }
+    )
+    total: dict[str, Any] = {c: None for c in frame.columns}
+    total.update({"code": "Total", "A IPCC category": "Total", "B gas": "", "item": ""})
+    for c in "CDHM":
+        total[UNCERTAINTY_COLUMNS[c]] = float(frame[UNCERTAINTY_COLUMNS[c]].sum())
+    total[UNCERTAINTY_COLUMNS["G"]] = math.sqrt(total[UNCERTAINTY_COLUMNS["H"]])
+    frame = pd.concat([pd.DataFrame([total]), frame], ignore_index=True).astype(object)
+    frame = _no_empty(frame)
+    frame.attrs["total_row"] = "Total"
+    frame.attrs["additive_columns"] = [UNCERTAINTY_COLUMNS[c] for c in "CDHM"]
+    frame.attrs["trend_uncertainty_pct"] = math.sqrt(total[UNCERTAINTY_COLUMNS["M"]])
+    return frame
+
+
+KEY_ADDITIVE = (
+    "base_year_Gg_CO2e",
+    "latest_year_Gg_CO2e",
+    "level_a1_share",
+    "trend_a1_share",
+    "level_a2_share",
+    "trend_a2_share",
+)
+
+
+def key_category_table(key_categories: pd.DataFrame) -> pd.DataFrame:
+    """The key category analysis with CRT codes, and a total row (sums of the emissions
+    and of the shares)."""
+    lacking = [c for c in ("category", "gas", *KEY_ADDITIVE) if c not in key_categories]
+    if lacking:
+        raise InputError(f"key category table lacks columns {lacking}", field="key_categories")
+    frame = key_categories.copy()
+    frame.insert(0, "code", [_crt_of(str(c)) for c in frame["category"]])
+    frame = frame.rename(
+        columns={
+            "category": "IPCC category",
+            "base_year_Gg_CO2e": "base year [kt CO2 eq]",
+            "latest_year_Gg_CO2e": "latest year [kt CO2 eq]",
+        }
+    )
+    additive = [
+        {"base_year_Gg_CO2e": "base year [kt CO2 eq]"}.get(
+            c, {"latest_year_Gg_CO2e": "latest year [kt CO2 eq]"}.get(c, c)
+        )
+        for c in KEY_ADDITIVE
+    ]
+    total: dict[str, Any] = {c: None for c in frame.columns}
+    total.update({"code": "Total", "IPCC category": "Total", "gas": ""})
+    for c in additive:
+        total[c] = float(frame[c].astype(float).sum())
+    frame = pd.concat([pd.DataFrame([total]), frame], ignore_index=True).astype(object)
+    frame = _no_empty(frame)
+    frame.attrs["total_row"] = "Total"
+    frame.attrs["additive_columns"] = additive
+    return frame
+
+
+# ----------------------------------------------------------------------------- files
+
+
+def _plain(value: Any) -> Any:
+    """A cell as a JSON/xlsx scalar: float, int, bool, str or None."""
+    if value is None:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(value) else float(value)
+    return str(value)
+
+
+def _atomic(path: Path, write) -> Path:
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def write_crt_xlsx(tables: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
+    """Write CRT tables to an xlsx workbook, one sheet per table, atomically.
+
+    Numbers are stored with 16 significant digits (openpyxl's format; a relative
+    difference of at most 1e-15 from the tables); :func:`write_crt_json` keeps every digit.
+    Each sheet: row 1 the title, row 2 the units and GWP set, row 3 the column headers
+    (``year``, ``code``, ``category``, then gases), data from row 4. Sheets by year have
+    an AutoFilter: pick one year in the ``year`` column to see the CRT layout of that
+    year. A sheet ``About`` explains the cells (it is skipped by :func:`read_crt_xlsx`).
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    def write(tmp: Path) -> None:
+        wb = Workbook()
+        about = wb.active
+        about.title = "About"
+        for line in _about_lines(tables):
+            about.append([line])
+        for name, frame in tables.items():
+            ws = wb.create_sheet(name)
+            ws.append([frame.attrs.get("title", name)])
+            ws["A1"].font = Font(bold=True)
+            ws.append([f"units: {frame.attrs.get('units', '')}; GWP: {frame.attrs.get('gwp_set')}"])
+            ws.append([str(c) for c in frame.columns])
+            for row in frame.itertuples(index=False):
+                ws.append([_plain(v) for v in row])
+            ws.freeze_panes = "D4" if "year" in frame.columns else "B4"
+            if len(frame):
+                ws.auto_filter.ref = (
+                    f"A3:{ws.cell(3, len(frame.columns)).column_letter}{ws.max_row}"
+                )
+        wb.properties.creator = "openmrv"
+        wb.properties.created = _FIXED_TIME
+        raw = tmp.with_name(tmp.name + ".raw")
+        try:
+            wb.save(raw)
+            _reproducible_zip(raw, tmp)
+        finally:
+            raw.unlink(missing_ok=True)
+
+    return _atomic(Path(path), write)
+
+
+#: xlsx carry this as creation and modification time, so the same tables give the same bytes.
+_FIXED_TIME = datetime(2000, 1, 1)
+
+
+def _reproducible_zip(src: Path, dst: Path) -> None:
+    """Copy an xlsx (zip) with fixed entry times and document dates (byte-reproducible)."""
+    stamp = _FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                text = re.sub(
+                    r"(<dcterms:modified[^>]*>)[^<]*(<)", rf"\g<1>{stamp}\g<2>", data.decode()
+                )
+                data = text.encode()
+            entry = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            zout.writestr(entry, data)
+
+
+def _about_lines(tables: Mapping[str, pd.DataFrame]) -> list[str]:
+    first = next(iter(tables.values()), pd.DataFrame())
+    return [
+        "Common Reporting Tables (decision 5/CMA.3 annex I) written by openmrv",
+        f"GWP set for CO2 equivalents: {first.attrs.get('gwp_set')}",
+        "Emissions in kt (= Gg) of each gas per year; CO2 equivalents in kt CO2 eq.",
+        "Cells: a number, a notation key (NO not occurring, NE not estimated, NA not "
+        "applicable, IE included elsewhere, C confidential; several joined by ','), or empty "
+        "(neither estimated nor keyed in the case: fill before submission).",
+        "Years: one block of rows per year in the 'year' column; use the AutoFilter to "
+        "show one year.",
+        "IPCC 2006 -> CRT mapping: openmrv/report/data/crt_mapping.csv (venting and flaring "
+        "of oil and gas under 1.B.2.c).",
+        "Sheets: " + ", ".join(tables),
+    ]
+
+
+def read_crt_xlsx(path: str | Path) -> dict[str, pd.DataFrame]:
+    """Read a workbook written by :func:`write_crt_xlsx` back into tables.
+
+    Raises
+    ------
+    CRTFileError
+        If the file is missing or a sheet is not in openmrv's layout.
+    """
+    from openpyxl import load_workbook
+
+    path = Path(path)
+    if not path.is_file():
+        raise CRTFileError("CRT workbook not found", file=path)
+    wb = load_workbook(path, read_only=True, data_only=True)
+    tables: dict[str, pd.DataFrame] = {}
+    try:
+        for ws in wb.worksheets:
+            if ws.title == "About":
+                continue
+            rows = list(ws.iter_rows(values_only=True))
+            if len(rows) < 3 or not rows[2] or rows[2][0] is None:
+                raise CRTFileError("sheet has no header in row 3", file=path, field=ws.title)
+            header = [str(h) for h in rows[2]]
+            data = [list(r) + [None] * (len(header) - len(r)) for r in rows[3:]]
+            for row in data:  # whole numbers come back as int: the tables hold floats
+                for i, (col, v) in enumerate(zip(header, row, strict=True)):
+                    if col != "year" and isinstance(v, int) and not isinstance(v, bool):
+                        row[i] = float(v)
+            frame = pd.DataFrame(data, columns=header, dtype=object)
+            frame = frame.where(frame.notna(), None)
+            frame.attrs["title"] = rows[0][0]
+            tables[ws.title] = frame
+    finally:
+        wb.close()
+    return tables
+
+
+def tables_to_json(tables: Mapping[str, pd.DataFrame]) -> dict[str, Any]:
+    """The JSON document of :func:`write_crt_json` (schema: ``docs/crt-json-schema.md``)."""
+    first = next(iter(tables.values()), pd.DataFrame())
+    doc: dict[str, Any] = {
+        "format": JSON_FORMAT,
+        "format_version": JSON_VERSION,
+        "gwp_set": first.attrs.get("gwp_set"),
+        "notation_keys": list(NOTATION_KEYS),
+        "tables": {},
+    }
+    for name, frame in tables.items():
+        cols = [str(c) for c in frame.columns]
+        doc["tables"][name] = {
+            "title": str(frame.attrs.get("title", name)),
+            "units": str(frame.attrs.get("units", "")),
+            "total_row": frame.attrs.get("total_row"),
+            "columns": cols,
+            "rows": [
+                {c: _plain(v) for c, v in zip(cols, row, strict=True)}
+                for row in frame.itertuples(index=False)
+            ],
+        }
+    return doc
+
+
+def write_crt_json(tables: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
+    """Write CRT tables as JSON (``docs/crt-json-schema.md``), atomically."""
+    text = json.dumps(tables_to_json(tables), indent=1, allow_nan=False) + "\n"
+    return _atomic(Path(path), lambda tmp: tmp.write_text(text))
+
+
+def read_crt_json(path: str | Path) -> dict[str, pd.DataFrame]:
+    """Read a file written by :func:`write_crt_json` back into tables."""
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise CRTFileError("CRT JSON file not found", file=path) from None
+    except json.JSONDecodeError as exc:
+        raise CRTFileError(f"is not valid JSON ({exc})", file=path) from None
+    if doc.get("format") != JSON_FORMAT:
+        raise CRTFileError(f"'format' is not '{JSON_FORMAT}'", file=path, field="format")
+    out = {}
+    for name, table in doc["tables"].items():
+        frame = pd.DataFrame(
+            [[r.get(c) for c in table["columns"]] for r in table["rows"]],
+            columns=table["columns"],
+            dtype=object,
+        )
+        frame = frame.where(frame.notna(), None)
+        frame.attrs.update(title=table["title"], units=table["units"], total_row=table["total_row"])
+        out[name] = frame
+    return out

@@ -1,0 +1,28 @@
+"""Fixtures for the report tests: the mini case's inventory, one Turkmenistan run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from openmrv.case import load_case
+from openmrv.pipeline import estimate_inventory, estimate_uncertainty, run_inventory
+
+ROOT = Path(__file__).parents[2]
+DATA = Path(__file__).parents[1] / "data"
+
+
+@pytest.fixture(scope="session")
+def mini_dataset():
+    """The emissions dataset of the synthetic mini case."""
+    return estimate_inventory(load_case(DATA / "mini_case")).dataset
+
+
+@pytest.fixture(scope="session")
+def tkm_run(tmp_path_factory):
+    """One Turkmenistan inventory run (uncertainty with few draws: the tables only)."""
+    out = tmp_path_factory.mktemp("tkm") / "run"
+    run_ = run_inventory(ROOT / "examples" / "turkmenistan", out)
+    run_.uncertainty = estimate_uncertainty(run_.case, run_.result, draws=2000)
+    return run_
