@@ -24,7 +24,11 @@ CAT = "category (IPCC2006)"
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("tkm") / "run"
+    home = tmp_path_factory.mktemp("home")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("HOME", str(home))  # the manifest's signing key goes here, not to ~
     res = CliRunner().invoke(app, ["run", str(CASE), "--out", str(out)])
+    mp.undo()
     assert res.exit_code == 0, res.output
     return out
 
@@ -123,3 +127,16 @@ def test_uncertainty_and_key_categories(run_dir):
     kc = pd.read_csv(run_dir / "key_categories.csv")
     fug = kc[(kc.category == "1.B.2.b.iii.2") & (kc.gas == "CH4")]
     assert bool(fug["key_category"].iloc[0])
+
+
+def test_run_is_signed_and_tamper_evident(run_dir, tmp_path):
+    import shutil
+
+    res = CliRunner().invoke(app, ["verify-manifest", str(run_dir)])
+    assert res.exit_code == 0, res.output
+    copy = tmp_path / "copy"
+    shutil.copytree(run_dir, copy)
+    path = copy / "emissions.csv"
+    path.write_bytes(path.read_bytes().replace(b"1.B.2", b"1.B.3", 1))
+    res = CliRunner().invoke(app, ["verify-manifest", str(copy)])
+    assert res.exit_code == 1 and "emissions.csv" in res.output

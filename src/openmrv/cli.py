@@ -417,5 +417,14 @@ def version() -> None:
     console.print(__version__)
 
 
+def _register_report_commands() -> None:
+    from openmrv.report.cli import verify_manifest_command
+
+    app.command("verify-manifest")(verify_manifest_command)
+
+
+_register_report_commands()
+
+
 def main() -> None:  # pragma: no cover - entry point
     app()

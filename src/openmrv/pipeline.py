@@ -40,7 +40,7 @@ from openmrv.estimate.inventory.uncertainty import (
 )
 from openmrv.factors import FactorLibrary
 from openmrv.references import read_references
-from openmrv.report import figures
+from openmrv.report import figures, write_reports
 from openmrv.verify.external import compare
 from openmrv.verify.recalculation import recalculation
 
@@ -276,6 +276,7 @@ def run_inventory(
         files = write_inventory(partial, case, result, comparison)
         if unc is not None:
             files += write_uncertainty(partial, unc)
+        files += write_reports(partial, case, result, unc)  # last: the manifest lists all
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
