@@ -7,7 +7,10 @@ and ``attrs``; fill values become NaN. Failures to open are turned into
 
 from __future__ import annotations
 
+import pickle
+import tokenize
 import zipfile
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -15,6 +18,23 @@ from typing import Any, Protocol
 import numpy as np
 
 from openmrv.errors import CorruptFileError, UnitError
+
+# what a damaged file can raise while it is opened or read
+READ_ERRORS: tuple[type[Exception], ...] = (
+    OSError,
+    RuntimeError,
+    KeyError,
+    IndexError,
+    ValueError,
+    TypeError,
+    EOFError,
+    OverflowError,
+    zipfile.BadZipFile,
+    zlib.error,
+    pickle.UnpicklingError,
+    SyntaxError,  # numpy parses a damaged .npy header with ast
+    tokenize.TokenError,
+)
 
 # canonical unit -> {unit string found in files -> factor to the canonical unit}
 CONVERSIONS: dict[str, dict[str, float]] = {
@@ -162,10 +182,14 @@ class NpzFile:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._fh = open(path, "rb")  # closed in close(), or below on failure
         try:
-            self._z = np.load(path, allow_pickle=True)
+            self._z = np.load(self._fh, allow_pickle=True)
+            if not hasattr(self._z, "files"):
+                raise ValueError("not an .npz archive")
             self._keys = set(self._z.files)
-        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        except READ_ERRORS as exc:
+            self._fh.close()
             raise CorruptFileError(f"cannot open as .npz: {exc}", file=path) from exc
         self.attrs: dict[str, str] = {}
 
@@ -183,6 +207,7 @@ class NpzFile:
 
     def close(self) -> None:
         self._z.close()
+        self._fh.close()
 
 
 OPENERS = {"netcdf": NetCDFFile, "hdf5": HDF5File, "npz": NpzFile}

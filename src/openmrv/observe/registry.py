@@ -17,7 +17,7 @@ from pathlib import Path
 import xarray as xr
 
 from openmrv.errors import CorruptFileError, InputError, ObservationError, UnknownProductError
-from openmrv.observe._files import OPENERS, SourceFile
+from openmrv.observe._files import OPENERS, READ_ERRORS, SourceFile
 from openmrv.observe.products import BUILTIN_SPECS, ProductSpec
 from openmrv.observe.readers import HANDLERS, Handler
 
@@ -136,7 +136,7 @@ def read_soundings(path: str | Path, product: str | None = None) -> xr.Dataset:
         return reader.read(src, reader.spec)
     except InputError:
         raise
-    except (OSError, RuntimeError, KeyError, IndexError, ValueError, TypeError) as exc:
+    except READ_ERRORS as exc:
         raise CorruptFileError(
             f"cannot be read as {reader.spec.name} ({type(exc).__name__}: {exc})", file=path
         ) from exc
