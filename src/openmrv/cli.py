@@ -418,9 +418,11 @@ def version() -> None:
 
 
 def _register_report_commands() -> None:
+    from openmrv.observe.cli import observe_command
     from openmrv.report.cli import verify_manifest_command
 
     app.command("verify-manifest")(verify_manifest_command)
+    app.command("observe")(observe_command)
 
 
 _register_report_commands()

@@ -70,3 +70,27 @@ class DataFormatError(InputError):
 
 class UnitError(InputError):
     """A unit is missing, unknown, or has the wrong dimension."""
+
+
+class ObservationError(InputError):
+    """A satellite file or a soundings dataset is not what openmrv expects."""
+
+
+class UnknownProductError(ObservationError):
+    """No reader recognises a file (by its name and attributes)."""
+
+
+class CorruptFileError(ObservationError):
+    """A file cannot be opened or read: truncated, corrupt or not netCDF/HDF5."""
+
+
+class MissingVariableError(ObservationError):
+    """A variable or group that the product's spec requires is absent."""
+
+
+class NotYetPublishedError(ObservationError):
+    """A product is known by name but its layout is not published yet."""
+
+
+class NoSoundingsError(ObservationError):
+    """Every sounding of a file or batch was filtered out (or none was read)."""

@@ -1,0 +1,110 @@
+"""Paths of the real test files and writers of synthetic files in the real layouts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+import netCDF4
+import numpy as np
+
+DATA = Path(__file__).parents[1] / "data" / "observe"
+SHARED = Path(__file__).parents[3] / "shared" / "data"
+UOL = DATA / "ESACCI-GHG-L2-CH4-GOSAT-OCPR-20120102-fv7.2.nc"
+BLENDED = DATA / (
+    "S5P_BLND_L2__CH4____20180505T204433_20180505T222604_02901_03_020400_20230614T001047.nc"
+)
+SUPEROBS = DATA / (
+    "S5P_BLND_L2__CH4____20180505T190303_20180505T204433_02900_03_020400_20230614T000922"
+    "_superobservations.nc"
+)
+TROPOMI_SUB = DATA / (
+    "S5P_OFFL_L2__CH4____20190311T101655_20190311T115825_07293_01_010202_20190317T121015.SUB.nc4"
+)
+PATCH = DATA / "20210103_08-42-34_25.91_70.95_0949.npz"
+PATCH_NO_BOUNDS = DATA / "20210107_07-26-12_24.83_90.31_9051.npz"
+VARSUBSET = (
+    SHARED
+    / "satellite"
+    / "tropomi_offl"
+    / (
+        "S5P_OFFL_L2__CH4____20190319T110835_20190319T125006_07407_01_010202_20190325T125810"
+        "_varsubset.nc4"
+    )
+)
+REAL_FILES = (UOL, BLENDED, SUPEROBS, TROPOMI_SUB, PATCH, PATCH_NO_BOUNDS)
+
+
+def _h5_var(f: h5py.File, path: str, data, unit: str | None, attr: str = "unit") -> None:
+    d = f.create_dataset(path, data=data)
+    if unit is not None:
+        d.attrs[attr] = np.array([unit.encode()])
+
+
+def write_gosat_nies(path: Path, n: int = 6, unit: str = "ppb") -> Path:
+    """A GOSAT TANSO-FTS SWIR L2 CH4 file in the NIES layout (attributes named ``unit``)."""
+    rng = np.random.default_rng(1)
+    with h5py.File(path, "w") as f:
+        _h5_var(f, "Data/geolocation/latitude", np.linspace(36, 40, n).astype("f4"), "deg")
+        _h5_var(f, "Data/geolocation/longitude", np.linspace(55, 62, n).astype("f4"), "deg")
+        _h5_var(f, "Data/mixingRatio/XCH4", (1850 + rng.normal(0, 10, n)).astype("f4"), unit)
+        _h5_var(f, "Data/mixingRatio/XCH4Error", np.full(n, 12.0, "f4"), unit)
+        flags = np.zeros(n, "i1")
+        flags[::3] = 1
+        _h5_var(f, "Data/retrievalQuality/totalPostScreeningResult", flags, None)
+        times = [f"2012-01-0{1 + i % 5} 08:1{i % 10}:00.000".encode() for i in range(n)]
+        f.create_dataset("scanAttribute/time", data=np.array(times, dtype="S23"))
+        _h5_var(f, "Data/surfacePressure/surfacePressure", np.full(n, 1000.0, "f4"), "hPa")
+    return path
+
+
+def write_gosat2_nies(path: Path, n: int = 5, nlev: int = 15) -> Path:
+    """A GOSAT-2 TANSO-FTS-2 SWIR L2 file in the NIES layout."""
+    with h5py.File(path, "w") as f:
+        _h5_var(f, "SoundingGeometry/latitude", np.linspace(37, 39, n).astype("f4"), "deg")
+        _h5_var(f, "SoundingGeometry/longitude", np.linspace(58, 60, n).astype("f4"), "deg")
+        times = [f"2020-06-0{1 + i}T09:00:00.000Z".encode() for i in range(n)]
+        f.create_dataset("SoundingAttribute/observationTime", data=np.array(times, dtype="S24"))
+        _h5_var(f, "RetrievalResult/xch4", np.full(n, 1880.0, "f4"), "ppb")
+        _h5_var(f, "RetrievalResult/xch4_uncert", np.full(n, 9.0, "f4"), "ppb")
+        _h5_var(f, "RetrievalResult/xco2", np.full(n, 412.0, "f4"), "ppm")
+        _h5_var(f, "RetrievalResult/xco2_uncert", np.full(n, 1.0, "f4"), "ppm")
+        _h5_var(f, "RetrievalResult/xch4_quality_flag", np.array([0, 1, 0, 0, 2][:n], "i1"), None)
+        ak = np.ones((n, nlev), "f4")
+        _h5_var(f, "RetrievalResult/xch4_column_averaging_kernel", ak, "1")
+        _h5_var(f, "RetrievalResult/ch4_profile_apriori", np.full((n, nlev), 1.85, "f4"), "ppm")
+        lev = np.tile(np.linspace(1000, 10, nlev), (n, 1)).astype("f4")
+        _h5_var(f, "RetrievalResult/pressure_level", lev, "hPa")
+        _h5_var(f, "RetrievalResult/pressure_weighting_function", np.full((n, nlev), 1 / nlev), "1")
+        _h5_var(f, "RetrievalResult/surface_pressure", np.full(n, 1000.0, "f4"), "hPa")
+    return path
+
+
+def write_tropomi_varsubset(path: Path, nscan: int = 4, npix: int = 3) -> Path:
+    """A TROPOMI L2 CH4 file with the variable-subset layout (no qa_value, no kernels)."""
+    with netCDF4.Dataset(path, "w") as ds:
+        g = ds.createGroup("PRODUCT")
+        g.createDimension("time", 1)
+        g.createDimension("scanline", nscan)
+        g.createDimension("ground_pixel", npix)
+        dims = ("time", "scanline", "ground_pixel")
+        for name, units, val in (
+            ("latitude", "degrees_north", 38.0),
+            ("longitude", "degrees_east", 58.0),
+            ("methane_mixing_ratio", "1e-9", 1870.0),
+        ):
+            v = g.createVariable(name, "f4", dims, fill_value=np.float32(9.96921e36))
+            v.units = units
+            data = np.full((1, nscan, npix), val, "f4")
+            if name == "methane_mixing_ratio":
+                data = np.ma.masked_array(data, mask=np.zeros_like(data, bool))
+                data.mask[0, 0, 0] = True
+            v[:] = data
+        t = g.createVariable("time", "i4", ("time",))
+        t.units = "seconds since 2010-01-01 00:00:00"
+        t[:] = [290217600]
+        d = g.createVariable("delta_time", "i4", ("time", "scanline"))
+        d.units = "milliseconds"
+        d[:] = np.arange(nscan)[None, :] * 840
+        ds.processor_version = "1.2.2"
+    return path
