@@ -269,9 +269,13 @@ def run_inventory(
         unc = estimate_uncertainty(case, result)
     out = Path(out)
     partial = out.with_name(out.name + ".partial")
-    if partial.exists():
-        shutil.rmtree(partial)
-    partial.mkdir(parents=True)
+    try:
+        if partial.exists():
+            shutil.rmtree(partial)
+        partial.mkdir(parents=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the run folder ({exc}); choose a writable --out",
+                         file=out) from None
     try:
         files = write_inventory(partial, case, result, comparison)
         if unc is not None:

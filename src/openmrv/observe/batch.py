@@ -184,6 +184,13 @@ def write_soundings(soundings: xr.Dataset, path: str | Path) -> Path:
     path = Path(path)
     tmp = path.with_name(path.name + ".partial")
     enc = {v: {"dtype": str} for v in ("product", "product_version", "source_file")}
-    soundings.to_netcdf(tmp, engine="netcdf4", encoding=enc)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        soundings.to_netcdf(tmp, engine="netcdf4", encoding=enc)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InputError(
+            f"cannot write the soundings ({exc}); choose a writable --out", file=path
+        ) from None
     tmp.replace(path)
     return path
