@@ -71,10 +71,11 @@ def run_openmrv(n: int, m: int, size: int):
 def run_dense(n: int, m: int, size: int):
     tracemalloc.start()
     t0 = time.perf_counter()
-    parts = list(chunks(n, m, size))
-    k = np.vstack([p[0] for p in parts])
-    dy = np.concatenate([p[1] for p in parts])
-    del parts
+    k = np.empty((m, n))  # the whole Jacobian in memory (m x n x 8 bytes)
+    dy = np.empty(m)
+    for i, (kc, dc, _) in enumerate(chunks(n, m, size)):
+        k[i * size : i * size + len(dc)] = kc
+        dy[i * size : i * size + len(dc)] = dc
     t_gen = time.perf_counter() - t0
     t1 = time.perf_counter()
     so_inv = 1.0 / 10.0**2

@@ -178,3 +178,62 @@ def test_recalculation_report(mini_case, tmp_path):
     # 200,000 more sheep x 5 kg CH4 = 1 Gg CH4
     assert row.difference_Gg == pytest.approx(1.0)
     assert set(ch.year) == {2001}
+
+
+def _splice_case(mini_case, extra_rows: str, drop: str, spec: str):
+    path = mini_case / "activity.csv"
+    path.write_text(path.read_text().replace(drop, "") + extra_rows)
+    cfg = mini_case / "case.yaml"
+    cfg.write_text(cfg.read_text() + spec)
+    return _run(mini_case)
+
+
+def test_surrogate_splice_eq_5_2(mini_case):
+    res = _splice_case(
+        mini_case,
+        "2.B.8.b,polyethylene_production,hdpe,2000,10,kt,proxy,\n"
+        "2.B.8.b,polyethylene_production,hdpe,2001,30,kt,proxy,\n"
+        "2.B.8.b,polyethylene_production,hdpe,2002,40,kt,proxy,\n",
+        "3.A.1.c,head,sheep,2001,1000000,head,synthetic,\n",
+        "gap_filling:\n  default: none\n  series:\n"
+        "    - {category: 3.A.1.c, activity: head, key: sheep, method: surrogate,\n"
+        "       proxy: {category: 2.B.8.b, activity: polyethylene_production, key: hdpe}}\n",
+    )
+    # ratio sheep/proxy: 1e5 in 2000, 5e4 in 2002 -> 7.5e4 in 2001 x 30 = 2.25 M head
+    assert _val(res.dataset, "CH4", "3.A.1.c", 2001) == pytest.approx(2.25e6 * 5e-6)
+    log = res.gap_filling
+    assert list(log[["category", "year", "flag"]].itertuples(index=False, name=None)) == [
+        ("3.A.1.c", 2001, "S")
+    ]
+    rec = res.records().set_index(["category", "gas", "year"])
+    assert rec.loc[("3.A.1.c", "CH4", 2001), "activity_flag"] == "S"
+
+
+def test_overlap_splice_eq_5_1(mini_case):
+    res = _splice_case(
+        mini_case,
+        "3.A.1.c,head,sheep_old,2000,900000,head,older vintage,\n"
+        "3.A.1.c,head,sheep_old,2001,950000,head,older vintage,\n"
+        "3.A.1.c,head,sheep_old,2002,1800000,head,older vintage,\n",
+        "3.A.1.c,head,sheep,2000,1000000,head,synthetic,\n",
+        "gap_filling:\n  default: none\n  series:\n"
+        "    - {category: 3.A.1.c, activity: head, key: sheep, method: overlap,\n"
+        "       old: {category: 3.A.1.c, activity: head, key: sheep_old}}\n",
+    )
+    head_2000 = 900_000 * (1_000_000 + 2_000_000) / (950_000 + 1_800_000)
+    assert _val(res.dataset, "CH4", "3.A.1.c", 2000) == pytest.approx(head_2000 * 5e-6)
+    # the old vintage is spliced in, not estimated a second time
+    assert _val(res.dataset, "CH4", "3.A.1.c", 2002) == pytest.approx(10.0)
+
+
+def test_bad_splice_reference(mini_case):
+    cfg = mini_case / "case.yaml"
+    cfg.write_text(
+        cfg.read_text() + "gap_filling:\n  series:\n"
+        "    - {category: 3.A.1.c, activity: head, key: sheep, method: overlap,\n"
+        "       old: {category: 3.A.1.c, activity: head, key: nothing}}\n"
+    )
+    from openmrv.errors import CaseError
+
+    with pytest.raises(CaseError, match="nothing"):
+        _run(mini_case)

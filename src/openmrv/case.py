@@ -98,6 +98,10 @@ class Case:
     notation_file: Path | None = None
     facilities_file: Path | None = None
     gap_filling: str = "none"
+    #: per-series splices: (category, activity, key) -> (method, reference series)
+    splices: dict[tuple[str, str, str], tuple[str, tuple[str, str, str]]] = field(
+        default_factory=dict
+    )
     references: dict[str, Path] = field(default_factory=dict)
     description: str = ""
     uncertainty_file: Path | None = None
@@ -128,6 +132,41 @@ class Case:
             if p is not None
         ]
         return files
+
+
+SPLICE_METHODS: tuple[str, ...] = ("overlap", "surrogate")
+
+
+def _series_id(spec: Any, path: Path, where: str, system: str) -> tuple[str, str, str]:
+    if not isinstance(spec, dict) or not {"category", "activity"} <= set(spec):
+        raise CaseError(
+            "a series is given as {category: ..., activity: ..., key: ...}", file=path, field=where
+        )
+    return (
+        check_code(str(spec["category"]), system, file=str(path), field=where),
+        str(spec["activity"]),
+        str(spec.get("key") or ""),
+    )
+
+
+def _splice(
+    sp: Any, i: int, path: Path, system: str
+) -> dict[tuple[str, str, str], tuple[str, tuple[str, str, str]]]:
+    """One entry of ``gap_filling: series:`` (Vol 1 Ch 5.3: overlap or surrogate)."""
+    where = f"gap_filling.series[{i}]"
+    if not isinstance(sp, dict) or sp.get("method") not in SPLICE_METHODS:
+        raise CaseError(
+            f"needs 'method:' one of {', '.join(SPLICE_METHODS)}", file=path, field=where
+        )
+    ref_name = "old" if sp["method"] == "overlap" else "proxy"
+    if ref_name not in sp:
+        raise CaseError(
+            f"method {sp['method']} needs '{ref_name}:' (the series it uses)",
+            file=path,
+            field=where,
+        )
+    target = _series_id(sp, path, where, system)
+    return {target: (sp["method"], _series_id(sp[ref_name], path, f"{where}.{ref_name}", system))}
 
 
 def _require(cfg: dict, key: str, path: Path) -> Any:
@@ -229,19 +268,26 @@ def load_case(folder: str | Path) -> Case:
     activity = _require(cfg, "activity", path)
     if not isinstance(activity, list) or not activity:
         raise CaseError("activity must be a list of CSV files", file=path, field="activity")
-    gap = str(cfg.get("gap_filling", "none"))
-    if gap not in GAP_FILLING:
-        raise CaseError(
-            f"gap_filling '{gap}' unknown; choose one of {', '.join(GAP_FILLING)}",
-            file=path,
-            field="gap_filling",
-        )
     category_system = str(cfg.get("category_system", "IPCC2006"))
     if category_system != "IPCC2006":
         raise CaseError(
             f"category_system '{category_system}' unknown; use IPCC2006",
             file=path,
             field="category_system",
+        )
+    gap_cfg = cfg.get("gap_filling", "none")
+    splices = {}
+    if isinstance(gap_cfg, dict):
+        gap = str(gap_cfg.get("default", "none"))
+        for i, sp in enumerate(gap_cfg.get("series") or []):
+            splices.update(_splice(sp, i, path, category_system))
+    else:
+        gap = str(gap_cfg)
+    if gap not in GAP_FILLING:
+        raise CaseError(
+            f"gap_filling '{gap}' unknown; choose one of {', '.join(GAP_FILLING)}",
+            file=path,
+            field="gap_filling",
         )
     refs = cfg.get("references") or {}
     if not isinstance(refs, dict):
@@ -287,6 +333,7 @@ def load_case(folder: str | Path) -> Case:
             _file(root, cfg["facilities"], path, "facilities") if cfg.get("facilities") else None
         ),
         gap_filling=gap,
+        splices=splices,
         references={str(k): _file(root, v, path, f"references.{k}") for k, v in refs.items()},
         description=str(cfg.get("description", "")),
         uncertainty_file=(

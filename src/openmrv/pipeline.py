@@ -274,8 +274,9 @@ def run_inventory(
             shutil.rmtree(partial)
         partial.mkdir(parents=True)
     except OSError as exc:
-        raise InputError(f"cannot create the run folder ({exc}); choose a writable --out",
-                         file=out) from None
+        raise InputError(
+            f"cannot create the run folder ({exc}); choose a writable --out", file=out
+        ) from None
     try:
         files = write_inventory(partial, case, result, comparison)
         if unc is not None:

@@ -782,6 +782,31 @@ def run_series(series: Series, ctx: Context) -> list[Estimate]:
 # --- assembling --------------------------------------------------------------------------
 
 
+def _on(grp: pd.DataFrame, yrs: np.ndarray) -> np.ndarray:
+    """A series' values on the years ``yrs`` (NaN where it has none)."""
+    values = np.full(yrs.size, np.nan)
+    sel = grp[(grp["year"] >= yrs[0]) & (grp["year"] <= yrs[-1])]
+    values[sel["year"].to_numpy() - yrs[0]] = sel["value"].to_numpy(float)
+    return values
+
+
+def _log_flags(
+    log: list[dict], cat: str, act: str, key: str, yrs: np.ndarray, flags: np.ndarray
+) -> None:
+    for y, f in zip(yrs, flags, strict=True):
+        if f:
+            log.append(
+                {
+                    "category": cat,
+                    "activity": act,
+                    "key": key,
+                    "year": int(y),
+                    "flag": f,
+                    "technique": timeseries.FLAGS[f],
+                }
+            )
+
+
 def build_series(
     activity: pd.DataFrame, case: Case
 ) -> tuple[dict[tuple[str, str, str], Series], pd.DataFrame]:
@@ -797,8 +822,12 @@ def build_series(
         or mixes units.
     """
     out: dict[tuple[str, str, str], Series] = {}
-    log = []
-    for (cat, act, key), grp in activity.groupby(["category", "activity", "key"], sort=False):
+    log: list[dict] = []
+    groups = {k: g for k, g in activity.groupby(["category", "activity", "key"], sort=False)}
+    consumed = {ref for method, ref in case.splices.values() if method == "overlap"}
+    for (cat, act, key), grp in groups.items():
+        if (cat, act, key) in consumed:  # an older vintage spliced into another series
+            continue
         units = grp["unit"].unique()
         first_file = f"{grp['file'].iloc[0]}"
         if act not in HANDLERS and act not in INFORMATIONAL and not cat.startswith("1.B.2"):
@@ -819,10 +848,33 @@ def build_series(
             )
         start = min(int(grp["year"].min()), case.first_year)
         yrs = np.arange(start, case.last_year + 1)
-        values = np.full(yrs.size, np.nan)
-        sel = grp[grp["year"] <= case.last_year]
-        values[sel["year"].to_numpy() - start] = sel["value"].to_numpy(float)
+        values = _on(grp, yrs)
         flags = np.full(yrs.size, "", dtype=object)
+        if (cat, act, key) in case.splices:
+            method, ref = case.splices[(cat, act, key)]
+            other = groups.get(ref)
+            if other is None:
+                raise CaseError(
+                    f"gap_filling: series {'/'.join(ref)} (the {method} reference of "
+                    f"{cat}/{act}/{key or '-'}) is not in the activity data",
+                    file=str(case.config_file),
+                    field="gap_filling",
+                )
+            before = np.isnan(values)
+            try:
+                if method == "overlap":
+                    values, flags = timeseries.overlap(_on(other, yrs), values)
+                else:
+                    values, flags = timeseries.surrogate(values, _on(other, yrs))
+            except ValueError as exc:
+                raise CaseError(
+                    f"gap_filling {method} of {cat}/{act}/{key or '-'}: {exc}",
+                    file=str(case.config_file),
+                    field="gap_filling",
+                ) from None
+            flags = np.where(before, flags, "")
+            _log_flags(log, cat, act, key, yrs, flags)
+        spliced = flags.copy()
         missing = yrs[np.isnan(values) & (yrs >= case.first_year)]
         if missing.size:
             if case.gap_filling == "none":
@@ -847,18 +899,8 @@ def build_series(
                     file=first_file,
                     field="year",
                 )
-            for y, f in zip(yrs, flags, strict=True):
-                if f:
-                    log.append(
-                        {
-                            "category": cat,
-                            "activity": act,
-                            "key": key,
-                            "year": int(y),
-                            "flag": f,
-                            "technique": timeseries.FLAGS[f],
-                        }
-                    )
+            _log_flags(log, cat, act, key, yrs, flags)
+        flags = np.where(spliced != "", spliced, flags)
         refs = [f"{r.file}:{r.line}" for r in grp.itertuples()]
         out[(cat, act, key)] = Series(
             cat,
