@@ -73,13 +73,19 @@ def normal_equations(k: ArrayLike, dy: ArrayLike, obs_error: ArrayLike) -> Norma
     if np.any(sig <= 0):
         raise InputError("observation errors must be positive", field="obs_error")
     w = 1.0 / sig
-    kw = k * w[:, None]
     dw = dy * w
-    # KᵀK by the BLAS symmetric rank-k update (half the flops of a general product):
-    # kw.T is Fortran-ordered, so no copy is made; dsyrk fills the upper triangle.
-    upper = dsyrk(1.0, kw.T, trans=0)
+    # KᵀS_o⁻¹K by the BLAS symmetric rank-k update (half the flops of a general product);
+    # k.T is Fortran-ordered, so no copy is made; dsyrk fills the upper triangle. With one
+    # error for the whole chunk the weight is the scalar alpha and K is not copied at all.
+    if np.all(sig == sig[0]):
+        upper = dsyrk(w[0] ** 2, k.T, trans=0)
+        ktdy = (k.T @ dy) * w[0] ** 2
+    else:
+        kw = k * w[:, None]
+        upper = dsyrk(1.0, kw.T, trans=0)
+        ktdy = kw.T @ dw
     ktk = np.triu(upper) + np.triu(upper, 1).T
-    return NormalEquations(ktk, kw.T @ dw, float(dw @ dw), int(k.shape[0]))
+    return NormalEquations(ktk, ktdy, float(dw @ dw), int(k.shape[0]))
 
 
 def accumulate(chunks: Iterable[tuple[ArrayLike, ArrayLike, ArrayLike]]) -> NormalEquations:
