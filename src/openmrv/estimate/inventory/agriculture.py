@@ -196,3 +196,42 @@ def soils_indirect_n2o(
     ) * np.asarray(ef4, float)
     leach = np.asarray(n_leachable, float) * np.asarray(frac_leach, float) * np.asarray(ef5, float)
     return (atd + leach) * n2on_to_n2o
+
+
+#: Density of methane used to turn B0 volumes into mass [kg CH4 / m3] (2019R Vol 4 Eq. 10.23).
+CH4_DENSITY = 0.67
+
+
+def manure_ch4_ef_2019r(
+    vs_rate: float,
+    typical_animal_mass: float,
+    b0: float,
+    mcf: ArrayLike,
+    awms: ArrayLike,
+) -> float:
+    """Manure-management CH4 emission factor, 2019 Refinement Tier 1 (Vol 4 Eq. 10.22A, 10.23).
+
+    ``EF = VS x B0 x 0.67 x sum_S(MCF_S x AWMS_S)`` with the annual volatile solids
+    ``VS = VS_rate x TAM / 1000 x 365``.
+
+    Parameters
+    ----------
+    vs_rate
+        Volatile solids excreted [kg VS / (1000 kg animal mass) / day].
+    typical_animal_mass
+        Typical animal mass, TAM [kg / head].
+    b0
+        Maximum CH4-producing capacity [m3 CH4 / kg VS].
+    mcf
+        CH4 conversion factor of each manure-management system [fraction].
+    awms
+        Share of the animals' manure handled in each system [fraction].
+
+    Returns
+    -------
+    float
+        Emission factor [kg CH4 / head / yr].
+    """
+    vs = vs_rate * typical_animal_mass / 1000.0 * 365.0
+    mix = float(np.sum(np.asarray(mcf, float) * np.asarray(awms, float)))
+    return vs * b0 * CH4_DENSITY * mix

@@ -439,6 +439,85 @@ def _livestock(series: Series, ctx: Context) -> Iterator[Estimate]:
     yield _product(series, ctx, "CH4", "livestock Tier 1", eq)
 
 
+@handles("head_2019r")
+def _manure_2019r(series: Series, ctx: Context) -> Iterator[Estimate]:
+    """3.A.2 manure CH4 by the 2019 Refinement Tier 1 (Vol 4 Eq. 10.22, 10.22A, 10.23).
+
+    ``EF_T = VS_rate x TAM / 1000 x 365 x B0 x 0.67 x sum_S(MCF_S,k x AWMS_T,S)`` and
+    ``CH4 = EF_T x N_T``. The systems S are the AWMS rows keyed ``<animal>:<system>``
+    for the animal; each system's MCF is keyed by the system and selected by the
+    case's ``climate`` qualifier (2019R climate zones, e.g. ``warm_temperate_dry``).
+    """
+    cat, key = series.category, series.key
+    where = series.refs[0].rsplit(":", 1)[0]
+    if not cat.startswith("3.A.2"):
+        raise CaseError(
+            f"activity 'head_2019r' (manure CH4, 2019R Tier 1) belongs under 3.A.2, not {cat}",
+            file=where,
+            field="category",
+        )
+    vs_rate = ctx.find("VS_rate", cat, activity="head", key=key)
+    tam = ctx.find("TAM", cat, activity="head", key=key)
+    b0 = ctx.find("B0", cat, activity="head", key=key)
+    # the AWMS rows of the most specific applicable set (qualifiers, tier) are used together
+    found = [
+        (score, f)
+        for f in ctx.library.factors
+        if f.parameter == "AWMS" and f.key.startswith(f"{key}:")
+        for score, f in ctx.library.candidates("AWMS", cat, activity="head", key=f.key)
+    ]
+    if not found:
+        raise FactorError(
+            f"{series.label}: no AWMS shares (keys '{key}:<system>') apply under {cat} with the "
+            f"case's qualifiers {dict(ctx.library.qualifiers) or 'none'}; set region (and "
+            "productivity) in case.yaml or add country-specific AWMS rows",
+            file=where,
+            field="key",
+        )
+    best = max(score for score, _ in found)
+    shares = sorted({f for score, f in found if score == best}, key=lambda f: f.key)
+    systems = [f.key.split(":", 1)[1] for f in shares]
+    if len(set(systems)) != len(systems):
+        raise FactorError(
+            f"{series.label}: more than one AWMS row per system "
+            f"({', '.join(f.id for f in shares)}); choose a table with 'factors: prefer:'",
+            field="factors",
+        )
+    share_v = np.array([_fraction(f) for f in shares])
+    if abs(share_v.sum() - 1.0) > 0.01:
+        raise FactorError(
+            f"{series.label}: AWMS shares sum to {100 * share_v.sum():.1f} %, not 100 % "
+            f"({', '.join(f.id for f in shares)})",
+            field="value",
+        )
+    mcfs = [ctx.find("MCF", cat, activity="head", key=s) for s in systems]
+    mcf_v = np.array([_fraction(f) for f in mcfs])
+    ef = agriculture.manure_ch4_ef_2019r(
+        _as(vs_rate, "kg / (1000 kg) / d"), _as(tam, "kg"), _as(b0, "m**3 / kg"), mcf_v, share_v
+    )
+    heads = series.values * _scale(series.unit, (), "head")
+    used = [vs_rate, tam, b0, *shares, *mcfs]
+    base = heads * 1e-6 * ef / max(float(np.sum(mcf_v * share_v)), 1e-300)
+
+    def model(r: RatioOf, a: ActivityRatioOf) -> np.ndarray:
+        mix = sum(
+            m * w * r(fm) * r(fw) for m, w, fm, fw in zip(mcf_v, share_v, mcfs, shares, strict=True)
+        )
+        return base[None, :] * a(series) * r(vs_rate) * r(tam) * r(b0) * mix
+
+    yield Estimate(
+        cat,
+        "CH4",
+        heads * ef * 1e-6,
+        _tier(used),
+        "manure CH4, 2019R Tier 1 (Eq. 10.22A)",
+        "Vol 4 Ch 10 Eq. 10.22, 10.22A, 10.23 (2019R)",
+        used,
+        series,
+        model=model,
+    )
+
+
 @handles("urea_applied")
 def _urea(series: Series, ctx: Context) -> Iterator[Estimate]:
     """3.C.3: CO2 = M x EF x 44/12 (Vol 4 Eq. 11.13)."""
