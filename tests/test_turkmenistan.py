@@ -140,3 +140,11 @@ def test_run_is_signed_and_tamper_evident(run_dir, tmp_path):
     path.write_bytes(path.read_bytes().replace(b"1.B.2", b"1.B.3", 1))
     res = CliRunner().invoke(app, ["verify-manifest", str(copy)])
     assert res.exit_code == 1 and "emissions.csv" in res.output
+
+
+def test_plume_evidence_against_the_inventory(run_dir):
+    v = pd.read_csv(run_dir / "verification.csv").iloc[0]
+    # SRON's 2021 TROPOMI detections in Turkmenistan (Schuit et al. 2023): oil and gas only
+    assert 400 < v["plumes"] < 460
+    assert v["top_down_kt"] > 0 and v["top_down_sigma_kt"] > 0
+    assert v["flag"] in ("consistent (top-down is a lower bound)", "inventory likely low")

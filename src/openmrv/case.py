@@ -67,6 +67,7 @@ _KNOWN_KEYS = {
     "description",
     "qualifiers_by_table",
     "uncertainty",
+    "top_down",
 }
 UNCERTAINTY_COLUMNS: tuple[str, ...] = (
     "category",
@@ -105,6 +106,7 @@ class Case:
     references: dict[str, Path] = field(default_factory=dict)
     description: str = ""
     uncertainty_file: Path | None = None
+    plume_catalogues: list[Path] = field(default_factory=list)
     mc_draws: int = 100_000
     mc_seed: int = 20251220
     mc_chunk_size: int = 20_000
@@ -306,6 +308,11 @@ def load_case(folder: str | Path) -> Case:
                 file=path,
                 field=f"uncertainty.{name}",
             )
+    td = cfg.get("top_down") or {}
+    if not isinstance(td, dict) or set(td) - {"plume_catalogues"}:
+        raise CaseError(
+            "top_down takes 'plume_catalogues: [csv, ...]'", file=path, field="top_down"
+        )
     case = Case(
         root=root.resolve(),
         name=str(cfg.get("name", root.name)),
@@ -344,6 +351,10 @@ def load_case(folder: str | Path) -> Case:
         mc_draws=int(unc.get("draws", 100_000)),
         mc_seed=int(unc.get("seed", 20251220)),
         mc_chunk_size=int(unc.get("chunk_size", 20_000)),
+        plume_catalogues=[
+            _file(root, f, path, "top_down.plume_catalogues")
+            for f in td.get("plume_catalogues", [])
+        ],
     )
     return case
 

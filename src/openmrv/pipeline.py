@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -162,6 +163,94 @@ def write_uncertainty(run_dir: Path, unc: UncertaintyResult) -> list[Path]:
     return [*out, run_dir / "uncertainty.json"]
 
 
+@dataclass
+class PlumeEvidence:
+    """Third-party super-emitter evidence for 1.B.2 and its comparison with the inventory."""
+
+    plumes: pd.DataFrame
+    by_facility: pd.DataFrame
+    verification: pd.DataFrame
+
+
+def plume_evidence(
+    case: Case, result: InventoryResult, unc: UncertaintyResult | None = None
+) -> PlumeEvidence | None:
+    """Read the case's plume catalogues, keep the country's plumes, attribute them to the
+    facility register, annualise per year and compare with the inventory's 1.B.2 CH4."""
+    if not case.plume_catalogues:
+        return None
+    from openmrv.observe.catalogues import read_sron_catalogue
+    from openmrv.observe.region import region_mask
+    from openmrv.verify import plumes as pv
+
+    frames = [read_sron_catalogue(p) for p in case.plume_catalogues]
+    plumes = pd.concat(frames, ignore_index=True)
+    plumes = plumes[
+        region_mask(plumes["lon"].to_numpy(), plumes["lat"].to_numpy(), case.country)
+    ].reset_index(drop=True)
+    facilities = read_facilities(case)
+    # oil and gas plumes go to 1.B.2 facilities; landfill/urban plumes are not 1.B.2 evidence
+    plumes = plumes[~plumes["source_type"].str.contains("Landfill|Urban|Coal", regex=True)]
+    plumes = pv.attribute(
+        plumes.reset_index(drop=True), facilities[facilities["category"].str.startswith("1.B.2")]
+    )
+    cat = result.dataset.attrs["cat"]
+    mc = unc.approach2.summary.set_index(["category", "year"]) if unc is not None else None
+    by_fac, rows = [], []
+    for year in sorted(pd.DatetimeIndex(plumes["time"]).year.unique()):
+        annual = pv.annualise(plumes, int(year))
+        annual.insert(0, "year", int(year))
+        by_fac.append(annual)
+        inv_year = min(int(year), case.last_year)
+        ch4 = float(
+            result.dataset["CH4"].sel({cat: "1.B.2", "time": str(inv_year)}).values.squeeze()
+        )
+        if mc is not None and ("1.B.2", inv_year) in mc.index:
+            r = mc.loc[("1.B.2", inv_year)]
+            share = ch4 * 28.0 / r["mean"] if r["mean"] else 1.0  # CH4 share of 1.B.2 CO2e
+            low, high = r["p2.5"] / 28.0 * share, r["p97.5"] / 28.0 * share
+        else:
+            low, high = ch4, ch4
+        td, td_sd = (
+            float(annual["annual_kt"].sum()),
+            float(np.sqrt((annual["annual_sigma_kt"] ** 2).sum())),
+        )
+        v = pv.consistency(ch4, low, high, td, td_sd, lower_bound=True)
+        rows.append(
+            {
+                "category": "1.B.2",
+                "gas": "CH4",
+                "evidence_year": int(year),
+                "inventory_year": inv_year,
+                "plumes": int((pd.DatetimeIndex(plumes["time"]).year == year).sum()),
+                "attributed_share": float(
+                    (annual.loc[annual["attributed"], "annual_kt"].sum() / td) if td else 0.0
+                ),
+                **{
+                    k
+                    + (
+                        "_kt"
+                        if k
+                        in (
+                            "bottom_up",
+                            "bottom_up_low",
+                            "bottom_up_high",
+                            "top_down",
+                            "top_down_sigma",
+                        )
+                        else ""
+                    ): v[k]
+                    for k in v
+                },
+            }
+        )
+    return PlumeEvidence(
+        plumes,
+        pd.concat(by_fac, ignore_index=True) if by_fac else pd.DataFrame(),
+        pd.DataFrame(rows),
+    )
+
+
 def _write_netcdf(ds: xr.Dataset, path: Path) -> None:
     enc = {
         name: {"zlib": True, "complevel": 4}
@@ -281,6 +370,15 @@ def run_inventory(
         files = write_inventory(partial, case, result, comparison)
         if unc is not None:
             files += write_uncertainty(partial, unc)
+        evidence = plume_evidence(case, result, unc)
+        if evidence is not None:
+            for name, frame in (
+                ("plumes_thirdparty.csv", evidence.plumes),
+                ("plume_evidence_by_facility.csv", evidence.by_facility),
+                ("verification.csv", evidence.verification),
+            ):
+                frame.to_csv(partial / name, index=False)
+                files.append(partial / name)
         files += write_reports(partial, case, result, unc)  # last: the manifest lists all
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
