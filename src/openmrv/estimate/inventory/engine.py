@@ -499,11 +499,9 @@ def _manure_2019r(series: Series, ctx: Context) -> Iterator[Estimate]:
     used = [vs_rate, tam, b0, *shares, *mcfs]
     base = heads * 1e-6 * ef / max(float(np.sum(mcf_v * share_v)), 1e-300)
 
-    def model(r: RatioOf, a: ActivityRatioOf) -> np.ndarray:
-        mix = sum(
-            m * w * r(fm) * r(fw) for m, w, fm, fw in zip(mcf_v, share_v, mcfs, shares, strict=True)
-        )
-        return base[None, :] * a(series) * r(vs_rate) * r(tam) * r(b0) * mix
+    model = _mixture_model(
+        base, series, [vs_rate, tam, b0], mcf_v * share_v, list(zip(mcfs, shares, strict=True))
+    )
 
     yield Estimate(
         cat,
@@ -537,6 +535,29 @@ def _urea(series: Series, ctx: Context) -> Iterator[Estimate]:
         [ef, c2co2],
         series,
     )
+
+
+def _mixture_model(
+    base: np.ndarray,
+    series: Series,
+    scalars: list[Factor],
+    weights: np.ndarray,
+    rows: list[tuple[Factor, ...]],
+) -> Model:
+    """Monte Carlo model of E = base · activity · Π scalars · Σ_j w_j Π_k ratio(rows[j][k]),
+    normalised so that unperturbed inputs give back the estimate (base · Σ_j w_j). Used where
+    shares of pathways or systems each carry their own factor (wastewater, manure)."""
+
+    def model(r: RatioOf, a: ActivityRatioOf) -> np.ndarray:
+        mix = sum(
+            w * np.prod([r(f) for f in fs], axis=0) for w, fs in zip(weights, rows, strict=True)
+        )
+        out = base[None, :] * a(series) * mix
+        for f in scalars:
+            out = out * r(f)
+        return out
+
+    return model
 
 
 def _as(f: Factor, unit: str) -> float:
@@ -777,11 +798,9 @@ def _wastewater(series: Series, ctx: Context) -> Iterator[Estimate]:
     ch4_kg = waste.wastewater_ch4(tow, share_v, _as(b0, "kg CH4 / (kg BOD)"), mcf_v)
     base = tow * 1e-6 * _as(b0, "kg CH4 / (kg BOD)")
 
-    def model(r: RatioOf, a: ActivityRatioOf) -> np.ndarray:
-        mix = sum(
-            v * m * r(fs) * r(fm) for v, m, fs, fm in zip(share_v, mcf_v, shares, mcfs, strict=True)
-        )
-        return base[None, :] * a(series) * r(bod) * r(icorr) * r(b0) * mix
+    model = _mixture_model(
+        base, series, [bod, icorr, b0], share_v * mcf_v, list(zip(shares, mcfs, strict=True))
+    )
 
     yield Estimate(
         cat,
