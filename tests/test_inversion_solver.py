@@ -138,6 +138,23 @@ def test_lognormal_osse_coverage():
     assert 0.60 <= np.mean(inside_total) <= 0.76
 
 
+def test_importance_weights_recover_the_exact_posterior_mean():
+    """One element, three observations: the exact posterior mean of x by quadrature;
+    the Laplace mean is biased, the importance-weighted draws are not."""
+    k, y, sz = np.ones((3, 1)), np.array([0.3, 0.5, 0.2]), 0.47
+    post = solve_lognormal(normal_equations(k, y - 1.0, 0.3), np.ones(1), np.full(1, sz**2))
+    z = np.linspace(-6, 3, 200_001)
+    cost = ((y[:, None] - np.exp(z)) ** 2).sum(0) / 0.09 + z**2 / sz**2
+    dens = np.exp(-(cost - cost.min()) / 2)
+    exact = (dens * np.exp(z)).sum() / dens.sum()
+    x, w, ess = post.weighted_sample(100_000, seed=2)
+    assert ess > 50_000
+    assert w @ x[:, 0] == pytest.approx(exact, rel=3e-3)
+    assert x[:, 0].mean() > exact * 1.03  # the plain Laplace mean is biased high
+    _, _, mean, _ = post.total([1.0], samples=100_000, seed=2, exact=True)
+    assert mean == pytest.approx(exact, rel=3e-3)
+
+
 def test_lognormal_bad_prior():
     ne = normal_equations(np.ones((3, 2)), np.ones(3), 1.0)
     with pytest.raises(InputError, match="positive prior"):

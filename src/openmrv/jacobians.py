@@ -206,8 +206,7 @@ def read_stilt_footprint(path: str | Path) -> Footprint:
         rlon, rlat = float(parts[1]), float(parts[2])
     except (IndexError, ValueError):
         raise InputError(
-            "STILT file names must read <YYYYmmddHHMM>_<lon>_<lat>_<zagl>_foot.nc "
-            "(the receptor)",
+            "STILT file names must read <YYYYmmddHHMM>_<lon>_<lat>_<zagl>_foot.nc (the receptor)",
             file=path,
         ) from None
     with _open(path) as ds:
@@ -268,8 +267,17 @@ def read_flexpart_footprints(path: str | Path) -> list[Footprint]:
     if not np.all(np.isfinite(values)):
         raise InputError("'spec001_mr' contains NaN or infinite values", file=path)
     return [
-        Footprint(path, f"pointspec {i + 1}", float(rlon[i]), float(rlat[i]), glon, glat,
-                  values[i], "s * m**2 / kg", "mass")
+        Footprint(
+            path,
+            f"pointspec {i + 1}",
+            float(rlon[i]),
+            float(rlat[i]),
+            glon,
+            glat,
+            values[i],
+            "s * m**2 / kg",
+            "mass",
+        )
         for i in range(values.shape[0])
     ]
 

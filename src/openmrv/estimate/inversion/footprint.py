@@ -13,7 +13,8 @@ cells (an element map M: cell → element, −1 for cells outside the state):
 Units are converted with pint: the footprint's unit is turned into
 ``obs_unit / flux_unit``; moles and mass of the gas convert through its molar mass, and a
 mass mixing ratio (FLEXPART) into a mole fraction by M_air / M_gas
-(``data/constants.csv``). Anything else that does not convert is a :class:`UnitError`.
+(``data/constants.csv``). Observations are mixing ratios in ppm, ppb or ppt.
+Anything else that does not convert is a :class:`UnitError`.
 """
 
 from __future__ import annotations
@@ -57,7 +58,14 @@ def footprint_factor(
     except (pint.errors.PintError, AttributeError, TypeError, ValueError) as exc:
         raise UnitError(f"cannot parse footprint or target units ({exc})", field="unit") from None
     if mixing_ratio == "mass":
-        q = q * (constant("M_air") / molar_mass(gas))
+        if not q.dimensionality == (1 / ureg.Quantity(1.0, "kg / m**2 / s")).dimensionality:
+            raise UnitError(
+                f"a mass-mixing-ratio footprint must be per flux (e.g. 's m2 kg-1'), got '{unit}'",
+                field="unit",
+            )
+        # kg/kg -> mol/mol (x M_air/M_gas); a mole fraction of 1 is 1e9 ppb (openscm_units
+        # keeps mixing ratios as their own dimension)
+        q = q * (constant("M_air") / molar_mass(gas)) * ureg.Quantity(1e9, "ppb")
     elif mixing_ratio != "mole":
         raise InputError(
             f"mixing_ratio '{mixing_ratio}' unknown; use 'mole' or 'mass'", field="mixing_ratio"

@@ -293,8 +293,7 @@ def _elements(idx: np.ndarray, limit: int = 10) -> str:
 def _factor(matrix: np.ndarray, what: str, no_sens: np.ndarray):
     """Cholesky factor and reciprocal condition estimate; a typed error if singular."""
     hint = (
-        f"; elements without sensitivity (zero Jacobian column, 0-based): "
-        f"{_elements(no_sens)}"
+        f"; elements without sensitivity (zero Jacobian column, 0-based): {_elements(no_sens)}"
         if no_sens.size
         else ""
     )
