@@ -11,8 +11,10 @@ the prior, noise from the stated errors. Two priors both models express exactly:
   (``solve``); the MCMC estimates the same posterior from draws.
 - Lognormal: ln x ~ N(0, σ_z²), σ_z for a 50 % relative error. openmrv: mode by
   Gauss-Newton/LM, Laplace covariance, means by sampling the Laplace Gaussian
-  (``solve_lognormal``, 20,000 draws); the MCMC samples the exact posterior, so the
-  differences include the bias of the Laplace approximation.
+  (``solve_lognormal``, 20,000 draws; row "laplace"), or exact draws by openmrv's
+  Laplace-preconditioned HMC on the normal equations (``hmc_sample``, 200 chains at once,
+  20,000 draws; row "hmc"). The MCMC samples the exact posterior, so the "laplace" row
+  shows the bias of the Laplace approximation.
 
 openghg-inversions runs in its own venv (its pins conflict with openmrv's) in a
 subprocess, through ``build_inferpymc_model(..., use_bc=False, no_model_error=True)`` and
@@ -25,18 +27,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
+# openmrv's matrices here are small (100 x 100, 200 chains x 100): one BLAS thread; two
+# threads thrash when other jobs share the cores. The peer keeps the original setting.
+PEER_ENV = dict(os.environ)
+os.environ["OPENBLAS_NUM_THREADS"] = "1"
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "src"))
 
-from openmrv.estimate.inversion import lognormal_sigma, solve, solve_lognormal
-from openmrv.estimate.inversion.solver import normal_equations
+from openmrv.estimate.inversion import lognormal_sigma, solve, solve_lognormal  # noqa: E402
+from openmrv.estimate.inversion.solver import normal_equations  # noqa: E402
 
 HERE = Path(__file__).parent
 PRIOR_SIGMA = 0.5  # relative prior error of the scale factors (IMI's default, PEERS.md)
@@ -60,7 +68,7 @@ def problem(m: int, n: int, prior: str, seed: int = 7):
     return h, y, err, sig, truth
 
 
-def ours(h, y, err, sig, prior: str):
+def ours(h, y, err, sig, prior: str, method: str = "hmc"):
     """openmrv: returns (time [s], regional means, total mean, total sd)."""
     n = h.shape[1]
     x_a = np.ones(n)
@@ -72,7 +80,7 @@ def ours(h, y, err, sig, prior: str):
         _, _, tot, tot_sd = post.total(np.ones(n))
     else:
         post = solve_lognormal(ne, x_a, np.full(n, sig**2))
-        draws = post.sample(20_000, seed=1)
+        draws = post.hmc_sample(20_000, seed=1)[0] if method == "hmc" else post.sample(20_000, 1)
         mean = draws.mean(0)
         tot, tot_sd = float(draws.sum(1).mean()), float(draws.sum(1).std())
     return time.perf_counter() - t0, mean, tot, tot_sd
@@ -94,7 +102,7 @@ def peer(h, y, err, sig, prior, args):
             str(args.chains),
         ]
         t0 = time.perf_counter()
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=3600, env=PEER_ENV)
         wall = time.perf_counter() - t0
         if res.returncode != 0:
             raise RuntimeError(f"peer failed:\n{res.stderr[-3000:]}")
@@ -126,29 +134,31 @@ def main() -> None:
         f"{a.sampler} NUTS, {a.chains} chains x ({a.tune} tune + {a.draws} draws)"
     )
     head = (
-        f"{'prior':10} {'openmrv s':>10} {'peer s':>8} {'speed-up':>9} "
+        f"{'prior, method':18} {'openmrv s':>10} {'peer s':>8} {'speed-up':>9} "
         f"{'max |Δmean|/mean':>17} {'max |Δmean|/sd':>15} {'total ours':>15} {'total peer':>15}"
     )
     print(head)
-    for prior in ("normal", "lognormal"):
+    for prior, method in (("normal", ""), ("lognormal", "laplace"), ("lognormal", "hmc")):
         h, y, err, sig, _truth = problem(a.m, a.n, prior)
-        ours(h, y, err, sig, prior)  # warm-up (imports, BLAS threads)
+        ours(h, y, err, sig, prior, method)  # warm-up (imports, BLAS threads)
         t_ours, mean, tot, tot_sd = min(
-            (ours(h, y, err, sig, prior) for _ in range(3)), key=lambda r: r[0]
+            (ours(h, y, err, sig, prior, method) for _ in range(3)), key=lambda r: r[0]
         )
-        info, _, x = peer(h, y, err, sig, prior, a)
+        if method != "hmc":  # the hmc row compares with the same peer run
+            info, _, x = peer(h, y, err, sig, prior, a)
         t_peer = info["build_s"] + info["sample_s"]
         pm, psd = x.mean(0), x.std(0)
         rel = np.max(np.abs(mean - pm) / np.abs(pm))
         in_sd = np.max(np.abs(mean - pm) / psd)
         pt, pts = x.sum(1).mean(), x.sum(1).std()
+        label = f"{prior} {method}".strip()
         print(
-            f"{prior:10} {t_ours:>10.4f} {t_peer:>8.1f} {t_peer / t_ours:>8.0f}x "
+            f"{label:18} {t_ours:>10.4f} {t_peer:>8.1f} {t_peer / t_ours:>8.0f}x "
             f"{100 * rel:>16.2f}% {in_sd:>15.3f} {tot:>8.2f}±{tot_sd:<6.2f} "
             f"{pt:>8.2f}±{pts:<6.2f}"
         )
         print(
-            f"{'':10} peer import {info['import_s']:.1f} s (not counted); model build "
+            f"{'':18} peer import {info['import_s']:.1f} s (not counted); model build "
             f"{info['build_s']:.1f} s, sampling {info['sample_s']:.1f} s, {info['draws']} draws"
         )
 

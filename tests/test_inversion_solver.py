@@ -151,8 +151,45 @@ def test_importance_weights_recover_the_exact_posterior_mean():
     assert ess > 50_000
     assert w @ x[:, 0] == pytest.approx(exact, rel=3e-3)
     assert x[:, 0].mean() > exact * 1.03  # the plain Laplace mean is biased high
-    _, _, mean, _ = post.total([1.0], samples=100_000, seed=2, exact=True)
+    _, _, mean, _ = post.total([1.0], samples=100_000, seed=2, method="importance")
     assert mean == pytest.approx(exact, rel=3e-3)
+
+
+def test_hmc_draws_match_quadrature_and_importance_sampling():
+    """HMC on the normal equations samples the exact posterior: in one dimension its mean
+    and sd equal the quadrature values; in
+    two dimensions its means equal those by quadrature on a grid."""
+    k, y, sz = np.ones((3, 1)), np.array([0.3, 0.5, 0.2]), 0.47
+    post = solve_lognormal(normal_equations(k, y - 1.0, 0.3), np.ones(1), np.full(1, sz**2))
+    z = np.linspace(-6, 3, 200_001)
+    cost = ((y[:, None] - np.exp(z)) ** 2).sum(0) / 0.09 + z**2 / sz**2
+    dens = np.exp(-(cost - cost.min()) / 2)
+    mean = (dens * np.exp(z)).sum() / dens.sum()
+    sd = np.sqrt((dens * (np.exp(z) - mean) ** 2).sum() / dens.sum())
+    x, acc = post.hmc_sample(40_000, seed=1)
+    assert 0.6 < acc < 0.95
+    assert x[:, 0].mean() == pytest.approx(mean, rel=5e-3)
+    assert x[:, 0].std() == pytest.approx(sd, rel=2e-2)
+    # two correlated elements: posterior means of x by quadrature on a grid in z
+    k2 = np.array([[1.0, 0.8], [0.6, 1.0], [1.0, 1.0], [0.2, 0.9]])
+    y2 = np.array([1.2, 0.9, 1.5, 0.4])
+    post2 = solve_lognormal(
+        normal_equations(k2, y2 - k2.sum(1), 0.3), np.ones(2), np.full(2, sz**2)
+    )
+    zz = np.linspace(-4, 2.5, 1301)
+    z1, z2 = np.meshgrid(zz, zz, indexing="ij")
+    x1, x2 = np.exp(z1), np.exp(z2)
+    res = y2[:, None, None] - k2[:, :1, None] * x1 - k2[:, 1:, None] * x2
+    cost2 = (res**2).sum(0) / 0.09 + (z1**2 + z2**2) / sz**2
+    d2 = np.exp(-(cost2 - cost2.min()) / 2)
+    exact2 = np.array([(d2 * x1).sum(), (d2 * x2).sum()]) / d2.sum()
+    xh, _ = post2.hmc_sample(40_000, seed=4)
+    np.testing.assert_allclose(xh.mean(0), exact2, rtol=1e-2)
+    _, _, tot, _ = post2.total(np.ones(2), samples=40_000, seed=4, method="hmc")
+    assert tot == pytest.approx(exact2.sum(), rel=1e-2)
+    assert abs(post2.sample(40_000, 4).sum(1).mean() - exact2.sum()) > abs(tot - exact2.sum())
+    with pytest.raises(InputError, match="method 'mcmc' unknown"):
+        post2.total(np.ones(2), method="mcmc")
 
 
 def test_lognormal_bad_prior():
