@@ -33,17 +33,24 @@ def plot_soundings(soundings: xr.Dataset, path: str | Path, region: Region | Non
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     lon, lat = soundings["longitude"].values, soundings["latitude"].values
-    sc = ax.scatter(lon, lat, c=soundings["xch4"].values, s=4, cmap="viridis")
+    n = soundings.sizes["sounding"]
+    size = float(np.clip(4000.0 / max(n, 1), 4.0, 40.0))  # few soundings: bigger dots
+    sc = ax.scatter(lon, lat, c=soundings["xch4"].values, s=size, cmap="viridis", zorder=3)
     fig.colorbar(sc, ax=ax, label="XCH4 [ppb]")
+    xs, ys = [lon], [lat]
     if isinstance(region, str) and not region.lower().endswith("json"):
         for rings in country_polygons(region):
             ax.plot(rings[0][:, 0], rings[0][:, 1], color="k", lw=0.8)
+            xs.append(rings[0][:, 0])
+            ys.append(rings[0][:, 1])
+    x, y = np.concatenate(xs), np.concatenate(ys)
     pad = 1.0
-    ax.set_xlim(np.nanmin(lon) - pad, np.nanmax(lon) + pad)
-    ax.set_ylim(np.nanmin(lat) - pad, np.nanmax(lat) + pad)
+    ax.set_xlim(np.nanmin(x) - pad, np.nanmax(x) + pad)
+    ax.set_ylim(np.nanmin(y) - pad, np.nanmax(y) + pad)
     ax.set_xlabel("longitude [degrees_east]")
     ax.set_ylabel("latitude [degrees_north]")
-    ax.set_title(f"{soundings.sizes['sounding']} soundings")
+    products = ", ".join(sorted(set(soundings["product"].values.astype(str).tolist())))
+    ax.set_title(f"{n} soundings ({products})")
     fig.savefig(path)
     return Path(path)
 
