@@ -80,7 +80,9 @@ def write_gosat2_nies(path: Path, n: int = 5, nlev: int = 15) -> Path:
     return path
 
 
-def write_tropomi_varsubset(path: Path, nscan: int = 4, npix: int = 3) -> Path:
+def write_tropomi_varsubset(
+    path: Path, nscan: int = 4, npix: int = 3, winds: tuple[float, float] | None = None
+) -> Path:
     """A TROPOMI L2 CH4 file with the variable-subset layout (no qa_value, no kernels)."""
     with netCDF4.Dataset(path, "w") as ds:
         g = ds.createGroup("PRODUCT")
@@ -106,5 +108,52 @@ def write_tropomi_varsubset(path: Path, nscan: int = 4, npix: int = 3) -> Path:
         d = g.createVariable("delta_time", "i4", ("time", "scanline"))
         d.units = "milliseconds"
         d[:] = np.arange(nscan)[None, :] * 840
+        if winds is not None:  # processor >= 02.00 ships the ECMWF 10 m wind here
+            inp = g.createGroup("SUPPORT_DATA").createGroup("INPUT_DATA")
+            for name, value in zip(("eastward_wind", "northward_wind"), winds, strict=True):
+                w = inp.createVariable(name, "f4", dims)
+                w.units = "m s-1"
+                w[:] = np.full((1, nscan, npix), value, "f4")
         ds.processor_version = "1.2.2"
+    return path
+
+
+ERA5_PL = DATA / "Matimba_ERA5-pl-20210725.nc"
+ERA5_SL = DATA / "Matimba_ERA5-sl-20210725.nc"
+ERA5_LEGACY_PL = DATA / "Matimba_ERA5-wind-20150401t1200.nc"
+
+
+def _packed(ds: netCDF4.Dataset, name: str, units: str, data: np.ndarray, dims) -> None:
+    """An int16 variable with scale_factor/add_offset, as the legacy CDS netCDF wrote them."""
+    lo, hi = float(data.min()), float(data.max())
+    scale = (hi - lo) / 65000 if hi > lo else 1.0
+    var = ds.createVariable(name, "i2", dims, fill_value=np.int16(-32767))
+    var.scale_factor = scale
+    var.add_offset = (hi + lo) / 2
+    var.missing_value = np.int16(-32767)
+    var.units = units
+    var[:] = data  # netCDF4 packs on write
+
+
+def write_era5_legacy_single_levels(
+    path: Path, u10: float = 3.0, v10: float = -1.5, sp: float = 88_000.0, units: str = "m s**-1"
+) -> Path:
+    """An ERA5 single-level file in the legacy CDS layout on the legacy Matimba test grid.
+
+    Dims ``time`` (hours since 1900-01-01), ``latitude`` (decreasing), ``longitude``;
+    ``u10``, ``v10``, ``sp`` packed as int16; no ``blh``, no ``t2m``.
+    """
+    with netCDF4.Dataset(ERA5_LEGACY_PL) as src, netCDF4.Dataset(path, "w") as ds:
+        ds.Conventions = "CF-1.6"
+        for dim in ("longitude", "latitude", "time"):
+            ds.createDimension(dim, len(src.dimensions[dim]))
+            var = ds.createVariable(dim, src[dim].dtype, (dim,))
+            var.setncatts({k: src[dim].getncattr(k) for k in src[dim].ncattrs()})
+            var[:] = src[dim][:]
+        dims = ("time", "latitude", "longitude")
+        shape = (len(src.dimensions["time"]), 3, 3)
+        ramp = np.arange(9, dtype=float).reshape(1, 3, 3) * 0.1
+        _packed(ds, "u10", units, u10 + ramp * np.ones(shape), dims)
+        _packed(ds, "v10", units, v10 + ramp * np.ones(shape), dims)
+        _packed(ds, "sp", "Pa", sp + 100 * ramp * np.ones(shape), dims)
     return path

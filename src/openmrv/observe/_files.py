@@ -40,12 +40,14 @@ READ_ERRORS: tuple[type[Exception], ...] = (
 CONVERSIONS: dict[str, dict[str, float]] = {
     "ppb": {"1e-9": 1.0, "ppb": 1.0, "ppbv": 1.0, "1e-6": 1e3, "ppm": 1e3, "mol mol-1": 1e9},
     "ppm": {"1e-6": 1.0, "ppm": 1.0, "ppmv": 1.0, "1e-9": 1e-3, "ppb": 1e-3, "mol mol-1": 1e6},
-    "Pa": {"Pa": 1.0, "hPa": 100.0, "hpa": 100.0, "mbar": 100.0},
+    "Pa": {"Pa": 1.0, "hPa": 100.0, "hpa": 100.0, "mbar": 100.0, "millibars": 100.0},
     "degrees_north": {"degrees_north": 1.0, "deg": 1.0, "degree": 1.0, "degrees": 1.0},
     "degrees_east": {"degrees_east": 1.0, "deg": 1.0, "degree": 1.0, "degrees": 1.0},
     "1": {"1": 1.0, "": 1.0, "none": 1.0},
     "mol m-2": {"mol m-2": 1.0, "mol/m2": 1.0, "mol m^-2": 1.0},
     "m s-1": {"m s-1": 1.0, "m/s": 1.0, "m s**-1": 1.0},
+    "m": {"m": 1.0, "metres": 1.0, "meters": 1.0},
+    "K": {"K": 1.0, "kelvin": 1.0},
 }
 
 

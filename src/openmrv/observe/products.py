@@ -174,6 +174,8 @@ TROPOMI_OFFL = ProductSpec(
         surface_albedo=f"{_TROPOMI_L2}/DETAILED_RESULTS/surface_albedo_SWIR",
         surface_classification=f"{_TROPOMI_L2}/INPUT_DATA/surface_classification",
         chi_square_swir=f"{_TROPOMI_L2}/DETAILED_RESULTS/chi_square_SWIR",
+        eastward_wind=f"{_TROPOMI_L2}/INPUT_DATA/eastward_wind",
+        northward_wind=f"{_TROPOMI_L2}/INPUT_DATA/northward_wind",
     ),
     qa=(
         QARule(

@@ -63,6 +63,8 @@ VARIABLES: dict[str, CanonicalVariable] = {
         CanonicalVariable("chi_square_swir", _S, "1", False, "chi-square of the SWIR fit"),
         CanonicalVariable("eastward_wind", _S, "m s-1", False, "10 m wind shipped in the product"),
         CanonicalVariable("northward_wind", _S, "m s-1", False, "10 m wind shipped in product"),
+        CanonicalVariable("u", _S, "m s-1", False, "eastward wind attached from a winds file"),
+        CanonicalVariable("v", _S, "m s-1", False, "northward wind attached from a winds file"),
         CanonicalVariable(
             "observation_count", _S, "1", False, "soundings per super-obs (may be fractional)"
         ),
