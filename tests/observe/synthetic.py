@@ -54,12 +54,16 @@ def write_gosat_nies(path: Path, n: int = 6, unit: str = "ppb") -> Path:
         _h5_var(f, "Data/retrievalQuality/totalPostScreeningResult", flags, None)
         times = [f"2012-01-0{1 + i % 5} 08:1{i % 10}:00.000".encode() for i in range(n)]
         f.create_dataset("scanAttribute/time", data=np.array(times, dtype="S23"))
-        _h5_var(f, "Data/surfacePressure/surfacePressure", np.full(n, 1000.0, "f4"), "hPa")
+        _h5_var(f, "Data/auxiliaryParameter/surfacePressure", np.full(n, 1000.0, "f4"), "hPa")
     return path
 
 
-def write_gosat2_nies(path: Path, n: int = 5, nlev: int = 15) -> Path:
-    """A GOSAT-2 TANSO-FTS-2 SWIR L2 file in the NIES layout."""
+def write_gosat2_nies(path: Path, n: int = 5, nlev: int = 15, top_first: bool = False) -> Path:
+    """A GOSAT-2 TANSO-FTS-2 SWIR L2 file in the NIES layout.
+
+    Kernels and profiles on ``nlev`` layers, ``pressure_level`` on the ``nlev + 1``
+    layer boundaries (as open readers of the real files use it, docs/observe.md).
+    """
     with h5py.File(path, "w") as f:
         _h5_var(f, "SoundingGeometry/latitude", np.linspace(37, 39, n).astype("f4"), "deg")
         _h5_var(f, "SoundingGeometry/longitude", np.linspace(58, 60, n).astype("f4"), "deg")
@@ -70,10 +74,12 @@ def write_gosat2_nies(path: Path, n: int = 5, nlev: int = 15) -> Path:
         _h5_var(f, "RetrievalResult/xco2", np.full(n, 412.0, "f4"), "ppm")
         _h5_var(f, "RetrievalResult/xco2_uncert", np.full(n, 1.0, "f4"), "ppm")
         _h5_var(f, "RetrievalResult/xch4_quality_flag", np.array([0, 1, 0, 0, 2][:n], "i1"), None)
-        ak = np.ones((n, nlev), "f4")
+        flip = slice(None, None, -1) if top_first else slice(None)
+        ak = np.tile(np.linspace(1.1, 0.6, nlev), (n, 1)).astype("f4")[:, flip]
         _h5_var(f, "RetrievalResult/xch4_column_averaging_kernel", ak, "1")
-        _h5_var(f, "RetrievalResult/ch4_profile_apriori", np.full((n, nlev), 1.85, "f4"), "ppm")
-        lev = np.tile(np.linspace(1000, 10, nlev), (n, 1)).astype("f4")
+        prior = np.tile(np.linspace(1.85, 1.60, nlev), (n, 1)).astype("f4")[:, flip]
+        _h5_var(f, "RetrievalResult/ch4_profile_apriori", prior, "ppm")
+        lev = np.tile(np.linspace(1000, 10, nlev + 1), (n, 1)).astype("f4")[:, flip]
         _h5_var(f, "RetrievalResult/pressure_level", lev, "hPa")
         _h5_var(f, "RetrievalResult/pressure_weighting_function", np.full((n, nlev), 1 / nlev), "1")
         _h5_var(f, "RetrievalResult/surface_pressure", np.full(n, 1000.0, "f4"), "hPa")

@@ -22,7 +22,9 @@ References
 .. [NIES] NIES GOSAT TANSO-FTS SWIR Level 2 Product Format Description
    (GOSAT_ProductDescription_21_FTSSWIRL2); NIES GOSAT-2 TANSO-FTS-2 SWIR L2
    Product Description. No real file of either was available offline: the test
-   files are written from these descriptions.
+   files are written from these descriptions, and the variable paths were checked
+   against open code that reads the real files (``docs/observe.md``, "GOSAT and
+   GOSAT-2 variable paths": which path is confirmed, and by what).
 """
 
 from __future__ import annotations
@@ -322,7 +324,7 @@ GOSAT_NIES = ProductSpec(
         xch4="Data/mixingRatio/XCH4",
         xch4_uncertainty="Data/mixingRatio/XCH4Error",
         quality_flag="Data/retrievalQuality/totalPostScreeningResult",
-        surface_pressure="Data/surfacePressure/surfacePressure",
+        surface_pressure="Data/auxiliaryParameter/surfacePressure",
     ),
     qa=(
         QARule(

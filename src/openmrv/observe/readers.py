@@ -220,11 +220,42 @@ def read_plume_patch(src: SourceFile, spec: ProductSpec) -> xr.Dataset:
     return _finish(flat, missing, src, spec, "methane-super-emitters", attrs)
 
 
+_LEVEL_VARS = ("averaging_kernel", "ch4_profile_apriori", "pressure_levels", "pressure_weight")
+
+
+def _levels_to_layers(data: dict[str, np.ndarray], src: SourceFile) -> None:
+    """Bring level variables to one vertical grid, surface first.
+
+    GOSAT-2 FTS-2 SWIR L2 gives ``pressure_level`` on the layer boundaries (one
+    more than the layers of the kernel and the profiles): the boundaries become
+    layer mid-points. A grid stored top first is flipped, for every level variable.
+    """
+    ref = next((data[n] for n in _LEVEL_VARS[:2] if n in data), None)
+    p = data.get("pressure_levels")
+    if p is None:
+        return
+    if ref is not None and p.shape[-1] == ref.shape[-1] + 1:
+        p = 0.5 * (p[..., 1:] + p[..., :-1])
+        data["pressure_levels"] = p
+    sizes = {data[n].shape[-1] for n in _LEVEL_VARS if n in data}
+    if len(sizes) > 1:
+        raise ObservationError(
+            f"level variables have different level counts {sorted(sizes)}", file=src.path
+        )
+    with np.errstate(invalid="ignore"):
+        top_first = np.nanmean(p[..., 0]) < np.nanmean(p[..., -1])
+    if top_first:
+        for name in _LEVEL_VARS:
+            if name in data:
+                data[name] = data[name][..., ::-1]
+
+
 def read_gosat_nies(src: SourceFile, spec: ProductSpec) -> xr.Dataset:
     """NIES GOSAT TANSO-FTS and GOSAT-2 TANSO-FTS-2 SWIR L2 (HDF5, 0 = good flags)."""
     data, missing = load(src, spec)
     path = spec.variables["time"][0]
     data["time"] = _parse_times(data["time"], src, path)
+    _levels_to_layers(data, src)
     data["qa_value"] = _flag_to_qa(data["quality_flag"])
     version = _version_from_name(src.path, r"_02(?:C02S|SWFP)(\w+)\.h5$") or "unknown"
     return _finish(data, missing, src, spec, version)
