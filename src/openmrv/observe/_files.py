@@ -126,12 +126,9 @@ class NetCDFFile:
 
     def read(self, name: str) -> np.ndarray:
         v = self._var(name)
-        data = v[...]
         if v.dtype is str or getattr(v.dtype, "kind", "") in "SUO":
-            return np.asarray(data, dtype=object)
-        if np.ma.isMaskedArray(data):
-            data = data.astype(np.float64).filled(np.nan)
-        return np.asarray(data, dtype=np.float64)
+            return np.asarray(v[...], dtype=object)
+        return _unpack(v)
 
     def units(self, name: str) -> str | None:
         v = self._var(name)
@@ -139,6 +136,46 @@ class NetCDFFile:
 
     def close(self) -> None:
         self._ds.close()
+
+
+def _unpack(v: Any) -> np.ndarray:
+    """Read a numeric netCDF variable as float64 with NaN for missing values.
+
+    The CF rules netCDF4's masked arrays apply -- ``_FillValue`` (or the netCDF
+    default fill), ``missing_value``, ``valid_min``/``valid_max``/``valid_range``
+    on the packed values, then ``scale_factor`` and ``add_offset`` -- applied here
+    on plain arrays, which is faster than building masked arrays.
+    """
+    import netCDF4
+
+    v.set_auto_maskandscale(False)
+    raw = np.asarray(v[...])
+    attrs = set(v.ncattrs())
+    bad = np.zeros(raw.shape, dtype=bool)
+    if "_FillValue" in attrs:
+        bad |= raw == v.getncattr("_FillValue")
+    elif raw.dtype.itemsize > 1 and raw.dtype.str[1:] in netCDF4.default_fillvals:
+        bad |= raw == netCDF4.default_fillvals[raw.dtype.str[1:]]
+    if "missing_value" in attrs:
+        for value in np.ravel(v.getncattr("missing_value")):
+            bad |= raw == value
+    if "valid_range" in attrs:
+        lo, hi = np.ravel(v.getncattr("valid_range"))[:2]
+        bad |= (raw < lo) | (raw > hi)
+    if "valid_min" in attrs:
+        bad |= raw < v.getncattr("valid_min")
+    if "valid_max" in attrs:
+        bad |= raw > v.getncattr("valid_max")
+    data = raw  # scaled in the type of scale_factor, as netCDF4 does (0.01 as float32
+    if "scale_factor" in attrs:  # times 100 gives exactly 1.0, as the product intends)
+        data = data * v.getncattr("scale_factor")
+    if "add_offset" in attrs:
+        data = data + v.getncattr("add_offset")
+    out = np.array(data, dtype=np.float64)
+    if raw.dtype.kind == "f":
+        bad |= np.isnan(raw)
+    out[bad] = np.nan
+    return out
 
 
 class HDF5File:

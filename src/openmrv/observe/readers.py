@@ -95,7 +95,7 @@ def _finish(
     for name in ("latitude", "longitude"):
         ok &= np.isfinite(data[name]) & (np.abs(data[name]) <= (90 if name == "latitude" else 180))
     ok &= ~np.isnat(data["time"])
-    kept = {k: v[ok] for k, v in data.items()}
+    kept = data if ok.all() else {k: v[ok] for k, v in data.items()}
     attrs = {"soundings_without_retrieval": int((~ok).sum()), **(extra_attrs or {})}
     return make_soundings(
         kept,
@@ -107,8 +107,20 @@ def _finish(
     )
 
 
+_ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?$")
+
+
 def _parse_times(values: np.ndarray, src: SourceFile, field: str) -> np.ndarray:
-    flat = [str(v).strip() if v is not None else "" for v in np.ravel(values)]
+    raw = np.ravel(values)
+    if raw.size and all(isinstance(x, str) and _ISO_UTC.match(x) for x in (raw[0], raw[-1])):
+        # fast path: ISO 8601 UTC strings (TROPOMI time_utc); numpy parses them
+        # without a zone, so the "Z" is dropped first
+        try:
+            text = np.strings.rstrip(np.strings.strip(raw.astype(str)), "Z")
+            return text.astype("datetime64[ns]").reshape(np.shape(values))
+        except (ValueError, TypeError):
+            pass  # mixed or unusual strings: the general parser below
+    flat = [str(v).strip() if v is not None else "" for v in raw]
     try:
         t = pd.to_datetime(pd.Series(flat).replace("", None), utc=True, format="ISO8601")
     except (ValueError, TypeError) as exc:

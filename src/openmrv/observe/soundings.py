@@ -119,7 +119,7 @@ def make_soundings(
         spec = VARIABLES[name]
         arr = np.asarray(values)
         if name not in ("time", "quality_flag", "scene_row", "scene_col", "surface_classification"):
-            arr = arr.astype(np.float64)
+            arr = arr.astype(np.float64, copy=False)
         variables[name] = (spec.dims, arr, {"units": spec.units} if spec.units else {})
     for name in REQUIRED:
         if name not in variables and name not in STRING_VARIABLES:
