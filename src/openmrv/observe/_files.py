@@ -151,30 +151,28 @@ def _unpack(v: Any) -> np.ndarray:
     v.set_auto_maskandscale(False)
     raw = np.asarray(v[...])
     attrs = set(v.ncattrs())
-    bad = np.zeros(raw.shape, dtype=bool)
+    tests: list[np.ndarray] = []  # packed values that mean "missing"
     if "_FillValue" in attrs:
-        bad |= raw == v.getncattr("_FillValue")
+        tests.append(raw == v.getncattr("_FillValue"))
     elif raw.dtype.itemsize > 1 and raw.dtype.str[1:] in netCDF4.default_fillvals:
-        bad |= raw == netCDF4.default_fillvals[raw.dtype.str[1:]]
+        tests.append(raw == netCDF4.default_fillvals[raw.dtype.str[1:]])
     if "missing_value" in attrs:
-        for value in np.ravel(v.getncattr("missing_value")):
-            bad |= raw == value
+        tests.extend(raw == value for value in np.ravel(v.getncattr("missing_value")))
     if "valid_range" in attrs:
         lo, hi = np.ravel(v.getncattr("valid_range"))[:2]
-        bad |= (raw < lo) | (raw > hi)
+        tests.append((raw < lo) | (raw > hi))
     if "valid_min" in attrs:
-        bad |= raw < v.getncattr("valid_min")
+        tests.append(raw < v.getncattr("valid_min"))
     if "valid_max" in attrs:
-        bad |= raw > v.getncattr("valid_max")
+        tests.append(raw > v.getncattr("valid_max"))
     data = raw  # scaled in the type of scale_factor, as netCDF4 does (0.01 as float32
     if "scale_factor" in attrs:  # times 100 gives exactly 1.0, as the product intends)
         data = data * v.getncattr("scale_factor")
     if "add_offset" in attrs:
         data = data + v.getncattr("add_offset")
-    out = np.array(data, dtype=np.float64)
-    if raw.dtype.kind == "f":
-        bad |= np.isnan(raw)
-    out[bad] = np.nan
+    out = data.astype(np.float64)  # NaN stays NaN
+    for bad in tests:
+        np.putmask(out, bad, np.nan)
     return out
 
 

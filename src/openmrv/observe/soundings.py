@@ -131,7 +131,7 @@ def make_soundings(
         ("product_version", product_version),
         ("source_file", source_file),
     ):
-        variables[name] = (("sounding",), np.full(n, value, dtype=object))
+        variables[name] = (("sounding",), np.full(n, value))  # fixed-width str: no refcounts
     ds = xr.Dataset(variables)
     ds.attrs = {
         "Conventions": "CF-1.8",
