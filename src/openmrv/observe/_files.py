@@ -108,7 +108,11 @@ class NetCDFFile:
             self._ds = netCDF4.Dataset(path, "r")
         except (OSError, RuntimeError, ValueError) as exc:
             raise CorruptFileError(f"cannot open as netCDF4: {exc}", file=path) from exc
-        self.attrs = {k: _text(self._ds.getncattr(k)) for k in self._ds.ncattrs()}
+        try:
+            self.attrs = {k: _text(self._ds.getncattr(k)) for k in self._ds.ncattrs()}
+        except READ_ERRORS as exc:
+            self._ds.close()
+            raise CorruptFileError(f"cannot read the global attributes: {exc}", file=path) from exc
 
     def _var(self, name: str):
         group, _, var = name.rpartition("/")
@@ -187,7 +191,11 @@ class HDF5File:
             self._f = h5py.File(path, "r")
         except (OSError, RuntimeError, ValueError) as exc:
             raise CorruptFileError(f"cannot open as HDF5: {exc}", file=path) from exc
-        self.attrs = {k: _text(v) for k, v in self._f.attrs.items()}
+        try:  # a damaged root group opens but fails here
+            self.attrs = {k: _text(v) for k, v in self._f.attrs.items()}
+        except READ_ERRORS as exc:
+            self._f.close()
+            raise CorruptFileError(f"cannot read the HDF5 root group: {exc}", file=path) from exc
 
     def has(self, name: str) -> bool:
         return name in self._f
