@@ -20,8 +20,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from openmrv.errors import InputError
-from openmrv.observe.batch import ObserveSummary, observe
+from openmrv.observe.batch import ObserveSummary, observe, write_soundings
 from openmrv.observe.region import Region, country_polygons, parse_region
+from openmrv.observe.winds import attach_winds, read_era5_winds
 
 
 def plot_soundings(soundings: xr.Dataset, path: str | Path, region: Region | None = None) -> Path:
@@ -82,11 +83,20 @@ def observe_command(
     ] = None,
     workers: Annotated[int | None, typer.Option(help="LocalCluster workers.")] = None,
     qa: Annotated[bool, typer.Option(help="Apply each product's quality rules.")] = True,
+    winds: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="ERA5 netCDF: a single-level file (10 m wind), or given twice, a "
+            "pressure-level and a single-level file (boundary-layer mean). Adds u, v "
+            "[m s-1] at each sounding."
+        ),
+    ] = None,
 ) -> None:
     """Read satellite files into one soundings dataset: screened, cut to a region, mapped."""
     console = Console()
     try:
         reg = parse_region(region) if region else None
+        wind_field = read_era5_winds(*winds) if winds else None
     except InputError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -107,6 +117,15 @@ def observe_command(
                 console.print(summary_table(summary))
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(1) from exc
+    if wind_field is not None:
+        soundings = attach_winds(soundings, wind_field)
+        outside = soundings.attrs["soundings_outside_winds"]
+        console.print(
+            f"winds ({wind_field.attrs['level']}, {wind_field.attrs['source_file']}): "
+            f"{soundings.sizes['sounding'] - outside} soundings, {outside} outside the winds (NaN)"
+        )
+        if out is not None:
+            write_soundings(soundings, out)
     console.print(summary_table(summary))
     for path, message in summary.bad_files:
         console.print(f"[yellow]bad file[/yellow] {path}: {message}")
