@@ -83,7 +83,8 @@ def _summary(run_) -> None:
                 f"{unc.approach1_totals['level_pct']:.1f} %; key categories: "
                 f"{int(unc.key_categories['key_category'].sum())}"
             )
-    console.print(f"outputs in [bold]{run_.out}[/]: " + ", ".join(f.name for f in run_.files))
+    names = ", ".join(f.relative_to(run_.out).as_posix() for f in run_.files)
+    console.print(f"outputs in [bold]{run_.out}[/]: {names}")
 
 
 def _run_with_progress(fn, case: Path, out: Path | None):
