@@ -98,6 +98,14 @@ def pixel_areas(lat_bounds: np.ndarray, lon_bounds: np.ndarray) -> np.ndarray:
     return 0.5 * np.abs(np.sum(x * np.roll(y, -1, axis=-1) - np.roll(x, -1, axis=-1) * y, axis=-1))
 
 
+def pixel_areas_from_centres(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Pixel areas [m²] of a 2-D grid of pixel centres (no corners): |∂r/∂row x ∂r/∂col|."""
+    x, y = local_xy(lat, lon, float(np.nanmean(lat)), float(np.nanmean(lon)))
+    xr_, xc = np.gradient(x)
+    yr, yc = np.gradient(y)
+    return np.abs(xr_ * yc - xc * yr)
+
+
 @dataclass
 class RateEstimate:
     """A source rate [kg/s] with its 1-sigma budget [kg/s]."""
