@@ -424,6 +424,7 @@ def _register_report_commands() -> None:
 
     app.command("verify-manifest")(verify_manifest_command)
     app.command("observe")(observe_command)
+    app.command("plumes")(__import__("openmrv.plumes_cli", fromlist=["x"]).plumes_command)
 
 
 _register_report_commands()
