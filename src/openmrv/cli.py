@@ -363,7 +363,7 @@ def _client(scheduler: str | None):
     from distributed import Client, LocalCluster
 
     if scheduler == "local":
-        return Client(LocalCluster(dashboard_address=None))
+        return Client(LocalCluster(dashboard_address=":0"))
     return Client(scheduler)
 
 

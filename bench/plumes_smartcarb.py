@@ -1,0 +1,162 @@
+"""SMARTCARB (synthetic CO2M XCO2 with true hourly emissions): openmrv's CSF, Gaussian fit
+and IME on the power plants of the shipped swath, against truth, beside ddeq on the same
+sources in the same run.
+
+The SMARTCARB files ship inside the ``ddeq`` package (PyPI, LGPL-2.1+), which openmrv does
+not depend on: this script finds its data folder through ``$DDEQ_DATA``, or by asking the
+peer venv's python (``$DDEQ_PYTHON``, default /tmp/ddeq_venv/bin/python) for
+``ddeq.__file__``. ddeq itself runs in a subprocess with that python
+(``bench/_ddeq_smartcarb.py``) and its per-source results are read back as JSON.
+
+Scene: the CO2M swath Sentinel_7_CO2 2015-04-23 11 UTC (orbit 1670). For each source
+inside the swath: a 41 x 41 pixel window (about 80 x 80 km) centred on the source pixel;
+XCO2_TOT plus white noise of the file's uXCO2 (seed 1) [ppm -> ppb]; surface pressure
+PS; wind from SMARTCARB_winds (U/V_GNFR_A, the COSMO plume-height wind) at the nearest
+grid point; truth from SMARTCARB-CO2-emissions.csv at 11 UTC.
+
+Run: PYTHONPATH=src python bench/plumes_smartcarb.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from openmrv.errors import InputError
+from openmrv.estimate.plumes import csf_rate, detect_plume, gaussian_plume_fit, local_xy
+from openmrv.estimate.plumes.quantify import constant, pixel_areas
+
+DDEQ_PY = os.environ.get("DDEQ_PYTHON", "/tmp/ddeq_venv/bin/python")
+SWATH = "Sentinel_7_CO2_2015042311_o1670_l0483.nc"
+HALF = 20  # window half-width [pixels]
+MT_YR_TO_KG_S = 1e9 / (8760 * 3600)
+
+
+def ddeq_data() -> Path:
+    if "DDEQ_DATA" in os.environ:
+        return Path(os.environ["DDEQ_DATA"])
+    out = subprocess.run(
+        [DDEQ_PY, "-c", "import ddeq, os; print(os.path.dirname(ddeq.__file__))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return Path(out.stdout.strip().splitlines()[-1]) / "data"
+
+
+def sources_in_swath(data: Path, ds: xr.Dataset) -> pd.DataFrame:
+    src = pd.read_csv(data / "sources-smartcarb.csv", comment="#")
+    truth = pd.read_csv(data / "SMARTCARB-CO2-emissions.csv", sep="\t", index_col=0)
+    row = truth.loc["2015-04-23 11:00:00"]
+    lat, lon = ds["latitude"].values, ds["longitude"].values
+    out = []
+    for s in src.itertuples():
+        if s.source == "Berlin":
+            continue  # a city (30 km), not a point source
+        d = (lat - s.latitude) ** 2 + ((lon - s.longitude) * np.cos(np.deg2rad(s.latitude))) ** 2
+        i, j = np.unravel_index(np.nanargmin(d), d.shape)
+        if np.sqrt(d[i, j]) > 0.03 or not (HALF <= j < lat.shape[1] - HALF):
+            continue  # outside the swath or too close to its edge for a window
+        out.append(
+            {
+                "source": s.source,
+                "lat": s.latitude,
+                "lon": s.longitude,
+                "i": int(i),
+                "j": int(j),
+                "truth_kg_s": float(row[f"{s.source} (Mt/yr)"]) * MT_YR_TO_KG_S,
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def wind_at(data: Path, lat: float, lon: float) -> tuple[float, float]:
+    w = xr.open_dataset(data / "SMARTCARB_winds_2015042311.nc")
+    d = (w["lat"].values - lat) ** 2 + (w["lon"].values - lon) ** 2
+    i, j = np.unravel_index(np.argmin(d), d.shape)
+    return float(w["U_GNFR_A"][0, i, j]), float(w["V_GNFR_A"][0, i, j])
+
+
+def ours(data: Path, ds: xr.Dataset, src: pd.DataFrame, seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    xco2 = ds["XCO2_TOT"].values.astype(float)
+    unc = ds["uXCO2"].values.astype(float)
+    unc = np.where((unc > 0) & (unc < 10), unc, np.nan)
+    noisy = (xco2 + rng.normal(0, 1, xco2.shape) * np.nan_to_num(unc, nan=0.7)) * 1000.0  # ppb
+    m_co2 = constant("M_CO2")
+    rows = []
+    for s in src.itertuples():
+        t0 = time.perf_counter()
+        w = np.s_[s.i - HALF : s.i + HALF + 1, s.j - HALF : s.j + HALF + 1]
+        scene, noise = noisy[w], np.nan_to_num(unc[w], nan=0.7) * 1000.0
+        lat, lon = ds["latitude"].values[w], ds["longitude"].values[w]
+        area = pixel_areas(ds["latitude_corners"].values[w], ds["longitude_corners"].values[w])
+        ps = ds["PS"].values[w].astype(float)
+        x_m, y_m = local_xy(lat, lon, s.lat, s.lon)
+        u, v = wind_at(data, s.lat, s.lon)
+        res = {"source": s.source, "truth": s.truth_kg_s}
+        try:
+            det = detect_plume(scene, noise, source=(s.i - w[0].start, s.j - w[1].start))
+            if not det.detected:
+                raise InputError("; ".join(det.flags))
+            sp = float(np.hypot(u, v))
+            c = csf_rate(scene, det, x_m, y_m, area, sp, (u, v), 0.0, ps, molar_mass=m_co2)
+            g = gaussian_plume_fit(
+                scene, det, x_m, y_m, (u, v), 0.0, ps, float(np.sqrt(np.median(area))),
+                molar_mass=m_co2,
+            )
+            res.update(csf=c.rate, csf_sigma=c.sigma, gauss=g.rate, gauss_sigma=g.sigma)
+        except InputError as exc:
+            res.update(note=str(exc)[:60])
+        res["seconds"] = time.perf_counter() - t0
+        rows.append(res)
+    return pd.DataFrame(rows)
+
+
+def run_ddeq(data: Path, src: pd.DataFrame) -> pd.DataFrame:
+    script = Path(__file__).with_name("_ddeq_smartcarb.py")
+    try:
+        out = subprocess.run(
+            [DDEQ_PY, str(script), str(data), json.dumps(list(src["source"]))],
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
+        return pd.DataFrame(json.loads(out.stdout.strip().splitlines()[-1]))
+    except (subprocess.SubprocessError, json.JSONDecodeError, IndexError, OSError) as exc:
+        print(f"ddeq run failed: {exc}", file=sys.stderr)
+        return pd.DataFrame({"source": src["source"]})
+
+
+def main() -> pd.DataFrame:
+    data = ddeq_data()
+    ds = xr.open_dataset(data / SWATH)
+    src = sources_in_swath(data, ds)
+    t0 = time.perf_counter()
+    o = ours(data, ds, src)
+    t_ours = time.perf_counter() - t0
+    d = run_ddeq(data, src)
+    tab = o.merge(d, on="source", how="left")
+    for k in ("csf", "gauss", "ddeq_csf", "ddeq_ime"):
+        if k in tab:
+            tab[f"{k}_err"] = tab[k] / tab["truth"] - 1
+    with pd.option_context("display.width", 200, "display.float_format", "{:.2f}".format):
+        print(tab.to_string(index=False))
+    print(f"\nopenmrv total {t_ours:.2f} s for {len(src)} sources")
+    for k in ("csf_err", "gauss_err", "ddeq_csf_err", "ddeq_ime_err"):
+        if k in tab:
+            e = tab[k].dropna()
+            print(f"{k:14s}: n={len(e)}/{len(tab)} median |err| {e.abs().median():.2f}")
+    return tab
+
+
+if __name__ == "__main__":
+    main()
