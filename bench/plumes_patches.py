@@ -1,14 +1,22 @@
-"""IME and CSF on the 52 real TROPOMI plume patches against the SRON catalogue (Schuit et al. 2023).
+"""IME, CSF and the Gaussian plume fit on the 52 real TROPOMI plume patches against the
+SRON catalogue (Schuit et al. 2023).
 
 Prints, per method and source type, the distribution of (ours − catalogue) / catalogue and
 the share of scenes within the catalogue's 1-sigma, and the time per scene. The catalogue's
 lat/lon gives the source pixel; no constant is tuned per scene.
+
+With the ddeq peer venv present (``$DDEQ_PYTHON``, default /tmp/ddeq_venv/bin/python),
+the same patches also go through ddeq's own detection, IME and CSF in a subprocess
+(``bench/_ddeq_patches.py``; openmrv never imports ddeq) and its summary is printed.
 
 Run: PYTHONPATH=src python bench/plumes_patches.py [PATCH_DIR]
 """
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -20,6 +28,39 @@ from openmrv.errors import InputError
 from openmrv.plumes_cli import quantify_scene, scene_arrays
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared/data/plumes/tropomi_patches"
+DDEQ_PY = os.environ.get("DDEQ_PYTHON", "/tmp/ddeq_venv/bin/python")
+
+
+def ddeq_summary(folder: Path, cat: pd.DataFrame) -> None:
+    """ddeq's IME and CSF on the same patches (its own detection, default settings)."""
+    if not Path(DDEQ_PY).exists():
+        print(f"ddeq not run: no peer python at {DDEQ_PY}")
+        return
+    script = Path(__file__).with_name("_ddeq_patches.py")
+    out = subprocess.run(
+        [DDEQ_PY, str(script), str(folder)], capture_output=True, text=True, timeout=3600
+    )
+    try:
+        d = pd.DataFrame(json.loads(out.stdout.strip().splitlines()[-1]))
+    except (IndexError, json.JSONDecodeError):
+        print(f"ddeq run failed: {out.stderr[-300:]}")
+        return
+    d = d.merge(cat[["file", "rate_t_per_h", "rate_unc_t_per_h"]], on="file")
+    for k in ("ddeq_ime", "ddeq_csf"):
+        v = d[k] if k in d else pd.Series(np.nan, index=d.index)
+        ok = v.notna()
+        rel = (v[ok] - d.rate_t_per_h[ok]) / d.rate_t_per_h[ok]
+        within = (v[ok] - d.rate_t_per_h[ok]).abs() <= d.rate_unc_t_per_h[ok]
+        med = rel.median() if ok.any() else float("nan")
+        share = within.mean() if ok.any() else float("nan")
+        print(
+            f"{k}: quantified {int(ok.sum())}/{len(d)}, median rel {med:+.2f}, "
+            f"within cat 1-sigma {share:.2f}"
+        )
+    reasons = d.get("error", pd.Series(dtype=str)).dropna().str[:60].value_counts()
+    print("ddeq scenes without an estimate, by reason:")
+    print(reasons.to_string())
+    print(f"ddeq time per scene: median {d.seconds.median() * 1e3:.0f} ms")
 
 
 def main(folder: Path = DEFAULT) -> pd.DataFrame:
@@ -29,22 +70,20 @@ def main(folder: Path = DEFAULT) -> pd.DataFrame:
         t0 = time.perf_counter()
         sc = scene_arrays(folder / rec.file)
         try:
-            res = quantify_scene(sc, source_latlon=(rec.lat, rec.lon))
+            row, _ = quantify_scene(sc, source_latlon=(rec.lat, rec.lon))
         except InputError as exc:  # e.g. every pixel fails QA: listed, not quantified
             print(f"{rec.file}: {exc}")
-            res = [
-                {"method": m, "rate_t_per_h": np.nan, "rate_sigma_t_per_h": np.nan}
-                for m in ("IME", "CSF")
-            ]
+            row = {}
         dt = time.perf_counter() - t0
-        for r in res:
+        for m in ("IME", "CSF", "Gaussian"):
+            k = f"rate_{m.lower()}"
             rows.append(
                 {
                     "file": rec.file,
                     "type": rec.source_type,
-                    "method": r["method"],
-                    "ours": r["rate_t_per_h"],
-                    "sigma": r["rate_sigma_t_per_h"],
+                    "method": m,
+                    "ours": row.get(f"{k}_t_per_h", np.nan),
+                    "sigma": row.get(f"{k}_sigma_t_per_h", np.nan),
                     "cat": rec.rate_t_per_h,
                     "cat_sigma": rec.rate_unc_t_per_h,
                     "seconds": dt,
@@ -70,6 +109,7 @@ def main(folder: Path = DEFAULT) -> pd.DataFrame:
                 "p75": ok.rel.quantile(0.75),
                 "median |rel|": ok.rel.abs().median(),
                 "within cat 1-sigma": ok.within.mean(),
+                "truth within own 1-sigma": ((ok.ours - ok.cat).abs() <= ok.sigma).mean(),
             }
         )
     table = pd.DataFrame(out)
@@ -80,6 +120,7 @@ def main(folder: Path = DEFAULT) -> pd.DataFrame:
         f"time per scene: median {per_scene.median() * 1e3:.1f} ms, "
         f"max {per_scene.max() * 1e3:.1f} ms"
     )
+    ddeq_summary(folder, cat)
     return df
 
 

@@ -40,7 +40,7 @@ from openmrv.estimate.plumes.quantify import RateEstimate, _check_wind, _combine
 DIRECTION_PRIOR_DEG = 30.0  # 1-sigma prior on the wind direction (stated assumption)
 
 
-SUBSAMPLES = 5  # points per pixel side averaged by the model (as the synthetic scenes)
+SUBSAMPLES = 3  # points per pixel side averaged by the model
 
 
 def _subpixels(xy: np.ndarray, ps: np.ndarray, pix: float) -> tuple[np.ndarray, np.ndarray]:
@@ -52,18 +52,25 @@ def _subpixels(xy: np.ndarray, ps: np.ndarray, pix: float) -> tuple[np.ndarray, 
     return pts, np.repeat(ps, len(grid))
 
 
-def _kernel(th, x0, y0, sub, speed, stability):
-    """Pixel-averaged column plume [ppb per kg/s] (forward.plume_jacobian at sub-points)."""
+_GH_NODES, _GH_WEIGHTS = np.polynomial.hermite.hermgauss(5)
+
+
+def _kernel(th, x0, y0, w, sub, speed, stability):
+    """Pixel-averaged column plume [ppb per kg/s] (forward.plume_jacobian at sub-points),
+    convolved crosswind with a Gaussian of width w [m] (5-point Gauss-Hermite)."""
     pts, ps = sub
     n = len(pts)
+    normal = np.array([-np.sin(th), np.cos(th)])
+    shifted = np.concatenate([pts + np.sqrt(2.0) * abs(w) * t * normal for t in _GH_NODES])
     k = plume_jacobian(
-        pts,
+        shifted,
         np.array([[x0, y0]]),
-        np.full(n, speed * np.cos(th)),
-        np.full(n, speed * np.sin(th)),
-        ps,
+        np.full(len(shifted), speed * np.cos(th)),
+        np.full(len(shifted), speed * np.sin(th)),
+        np.tile(ps, len(_GH_NODES)),
         stability,
-    )[:, 0]
+    )[:, 0].reshape(len(_GH_NODES), n)
+    k = (_GH_WEIGHTS / np.sqrt(np.pi)) @ k
     return k.reshape(-1, SUBSAMPLES**2).mean(axis=1)
 
 
@@ -74,32 +81,39 @@ def _linear(k, obs, sig):
 
 
 def _fit(obs, sig, xy, speed, ps, pix, th0, src_xy, stability):
-    """Variable projection: (θ, x0, y0) by nonlinear least squares, (Q, B) linear at each
-    step; then the Jacobian of all five parameters at the optimum (central differences)."""
+    """Variable projection: (θ, x0, y0, w) by nonlinear least squares, (Q, B) linear at
+    each step; then the Jacobian of all six parameters at the optimum (central
+    differences)."""
     sub = _subpixels(xy, ps, pix)
     prior_sd = np.array([np.deg2rad(DIRECTION_PRIOR_DEG), pix, pix])
     prior_mu = np.array([th0, src_xy[0], src_xy[1]])
 
     def full(p):
-        k = _kernel(p[2], p[3], p[4], sub, speed, stability)
-        return np.concatenate([(obs - p[1] - p[0] * k) / sig, (p[2:] - prior_mu) / prior_sd])
+        k = _kernel(*p[2:], sub, speed, stability)
+        return np.concatenate([(obs - p[1] - p[0] * k) / sig, (p[2:5] - prior_mu) / prior_sd])
 
     def reduced(g):
         k = _kernel(*g, sub, speed, stability)
         q, b = _linear(k, obs, sig)
-        return np.concatenate([(obs - b - q * k) / sig, (g - prior_mu) / prior_sd])
+        return np.concatenate([(obs - b - q * k) / sig, (g[:3] - prior_mu) / prior_sd])
 
     res = least_squares(
-        reduced, prior_mu, x_scale=np.array([0.3, pix, pix]), method="trf", max_nfev=60
+        reduced,
+        np.array([*prior_mu, 0.25 * pix]),
+        x_scale=np.array([0.3, pix, pix, pix]),
+        bounds=([-np.inf, -np.inf, -np.inf, 0.0], [np.inf, np.inf, np.inf, 20 * pix]),
+        method="trf",
+        max_nfev=60,
     )
     k = _kernel(*res.x, sub, speed, stability)
     q, b = _linear(k, obs, sig)
     p = np.array([q, b, *res.x])
-    steps = np.array([max(abs(q), 1e-3) * 1e-3, 1e-3, 1e-4, pix * 1e-3, pix * 1e-3])
+    steps = np.array([max(abs(q), 1e-3) * 1e-3, 1e-3, 1e-4, pix * 1e-3, pix * 1e-3, pix * 1e-3])
+    eye = np.eye(len(p))
     jac = np.column_stack(
         [
-            (full(p + np.eye(5)[i] * steps[i]) - full(p - np.eye(5)[i] * steps[i])) / (2 * steps[i])
-            for i in range(5)
+            (full(p + eye[i] * steps[i]) - full(p - eye[i] * steps[i])) / (2 * steps[i])
+            for i in range(len(p))
         ]
     )
     return p, full(p), jac, res, sub
@@ -177,11 +191,11 @@ def gaussian_plume_fit(
     for st in {"C", "E"} - {stability}:
         qs.append(float(_linear(_kernel(*p[2:], sub, speed, st), obs, sig)[0]))
     n_obs = int(region.sum())
-    dof = max(n_obs - 5, 1)
+    dof = max(n_obs - len(p), 1)
     chi2 = float(np.sum(fun[:n_obs] ** 2)) / dof
     flags = list(det.flags)
     try:
-        cov = np.linalg.inv(jac.T @ jac)
+        cov = np.linalg.pinv(jac.T @ jac)  # pinv: w at its bound 0 has no gradient
         sd_fit = float(np.sqrt(max(cov[0, 0], 0.0)) * np.sqrt(max(1.0, chi2)))
     except np.linalg.LinAlgError:
         sd_fit = abs(q)
@@ -207,6 +221,7 @@ def gaussian_plume_fit(
             "source_x_m": float(p[3]),
             "source_y_m": float(p[4]),
             "background": float(p[1]),
+            "extra_width_m": float(p[5]),
             "n_pixels": n_obs,
         },
     )
