@@ -17,6 +17,14 @@ import pandas as pd  # noqa: E402
 import xarray as xr  # noqa: E402
 from cartopy import crs as ccrs  # noqa: E402
 
+
+def corners(c):
+    """(rows, cols, 4) corners of a grid of centres: means of the 4 surrounding centres."""
+    p = np.pad(c, 1, mode="reflect", reflect_type="odd")
+    q = 0.25 * (p[:-1, :-1] + p[1:, :-1] + p[:-1, 1:] + p[1:, 1:])  # (rows+1, cols+1)
+    return np.stack([q[:-1, :-1], q[:-1, 1:], q[1:, 1:], q[1:, :-1]], axis=-1)
+
+
 folder = Path(sys.argv[1])
 cat = pd.read_csv(folder / "catalogue.csv")
 dims = ("nobs", "nrows")
@@ -39,16 +47,19 @@ for rec in cat.itertuples():
                 "CH4": (
                     dims,
                     x,
-                    {"units": "ppb", "noise_level": float(np.nanmedian(prec))},
+                    {"units": "ppbv", "noise_level": float(np.nanmedian(prec))},
                 ),
-                "CH4_std": (dims, prec, {"units": "ppb"}),
+                "CH4_std": (dims, prec, {"units": "ppbv"}),
                 "psurf": (dims, np.full(x.shape, 101325.0)),
             },
             attrs={"time": str(pd.Timestamp(str(rec.date) + " " + rec.time_utc))},
         )
         if "lon_bounds" in z:  # corners, where the patch has them
-            ds["lonc"] = ((*dims, "ncorners"), z["lon_bounds"].astype(float))
-            ds["latc"] = ((*dims, "ncorners"), z["lat_bounds"].astype(float))
+            lonc, latc = z["lon_bounds"].astype(float), z["lat_bounds"].astype(float)
+        else:  # else midway between neighbouring centres (edges extrapolated)
+            lonc, latc = corners(lon), corners(lat)
+        ds["lonc"] = ((*dims, "ncorners"), lonc)
+        ds["latc"] = ((*dims, "ncorners"), latc)
         ds["time"] = pd.Timestamp(str(rec.date) + " " + rec.time_utc)
         src = xr.Dataset(
             {

@@ -110,12 +110,14 @@ def quantify_scene(
     winds=None,
     rel_wind_error: float = REL_WIND_ERROR,
     method: Method = "IME",
+    methods: tuple[str, ...] = METHODS,
 ) -> tuple[dict, dict]:
     """One plume-table row for a scene from :func:`scene_arrays`, and the working arrays.
 
     ``winds``: None (the scene's u10/v10 over the plume), a ``(u, v)`` pair [m/s] or an
     xarray dataset with ``u``, ``v`` on (time, latitude, longitude). ``method``: the
     method whose rate fills ``rate_t_per_h``; every method's rate is in its own column.
+    ``methods``: the methods to run (default all).
     """
     if method not in METHODS:
         raise InputError(f"unknown method '{method}'; use one of {METHODS}", field="method")
@@ -157,10 +159,12 @@ def quantify_scene(
     x_m, y_m = local_xy(lat, lon, row["lat"], row["lon"])
     ps = sc["surface_pressure"]
     speed, x = wind.speed, sc["xch4"]
-    ests = [
-        ime_rate(x, det, area, speed, rel_wind_error, ps),
-        csf_rate(x, det, x_m, y_m, area, speed, (wind.u, wind.v), rel_wind_error, ps),
-        gaussian_plume_fit(
+    run = {
+        "IME": lambda: ime_rate(x, det, area, speed, rel_wind_error, ps),
+        "CSF": lambda: csf_rate(
+            x, det, x_m, y_m, area, speed, (wind.u, wind.v), rel_wind_error, ps
+        ),
+        "Gaussian": lambda: gaussian_plume_fit(
             x,
             det,
             x_m,
@@ -170,7 +174,8 @@ def quantify_scene(
             ps,
             pixel_size=float(np.sqrt(np.median(area))),
         ),
-    ]
+    }
+    ests = [run[m]() for m in METHODS if m in methods]
     flags = list(det.flags)
     for e in ests:
         key = f"rate_{e.method.lower()}"

@@ -52,12 +52,12 @@ def _subpixels(xy: np.ndarray, ps: np.ndarray, pix: float) -> tuple[np.ndarray, 
     return pts, np.repeat(ps, len(grid))
 
 
-_GH_NODES, _GH_WEIGHTS = np.polynomial.hermite.hermgauss(5)
+_GH_NODES, _GH_WEIGHTS = np.polynomial.hermite.hermgauss(3)
 
 
 def _kernel(th, x0, y0, w, sub, speed, stability):
     """Pixel-averaged column plume [ppb per kg/s] (forward.plume_jacobian at sub-points),
-    convolved crosswind with a Gaussian of width w [m] (5-point Gauss-Hermite)."""
+    convolved crosswind with a Gaussian of width w [m] (3-point Gauss-Hermite)."""
     pts, ps = sub
     n = len(pts)
     normal = np.array([-np.sin(th), np.cos(th)])
