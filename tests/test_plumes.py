@@ -257,3 +257,16 @@ def test_plumes_cli(tmp_path: Path):
     res = CliRunner().invoke(app, ["plumes", str(bad), "--out", str(out)])
     assert res.exit_code == 2
     assert "error" in res.output
+
+
+def test_external_wind_matches_the_era5_reader():
+    # a real ERA5 file read by openmrv.observe.winds: our interpolation at Matimba
+    # (23.67 S, 27.61 E) agrees with the reader's own winds_at (independent code)
+    from openmrv.observe.winds import read_era5_winds, winds_at
+
+    ds = read_era5_winds(Path(__file__).parent / "data" / "observe" / "Matimba_ERA5-sl-20210725.nc")
+    t = np.datetime64("2021-07-25T10:40")
+    w = external_wind(ds, t, -23.67, 27.61)
+    u, v = winds_at(ds, np.array([27.61]), np.array([-23.67]), np.array([t]))
+    assert w.u == pytest.approx(float(u[0]), rel=1e-9)
+    assert w.v == pytest.approx(float(v[0]), rel=1e-9)
