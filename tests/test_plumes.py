@@ -252,6 +252,10 @@ def test_plumes_cli(tmp_path: Path):
     assert len(t) == len(PATCH_FILES)
     assert {"rate_t_per_h", "rate_sigma_t_per_h", "facility_id", "method"} <= set(t.columns)
     assert (out / "plumes.geojson").exists()
+    l2 = sorted(PATCHES.glob("S5P_OFFL_L2__CH4*.nc4"))[0]  # an L2 orbit: no 2-D scene
+    res = CliRunner().invoke(app, ["plumes", str(l2), "--out", str(out)])
+    assert res.exit_code == 2
+    assert "not a 2-D scene" in res.output
     bad = tmp_path / "nope.npz"
     bad.write_bytes(b"not a zip")
     res = CliRunner().invoke(app, ["plumes", str(bad), "--out", str(out)])
