@@ -219,12 +219,22 @@ def quicklook(work: dict, path: Path) -> Path:
     r0, c0 = det.source
     ax.plot(lon[r0, c0], lat[r0, c0], marker="*", color="gold", ms=14, mec="k")
     if wind is not None and wind.speed > 0:
-        span = 0.15 * float(np.nanmax(lon) - np.nanmin(lon))
+        # the wind as an arrow in a corner (axes fraction; east right, north up), so it
+        # shows even when the source lies near the edge
+        eu, ev = wind.u / wind.speed, wind.v / wind.speed
         ax.annotate(
-            f"{wind.speed:.1f} m/s",
-            xy=(lon[r0, c0] + span * wind.u / wind.speed, lat[r0, c0] + span * wind.v / wind.speed),
-            xytext=(lon[r0, c0], lat[r0, c0]),
-            arrowprops={"arrowstyle": "->", "color": "k", "lw": 1.5},
+            "",
+            xy=(0.12 + 0.09 * eu, 0.86 + 0.09 * ev),
+            xytext=(0.12, 0.86),
+            xycoords="axes fraction",
+            arrowprops={"arrowstyle": "-|>", "color": "k", "lw": 1.8},
+        )
+        ax.text(
+            0.12,
+            0.73,
+            f"wind {wind.speed:.1f} m/s",
+            transform=ax.transAxes,
+            ha="center",
             fontsize=8,
         )
     rates = ", ".join(
