@@ -166,3 +166,17 @@ def test_observations_stage_keeps_the_real_gosat_soundings(run_dir):
     manifest = (run_dir / "manifest.json").read_text()
     assert "observations/soundings.nc" in manifest
     assert "ESACCI-GHG-L2-CH4-GOSAT-OCPR-20120102-fv7.2.nc" in manifest
+
+
+def test_own_plume_detection_on_the_case_scene(run_dir):
+    table = pd.read_csv(run_dir / "plumes.csv", keep_default_na=False, na_values=[""])
+    own = table[table["source"] == "openmrv"]
+    assert len(own) == 1 and bool(own["detected"].iloc[0])
+    # the scene covers 38.1-41.4N 58.8-64.0E: the quantified plume lies inside it
+    row = own.iloc[0]
+    assert 38.0 < row["lat"] < 41.4 and 58.8 < row["lon"] < 64.0
+    assert row["rate_t_per_h"] > 0 and row["rate_sigma_t_per_h"] > 0
+    # third-party plumes are in the same table, kept apart by their source
+    assert (table["source"].str.startswith("SRON")).sum() > 400
+    assert (run_dir / "plumes" / f"quicklook_{Path(row['scene']).stem}.png").exists()
+    assert "plumes.geojson" in (run_dir / "manifest.json").read_text()

@@ -109,6 +109,8 @@ class Case:
     plume_catalogues: list[Path] = field(default_factory=list)
     #: satellite Level-2 files for the observations stage (any registered product)
     sounding_files: list[Path] = field(default_factory=list)
+    #: scenes (TROPOMI plume patches) for openmrv's own plume detection
+    plume_scenes: list[Path] = field(default_factory=list)
     mc_draws: int = 100_000
     mc_seed: int = 20251220
     mc_chunk_size: int = 20_000
@@ -131,6 +133,7 @@ class Case:
             *self.references.values(),
             *self.plume_catalogues,
             *self.sounding_files,
+            *self.plume_scenes,
         ]
         files += [
             p
@@ -313,9 +316,10 @@ def load_case(folder: str | Path) -> Case:
                 field=f"uncertainty.{name}",
             )
     td = cfg.get("top_down") or {}
-    if not isinstance(td, dict) or set(td) - {"plume_catalogues", "soundings"}:
+    if not isinstance(td, dict) or set(td) - {"plume_catalogues", "soundings", "plume_scenes"}:
         raise CaseError(
-            "top_down takes 'plume_catalogues: [csv, ...]' and 'soundings: [L2 file, ...]'",
+            "top_down takes 'plume_catalogues: [csv, ...]', 'soundings: [L2 file, ...]' and "
+            "'plume_scenes: [scene, ...]'",
             file=path,
             field="top_down",
         )
@@ -363,6 +367,9 @@ def load_case(folder: str | Path) -> Case:
         ],
         sounding_files=[
             _file(root, f, path, "top_down.soundings") for f in td.get("soundings", [])
+        ],
+        plume_scenes=[
+            _file(root, f, path, "top_down.plume_scenes") for f in td.get("plume_scenes", [])
         ],
     )
     return case

@@ -283,6 +283,22 @@ def observations(case: Case, run_dir: Path) -> list[Path]:
     return files
 
 
+def own_plumes(case: Case, run_dir: Path) -> tuple[pd.DataFrame, list[Path]]:
+    """openmrv's own detection and quantification on the case's scenes, attributed to the
+    facility register; quick-look figures under ``plumes/``."""
+    if not case.plume_scenes:
+        return pd.DataFrame(), []
+    from openmrv.plumes_cli import detect_scenes
+
+    facilities = read_facilities(case)
+    table, figs = detect_scenes(
+        case.plume_scenes,
+        facilities[facilities["category"].str.startswith("1.B.2")],
+        out=run_dir,
+    )
+    return table, figs
+
+
 def _write_netcdf(ds: xr.Dataset, path: Path) -> None:
     enc = {
         name: {"zlib": True, "complevel": 4}
@@ -408,6 +424,15 @@ def run_inventory(
         if unc is not None:
             files += write_uncertainty(partial, unc)
         evidence = plume_evidence(case, result, unc)
+        if with_top_down and (case.plume_scenes or evidence is not None):
+            from openmrv.plumes_cli import write_plume_outputs
+
+            if progress is not None and case.plume_scenes:
+                progress(f"plumes: {len(case.plume_scenes)} scenes")
+            own, figs = own_plumes(case, partial)
+            parts = [t for t in (own, None if evidence is None else evidence.plumes) if len(t)]
+            table = pd.concat(parts, ignore_index=True) if parts else own
+            files += figs + write_plume_outputs(table, partial)
         if evidence is not None:
             for name, frame in (
                 ("plumes_thirdparty.csv", evidence.plumes),
