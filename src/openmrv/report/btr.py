@@ -398,7 +398,12 @@ def print_pdf(html_path: str | Path, pdf_path: str | Path) -> Path:
     """
     html_path, pdf_path = Path(html_path).resolve(), Path(pdf_path)
     res = chromium(
-        ["--no-pdf-header-footer", f"--print-to-pdf={pdf_path.resolve()}", html_path.as_uri()]
+        [
+            "--no-pdf-header-footer",
+            "--disable-pdf-tagging",  # tagged-PDF node ids vary between runs
+            f"--print-to-pdf={pdf_path.resolve()}",
+            html_path.as_uri(),
+        ]
     )
     if not pdf_path.is_file() or pdf_path.stat().st_size == 0:
         raise RuntimeError(f"chromium wrote no PDF (exit {res.returncode}): {res.stderr[-500:]!r}")
