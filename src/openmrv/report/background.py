@@ -197,7 +197,11 @@ def background_tables(
                         )
                         rec[f"{g} [kt]"] = float(v)
                 records.append(rec)
-        frame = pd.DataFrame.from_records(records).astype(object)
+        columns = ["year", "code", "IPCC category", "activity", "key", "activity value"]
+        columns += ["activity unit"] + [
+            f"{g} {c}" for g in GASES for c in ("IEF [kg/unit]", "[kt]")
+        ]
+        frame = pd.DataFrame.from_records(records, columns=columns).astype(object)
         frame = frame.where(frame.notna(), None)
         frame.attrs.update(
             total_row=root,

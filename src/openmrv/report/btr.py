@@ -81,7 +81,9 @@ def _table(frame: pd.DataFrame, digits: int = 1) -> str:
 
 def _read(run: Path, name: str) -> pd.DataFrame | None:
     p = run / name
-    return pd.read_csv(p, keep_default_na=False, na_values=[""]) if p.is_file() else None
+    if not p.is_file() or p.stat().st_size <= 1:  # an empty table is written as one newline
+        return None
+    return pd.read_csv(p, keep_default_na=False, na_values=[""])
 
 
 def _json(run: Path, name: str) -> dict:
