@@ -116,3 +116,24 @@ def test_round_trip_xlsx_and_json(mini, tmp_path):
             ):
                 for x, y in zip(a, b, strict=True):
                     assert (x == pytest.approx(y, rel=1e-15)) if isinstance(x, float) else x == y
+
+
+def test_json_schema_describes_the_background_layout(mini, tmp_path):
+    import json
+    import re
+
+    from openmrv.report import crt
+
+    _, _, tables = mini
+    schema = json.loads(crt.SCHEMA_FILE.read_text())
+    spec = schema["$defs"]["background_table"]["properties"]["columns"]
+    assert schema["properties"]["tables"]["patternProperties"]["-AD$"]
+    doc = json.loads(write_crt_json(tables, tmp_path / "crt.json").read_text())
+    for name, table in doc["tables"].items():
+        assert name.endswith("-AD")
+        cols = table["columns"]
+        head = [p["const"] for p in spec["prefixItems"]]
+        assert cols[: len(head)] == head
+        assert all(re.fullmatch(spec["items"]["pattern"], c) for c in cols[len(head) :])
+        for row in table["rows"]:
+            assert isinstance(row["year"], int) and isinstance(row["code"], str)
