@@ -149,3 +149,21 @@ def test_plume_evidence_against_the_inventory(run_dir):
     assert v["top_down_kt"] > 0 and v["top_down_sigma_kt"] > 0
     assert v["flag"] in ("consistent", "inventory likely low")
     assert "lower bound" in v["explanation"] and v["evidence"]
+
+
+def test_observations_stage_keeps_the_real_gosat_soundings(run_dir):
+    # shared/data/SOURCES.md: on 2012-01-02 three good-flag GOSAT soundings at 35.91N
+    # 63.43E (1795-1810 ppb), inside Turkmenistan in Natural Earth 1:110m
+    summary = pd.read_csv(run_dir / "observations" / "summary.csv").set_index("what")["count"]
+    assert summary["soundings kept"] == 3
+    assert summary["soundings read"] == (
+        summary["soundings kept"] + summary.filter(like="dropped:").sum()
+    )
+    with xr.open_dataset(run_dir / "observations" / "soundings.nc") as s:
+        assert np.allclose(s["latitude"], 35.91, atol=0.02)
+        assert np.allclose(s["longitude"], 63.43, atol=0.02)
+        assert ((s["xch4"] > 1790) & (s["xch4"] < 1815)).all()
+    assert (run_dir / "observations" / "soundings_map.png").stat().st_size > 10_000
+    manifest = (run_dir / "manifest.json").read_text()
+    assert "observations/soundings.nc" in manifest
+    assert "ESACCI-GHG-L2-CH4-GOSAT-OCPR-20120102-fv7.2.nc" in manifest

@@ -107,6 +107,8 @@ class Case:
     description: str = ""
     uncertainty_file: Path | None = None
     plume_catalogues: list[Path] = field(default_factory=list)
+    #: satellite Level-2 files for the observations stage (any registered product)
+    sounding_files: list[Path] = field(default_factory=list)
     mc_draws: int = 100_000
     mc_seed: int = 20251220
     mc_chunk_size: int = 20_000
@@ -127,6 +129,8 @@ class Case:
             *self.factor_files,
             *self.activity_files,
             *self.references.values(),
+            *self.plume_catalogues,
+            *self.sounding_files,
         ]
         files += [
             p
@@ -309,9 +313,11 @@ def load_case(folder: str | Path) -> Case:
                 field=f"uncertainty.{name}",
             )
     td = cfg.get("top_down") or {}
-    if not isinstance(td, dict) or set(td) - {"plume_catalogues"}:
+    if not isinstance(td, dict) or set(td) - {"plume_catalogues", "soundings"}:
         raise CaseError(
-            "top_down takes 'plume_catalogues: [csv, ...]'", file=path, field="top_down"
+            "top_down takes 'plume_catalogues: [csv, ...]' and 'soundings: [L2 file, ...]'",
+            file=path,
+            field="top_down",
         )
     case = Case(
         root=root.resolve(),
@@ -354,6 +360,9 @@ def load_case(folder: str | Path) -> Case:
         plume_catalogues=[
             _file(root, f, path, "top_down.plume_catalogues")
             for f in td.get("plume_catalogues", [])
+        ],
+        sounding_files=[
+            _file(root, f, path, "top_down.soundings") for f in td.get("soundings", [])
         ],
     )
     return case

@@ -190,7 +190,8 @@ def _is_osse(value) -> bool:
 
 def _annex(run: Path) -> str:
     parts: list[str] = []
-    sound = sorted(run.glob("soundings*.png")) + sorted((run / "observe").glob("*.png"))
+    sound = sorted(run.glob("soundings*.png"))
+    sound += [p for d in ("observations", "observe") for p in sorted((run / d).glob("*.png"))]
     if sound:
         parts.append("<h3>Satellite soundings</h3>" + "".join(_img(p, p.stem) for p in sound))
     plumes = _read(run, "plumes.csv")
