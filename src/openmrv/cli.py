@@ -420,10 +420,11 @@ def version() -> None:
 
 def _register_report_commands() -> None:
     from openmrv.observe.cli import observe_command
-    from openmrv.report.cli import verify_manifest_command
+    from openmrv.report.cli import reproduce_command, verify_manifest_command
 
     app.command("verify-manifest")(verify_manifest_command)
     app.command("observe")(observe_command)
+    app.command("reproduce")(reproduce_command)
     app.command("plumes")(__import__("openmrv.plumes_cli", fromlist=["x"]).plumes_command)
 
 

@@ -194,9 +194,13 @@ def plume_evidence(
     plumes = pv.attribute(
         plumes.reset_index(drop=True), facilities[facilities["category"].str.startswith("1.B.2")]
     )
+    from openmrv.gwp import gwp
+    from openmrv.verify.topdown import co2e_interval_as_gas, compare_topdown
+
     cat = result.dataset.attrs["cat"]
     mc = unc.approach2.summary.set_index(["category", "year"]) if unc is not None else None
-    by_fac, rows = [], []
+    gwp_ch4 = gwp("CH4", case.gwp)  # the Monte Carlo summary is in the case's CO2e
+    by_fac, bu_rows, td_rows, contrib = [], [], [], []
     for year in sorted(pd.DatetimeIndex(plumes["time"]).year.unique()):
         annual = pv.annualise(plumes, int(year))
         annual.insert(0, "year", int(year))
@@ -207,47 +211,46 @@ def plume_evidence(
         )
         if mc is not None and ("1.B.2", inv_year) in mc.index:
             r = mc.loc[("1.B.2", inv_year)]
-            share = ch4 * 28.0 / r["mean"] if r["mean"] else 1.0  # CH4 share of 1.B.2 CO2e
-            low, high = r["p2.5"] / 28.0 * share, r["p97.5"] / 28.0 * share
+            low, high = co2e_interval_as_gas(ch4, r["mean"], r["p2.5"], r["p97.5"], gwp_ch4)
         else:
             low, high = ch4, ch4
-        td, td_sd = (
-            float(annual["annual_kt"].sum()),
-            float(np.sqrt((annual["annual_sigma_kt"] ** 2).sum())),
+        bu_rows.append(("1.B.2", "CH4", inv_year, ch4, low, high))
+        td_rows.append(
+            (
+                "1.B.2",
+                "CH4",
+                int(year),
+                float(annual["annual_kt"].sum()),
+                float(np.sqrt((annual["annual_sigma_kt"] ** 2).sum())),
+                "third-party plume catalogues (annualised)",
+                "lower_bound",
+                False,
+            )
         )
-        v = pv.consistency(ch4, low, high, td, td_sd, lower_bound=True)
-        rows.append(
-            {
-                "category": "1.B.2",
-                "gas": "CH4",
-                "evidence_year": int(year),
-                "inventory_year": inv_year,
-                "plumes": int((pd.DatetimeIndex(plumes["time"]).year == year).sum()),
-                "attributed_share": float(
-                    (annual.loc[annual["attributed"], "annual_kt"].sum() / td) if td else 0.0
-                ),
-                **{
-                    k
-                    + (
-                        "_kt"
-                        if k
-                        in (
-                            "bottom_up",
-                            "bottom_up_low",
-                            "bottom_up_high",
-                            "top_down",
-                            "top_down_sigma",
-                        )
-                        else ""
-                    ): v[k]
-                    for k in v
-                },
-            }
-        )
+        contrib += [
+            ("1.B.2", "CH4", "third-party plume catalogues (annualised)", int(year), f, v)
+            for f, v in zip(annual["facility_id"], annual["annual_kt"], strict=True)
+        ]
+    verification = compare_topdown(
+        pd.DataFrame(bu_rows, columns=["category", "gas", "year", "value_kt", "low_kt", "high_kt"]),
+        pd.DataFrame(
+            td_rows,
+            columns=["category", "gas", "year", "value_kt", "sigma_kt", "evidence", "kind", "osse"],
+        ),
+        pd.DataFrame(contrib, columns=["category", "gas", "evidence", "year", "name", "value_kt"]),
+    )
+    years_ = pd.DatetimeIndex(plumes["time"]).year
+    verification["plumes"] = [int((years_ == y).sum()) for y in verification["evidence_year"]]
+    verification["attributed_share"] = [
+        float(a.loc[a["attributed"], "annual_kt"].sum() / a["annual_kt"].sum())
+        if a["annual_kt"].sum()
+        else 0.0
+        for a in by_fac
+    ]
     return PlumeEvidence(
         plumes,
         pd.concat(by_fac, ignore_index=True) if by_fac else pd.DataFrame(),
-        pd.DataFrame(rows),
+        verification,
     )
 
 

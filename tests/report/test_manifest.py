@@ -136,7 +136,10 @@ def test_write_reports_turkmenistan(tkm_run, tmp_path, home):
     run_dir = tmp_path / "run"
     shutil.copytree(tkm_run.out, run_dir)
     files = write_reports(run_dir, tkm_run.case, tkm_run.result, tkm_run.uncertainty)
-    assert [f.name for f in files] == ["crt.xlsx", "crt.json", "manifest.json", "manifest.sig"]
+    names = [f.name for f in files]
+    assert names[:4] == ["activity.csv", "crt.xlsx", "crt.json", "report.html"]
+    assert names[-2:] == ["manifest.json", "manifest.sig"]
+    assert {"verification.png", "plumes_map.png"} <= set(names)
     assert verify_manifest(run_dir, inputs_root=tkm_run.case.root) == []
     doc = json.loads((run_dir / "manifest.json").read_text())
     paths = {o["path"] for o in doc["outputs"]}

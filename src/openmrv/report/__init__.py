@@ -1,12 +1,17 @@
 """Reporting: renders what the other stages computed (figures, the Common Reporting Tables
-in :mod:`openmrv.report.crt`, the signed provenance manifest in
-:mod:`openmrv.report.manifest`; the BTR report as it lands). It computes no new estimates."""
+in :mod:`openmrv.report.crt` with the background tables of
+:mod:`openmrv.report.background`, the BTR-ready report in :mod:`openmrv.report.btr`,
+the signed provenance manifest in :mod:`openmrv.report.manifest`, and
+:mod:`openmrv.report.reproduce`). It computes no new estimates."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+from openmrv.report.background import activity_table, background_tables
+from openmrv.report.btr import write_btr
 from openmrv.report.crt import crt_tables, write_crt_json, write_crt_xlsx
 from openmrv.report.manifest import packaged_inputs, sha256_file, write_manifest
 
@@ -37,12 +42,15 @@ def run_settings(case: Any, uncertainty: Any = None) -> dict[str, Any]:
 
 
 def write_reports(
-    run_dir: str | Path, case: Any, result: Any, uncertainty: Any = None
+    run_dir: str | Path, case: Any, result: Any, uncertainty: Any = None, *, pdf: bool = True
 ) -> list[Path]:
-    """Write the CRT tables and the signed provenance manifest into a run folder.
+    """Write the activity table, the CRT tables, the BTR-ready report and the signed
+    provenance manifest into a run folder.
 
-    Call it last, when every other output is in ``run_dir``: the manifest lists every file
-    there.
+    Call it last, when every other output is in ``run_dir``: the report shows what the
+    folder holds (its satellite annex only the parts present) and the manifest lists
+    every file there. Warnings (e.g. no PDF because Chromium is missing) are added to
+    ``run.json`` under ``warnings``.
 
     Parameters
     ----------
@@ -56,22 +64,41 @@ def write_reports(
         The run's ``UncertaintyResult`` (``approach1``, ``key_categories``,
         ``approach2``), if computed: adds the uncertainty and key-category tables.
 
+    pdf
+        Print ``report.pdf`` with headless Chromium when it is installed.
+
     Returns
     -------
     list of Path
-        ``crt.xlsx``, ``crt.json``, ``manifest.json``, ``manifest.sig``. The signing key
-        is chosen as :func:`openmrv.report.manifest.load_or_create_key` describes.
+        ``activity.csv``, ``crt.xlsx``, ``crt.json``, ``report.html`` (+ ``report.pdf``,
+        ``verification.png``, ``plumes_map.png`` when made), ``manifest.json``,
+        ``manifest.sig``. The signing key is chosen as
+        :func:`openmrv.report.manifest.load_or_create_key` describes.
     """
     run_dir = Path(run_dir)
+    activity = activity_table(result)
+    activity.to_csv(run_dir / "activity.csv", index=False)
     tables = crt_tables(
         result.dataset,
         key_categories=None if uncertainty is None else uncertainty.key_categories,
         uncertainty=None if uncertainty is None else uncertainty.approach1,
     )
+    gwp_set = next(iter(tables.values())).attrs.get("gwp_set")
+    for name, frame in background_tables(result.dataset, result.records(), activity).items():
+        frame.attrs.update(gwp_set=gwp_set, sheet=name)
+        tables[name] = frame
     files = [
+        run_dir / "activity.csv",
         write_crt_xlsx(tables, run_dir / "crt.xlsx"),
         write_crt_json(tables, run_dir / "crt.json"),
     ]
+    report_files, warnings = write_btr(run_dir, pdf=pdf)
+    files += report_files
+    meta_path = run_dir / "run.json"
+    if warnings and meta_path.is_file():
+        meta = json.loads(meta_path.read_text())
+        meta["warnings"] = [*meta.get("warnings", []), *warnings]
+        meta_path.write_text(json.dumps(meta, indent=2))
     root = Path(case.root)
     inputs = {
         (p.relative_to(root).as_posix() if p.is_relative_to(root) else str(p)): sha256_file(p)

@@ -42,3 +42,39 @@ def verify_manifest_command(
     if problems:
         raise typer.Exit(code=1)
     typer.echo(f"{run_dir}: manifest and signature verified")
+
+
+def reproduce_command(
+    run_dir: Annotated[Path, typer.Argument(help="Run folder holding manifest.json.")],
+    out: Annotated[Path, typer.Option("--out", help="New run folder to write.")],
+    case: Annotated[
+        Path | None,
+        typer.Option("--case", help="Case folder, if it moved since the run."),
+    ] = None,
+) -> None:
+    """Re-run the case recorded in a run folder's manifest and compare every output.
+
+    Checks first that every input still has its recorded SHA-256. Exit code 0 when every
+    output is reproduced byte for byte (up to the documented volatile fields: the
+    manifest's creation time, the Monte Carlo's wall time), 1 when some differ (listed),
+    2 on bad input (e.g. a changed input).
+    """
+    from openmrv.report.reproduce import reproduce
+
+    try:
+        res = reproduce(run_dir, out, inputs_root=case)
+    except InputError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    for kind in ("differing", "missing", "added"):
+        for path in getattr(res, kind):
+            typer.echo(f"{kind}: {path}")
+    for line in res.manifest_problems:
+        typer.echo(f"note: the original folder no longer matches its manifest: {line}")
+    typer.echo(
+        f"{len(res.identical)} outputs identical, {len(res.volatile)} differ only in "
+        f"volatile fields ({', '.join(res.volatile) or 'none'}), "
+        f"{len(res.differing) + len(res.missing) + len(res.added)} differ"
+    )
+    if not res.reproduced:
+        raise typer.Exit(code=1)

@@ -268,7 +268,7 @@ def crt_cells(ds: xr.Dataset) -> dict[str, dict[str, list[float | str | None]]]:
                     sets[t].add(str(keys[t, i]))
         out[gas] = {}
         for code in crt_codes:
-            inside = [b for b in set(base_num) | set(base_keys) if _within(b, code)]
+            inside = sorted(b for b in set(base_num) | set(base_keys) if _within(b, code))
             if not inside:
                 continue
             num = sum((base_num[b] for b in inside if b in base_num), np.zeros(n_t))

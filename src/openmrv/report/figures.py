@@ -24,6 +24,16 @@ def _pyplot():
     return plt
 
 
+def _save(fig, path: str | Path) -> Path:
+    """Save a figure as PNG without metadata that could vary between runs."""
+    plt = _pyplot()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)
+    return path
+
+
 def emissions_by_sector(ds: xr.Dataset, path: str | Path) -> Path:
     """Stacked area of CO2-equivalent emissions by IPCC sector over the inventory years."""
     plt = _pyplot()
@@ -45,10 +55,7 @@ def emissions_by_sector(ds: xr.Dataset, path: str | Path) -> Path:
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def comparison(table: pd.DataFrame, year: int, path: str | Path) -> Path | None:
@@ -78,7 +85,91 @@ def comparison(table: pd.DataFrame, year: int, path: str | Path) -> Path | None:
     ax.legend(fontsize=8, frameon=False)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
+
+
+def verification_chart(table: pd.DataFrame, path: str | Path) -> Path | None:
+    """Bottom-up (95 % interval) against top-down (95 %: 1.96 sigma) per row of a
+    ``verification.csv`` table; OSSE rows are labelled synthetic, lower bounds marked."""
+    if table.empty:
+        return None
+    plt = _pyplot()
+    z95 = 1.959963984540054
+    fig, ax = plt.subplots(figsize=(9, 0.6 * len(table) + 1.8), dpi=110)
+    y = np.arange(len(table))[::-1]
+    bu = table["bottom_up_kt"].to_numpy(float)
+    ax.errorbar(
+        bu,
+        y + 0.15,
+        xerr=[
+            bu - table["bottom_up_low_kt"].to_numpy(float),
+            table["bottom_up_high_kt"].to_numpy(float) - bu,
+        ],
+        fmt="s",
+        color="black",
+        capsize=3,
+        label="bottom-up (inventory, 95 %)",
+    )
+    tdv = table["top_down_kt"].to_numpy(float)
+    ax.errorbar(
+        tdv,
+        y - 0.15,
+        xerr=z95 * table["top_down_sigma_kt"].to_numpy(float),
+        fmt="o",
+        color="#dd8452",
+        capsize=3,
+        label="top-down (95 %)",
+    )
+    osse = table.get("osse", pd.Series(False, index=table.index)).astype(str).str.lower()
+    labels = [
+        f"{r.category} {r.gas} {r.evidence_year}\n{getattr(r, 'evidence', '')}"
+        + (" [OSSE — synthetic]" if o in ("true", "1") else "")
+        for r, o in zip(table.itertuples(), osse, strict=True)
+    ]
+    ax.set_yticks(y, labels, fontsize=7)
+    for yy, f in zip(y, table["flag"], strict=True):
+        ax.annotate(
+            str(f),
+            (1.0, yy),
+            xycoords=("axes fraction", "data"),
+            fontsize=7,
+            ha="right",
+            va="center",
+            color="#555555",
+        )
+    ax.set_xlabel("kt of gas / yr")
+    ax.set_title("Bottom-up against top-down (2019 Refinement Vol 1 Ch 6)")
+    ax.legend(fontsize=8, frameon=False, loc="lower left")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plume_map(plumes: pd.DataFrame, path: str | Path, title: str = "") -> Path | None:
+    """Plume locations sized by rate [t/h], own detections and catalogues apart."""
+    if plumes.empty:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 5.5), dpi=110)
+    for (src, g), colour in zip(
+        plumes.groupby(plumes["source"].astype(str)),
+        ("#c44e52", "#4c72b0", "#55a868", "#8172b3"),
+        strict=False,
+    ):
+        ax.scatter(
+            g["lon"],
+            g["lat"],
+            s=4 + 2 * np.sqrt(g["rate_t_per_h"].clip(lower=0)) ** 1.5,
+            alpha=0.5,
+            color=colour,
+            edgecolor="none",
+            label=f"{src} ({len(g)})",
+        )
+    ax.set_xlabel("longitude [°E]")
+    ax.set_ylabel("latitude [°N]")
+    ax.set_aspect(1 / np.cos(np.radians(float(plumes["lat"].mean()))))
+    ax.set_title(title or "Methane plumes (marker area grows with the rate)")
+    ax.legend(fontsize=7, frameon=False)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return _save(fig, path)

@@ -22,9 +22,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from openmrv.verify.topdown import Z95, consistency_test
+
 HOURS_PER_YEAR = 8760.0  # 365 days x 24 h (calendar arithmetic)
 DAYS_PER_YEAR = 365.0
-Z95 = 1.959963984540054
 
 
 @cache
@@ -127,7 +128,8 @@ def consistency(
     td_sigma: float,
     lower_bound: bool = True,
 ) -> dict[str, object]:
-    """Bottom-up against top-down (2019R Vol 1 Ch 6) with both uncertainties.
+    """Bottom-up against top-down (2019R Vol 1 Ch 6) with both uncertainties: one row of
+    :func:`openmrv.verify.topdown.consistency_test` (split-normal bottom-up sigma).
 
     Parameters
     ----------
@@ -138,15 +140,9 @@ def consistency(
     lower_bound
         The top-down estimate covers only part of the category (super-emitters).
     """
-    bu_sigma = (bu_high - bu_low) / (2 * Z95)
-    z = (top_down - bottom_up) / np.hypot(bu_sigma, td_sigma)
-    td_low, td_high = top_down - Z95 * td_sigma, top_down + Z95 * td_sigma
-    if td_low > bu_high:
-        flag = "inventory likely low"
-    elif not lower_bound and td_high < bu_low:
-        flag = "inventory likely high"
-    else:
-        flag = "consistent" + (" (top-down is a lower bound)" if lower_bound else "")
+    z, flag = consistency_test(
+        bottom_up, bu_low, bu_high, top_down, td_sigma, "lower_bound" if lower_bound else "total"
+    )
     return {
         "bottom_up": bottom_up,
         "bottom_up_low": bu_low,
