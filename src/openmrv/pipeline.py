@@ -154,7 +154,6 @@ def write_uncertainty(run_dir: Path, unc: UncertaintyResult) -> list[Path]:
         "approach1": unc.approach1_totals,
         "approach2_draws": mc.n_draws,
         "approach2_seed": mc.seed,
-        "approach2_seconds": mc.seconds,
         "approach2_convergence": mc.convergence,
         "years": list(mc.years),
         "gwp": mc.gwp_set,

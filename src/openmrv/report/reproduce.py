@@ -11,9 +11,7 @@ Outputs are deterministic (fixed xlsx and PDF dates, PNGs without software metad
 JSON with sorted or fixed key order, CRT sums in a fixed order) except the fields of
 :data:`VOLATILE`, which record *when* or *how long*, not *what*:
 
-- ``manifest.json`` ``created_utc`` (and therefore ``manifest.sig``, and the outputs'
-  hashes of the other volatile files listed in it);
-- ``uncertainty.json`` ``approach2_seconds`` (wall time of the Monte Carlo).
+- ``manifest.json`` ``created_utc`` (and therefore ``manifest.sig``).
 
 A file that differs only in these fields is reported as ``volatile``, not as
 differing. See ``docs/provenance.md``.
@@ -39,7 +37,6 @@ from openmrv.report.manifest import (
 #: JSON outputs and their top-level keys that may differ between identical runs.
 VOLATILE: dict[str, tuple[str, ...]] = {
     MANIFEST: ("created_utc",),
-    "uncertainty.json": ("approach2_seconds",),
 }
 
 
