@@ -168,14 +168,13 @@ class PlumeEvidence:
 
     plumes: pd.DataFrame
     by_facility: pd.DataFrame
-    verification: pd.DataFrame
+    top_down: pd.DataFrame
+    contributors: pd.DataFrame
 
 
-def plume_evidence(
-    case: Case, result: InventoryResult, unc: UncertaintyResult | None = None
-) -> PlumeEvidence | None:
+def plume_evidence(case: Case, result: InventoryResult) -> PlumeEvidence | None:
     """Read the case's plume catalogues, keep the country's plumes, attribute them to the
-    facility register, annualise per year and compare with the inventory's 1.B.2 CH4."""
+    facility register and annualise per year: lower-bound top-down rows for 1.B.2 CH4."""
     if not case.plume_catalogues:
         return None
     from openmrv.observe.catalogues import read_sron_catalogue
@@ -193,54 +192,18 @@ def plume_evidence(
     plumes = pv.attribute(
         plumes.reset_index(drop=True), facilities[facilities["category"].str.startswith("1.B.2")]
     )
-    from openmrv.gwp import gwp
-    from openmrv.verify.topdown import co2e_interval_as_gas, compare_topdown
-
-    cat = result.dataset.attrs["cat"]
-    mc = unc.approach2.summary.set_index(["category", "year"]) if unc is not None else None
-    gwp_ch4 = gwp("CH4", case.gwp)  # the Monte Carlo summary is in the case's CO2e
-    by_fac, bu_rows, td_rows, contrib = [], [], [], []
+    by_fac, td_rows, contrib = [], [], []
+    evidence = "third-party plume catalogues (annualised)"
     for year in sorted(pd.DatetimeIndex(plumes["time"]).year.unique()):
         annual = pv.annualise(plumes, int(year))
         annual.insert(0, "year", int(year))
         by_fac.append(annual)
-        inv_year = min(int(year), case.last_year)
-        ch4 = float(
-            result.dataset["CH4"].sel({cat: "1.B.2", "time": str(inv_year)}).values.squeeze()
-        )
-        if mc is not None and ("1.B.2", inv_year) in mc.index:
-            r = mc.loc[("1.B.2", inv_year)]
-            low, high = co2e_interval_as_gas(ch4, r["mean"], r["p2.5"], r["p97.5"], gwp_ch4)
-        else:
-            low, high = ch4, ch4
-        bu_rows.append(("1.B.2", "CH4", inv_year, ch4, low, high))
-        td_rows.append(
-            (
-                "1.B.2",
-                "CH4",
-                int(year),
-                float(annual["annual_kt"].sum()),
-                float(np.sqrt((annual["annual_sigma_kt"] ** 2).sum())),
-                "third-party plume catalogues (annualised)",
-                "lower_bound",
-                False,
-            )
-        )
-        contrib += [
-            ("1.B.2", "CH4", "third-party plume catalogues (annualised)", int(year), f, v)
-            for f, v in zip(annual["facility_id"], annual["annual_kt"], strict=True)
-        ]
-    verification = compare_topdown(
-        pd.DataFrame(bu_rows, columns=["category", "gas", "year", "value_kt", "low_kt", "high_kt"]),
-        pd.DataFrame(
-            td_rows,
-            columns=["category", "gas", "year", "value_kt", "sigma_kt", "evidence", "kind", "osse"],
-        ),
-        pd.DataFrame(contrib, columns=["category", "gas", "evidence", "year", "name", "value_kt"]),
-    )
+        td_rows.append(_annual_evidence(annual, int(year), evidence))
+        contrib += _contributors(annual, int(year), evidence)
+    top_down = pd.DataFrame(td_rows, columns=list(TOP_DOWN))
     years_ = pd.DatetimeIndex(plumes["time"]).year
-    verification["plumes"] = [int((years_ == y).sum()) for y in verification["evidence_year"]]
-    verification["attributed_share"] = [
+    top_down["plumes"] = [int((years_ == y).sum()) for y in top_down["year"]]
+    top_down["attributed_share"] = [
         float(a.loc[a["attributed"], "annual_kt"].sum() / a["annual_kt"].sum())
         if a["annual_kt"].sum()
         else 0.0
@@ -249,8 +212,96 @@ def plume_evidence(
     return PlumeEvidence(
         plumes,
         pd.concat(by_fac, ignore_index=True) if by_fac else pd.DataFrame(),
-        verification,
+        top_down,
+        pd.DataFrame(contrib, columns=list(CONTRIBUTORS)),
     )
+
+
+#: columns of the top-down rows handed to :func:`openmrv.verify.topdown.compare_topdown`
+TOP_DOWN = ("category", "gas", "year", "value_kt", "sigma_kt", "evidence", "kind", "osse")
+CONTRIBUTORS = ("category", "gas", "evidence", "year", "name", "value_kt")
+
+
+def _annual_evidence(annual: pd.DataFrame, year: int, evidence: str) -> tuple:
+    """One lower-bound 1.B.2 CH4 row from plumes annualised per facility."""
+    return (
+        "1.B.2",
+        "CH4",
+        year,
+        float(annual["annual_kt"].sum()),
+        float(np.sqrt((annual["annual_sigma_kt"] ** 2).sum())),
+        evidence,
+        "lower_bound",
+        False,
+    )
+
+
+def _contributors(annual: pd.DataFrame, year: int, evidence: str) -> list[tuple]:
+    return [
+        ("1.B.2", "CH4", evidence, year, f, v)
+        for f, v in zip(annual["facility_id"], annual["annual_kt"], strict=True)
+    ]
+
+
+def own_plume_evidence(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Top-down rows and contributors from openmrv's own detections (annualised)."""
+    from openmrv.plumes_cli import persistence
+
+    annual = persistence(table) if len(table) else pd.DataFrame()
+    if annual.empty:
+        return pd.DataFrame(columns=list(TOP_DOWN)), pd.DataFrame(columns=list(CONTRIBUTORS))
+    evidence = "openmrv plume detections (annualised)"
+    rows, contrib = [], []
+    for year, part in annual.groupby("year"):
+        rows.append(_annual_evidence(part, int(year), evidence))
+        contrib += _contributors(part, int(year), evidence)
+    top_down = pd.DataFrame(rows, columns=list(TOP_DOWN))
+    top_down["plumes"] = [
+        int(annual.loc[annual["year"] == y, "detections"].sum()) for y in top_down["year"]
+    ]
+    return top_down, pd.DataFrame(contrib, columns=list(CONTRIBUTORS))
+
+
+def verification(
+    case: Case,
+    result: InventoryResult,
+    unc: UncertaintyResult | None,
+    top_down: pd.DataFrame,
+    contributors: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Every top-down row against the inventory's estimate of the same category and gas
+    (its 95 % interval from the Monte Carlo when run): ``verification.csv``.
+
+    Extra columns of ``top_down`` (e.g. ``plumes``) are carried to the output."""
+    from openmrv.gwp import gwp
+    from openmrv.verify.topdown import co2e_interval_as_gas, compare_topdown
+
+    cat = result.dataset.attrs["cat"]
+    mc = unc.approach2.summary.set_index(["category", "year"]) if unc is not None else None
+    bu_rows = []
+    for category, gas, year in (
+        top_down[["category", "gas", "year"]].drop_duplicates().itertuples(index=False)
+    ):
+        inv_year = min(int(year), case.last_year)
+        value = float(
+            result.dataset[gas].sel({cat: category, "time": str(inv_year)}).values.squeeze()
+        )
+        low = high = value
+        if mc is not None and (category, inv_year) in mc.index:
+            r = mc.loc[(category, inv_year)]
+            # the Monte Carlo summary is in the case's CO2e: the gas's share of it
+            low, high = co2e_interval_as_gas(
+                value, r["mean"], r["p2.5"], r["p97.5"], gwp(gas, case.gwp)
+            )
+        bu_rows.append((category, gas, inv_year, value, low, high))
+    bottom_up = pd.DataFrame(
+        bu_rows, columns=["category", "gas", "year", "value_kt", "low_kt", "high_kt"]
+    ).drop_duplicates(["category", "gas", "year"])
+    table = compare_topdown(bottom_up, top_down.reset_index(drop=True), contributors)
+    extra = [c for c in top_down.columns if c not in TOP_DOWN and c not in table.columns]
+    for c in extra:
+        table[c] = top_down[c].to_numpy()
+    return table
 
 
 def observations(case: Case, run_dir: Path) -> list[Path]:
@@ -299,6 +350,58 @@ def own_plumes(case: Case, run_dir: Path) -> tuple[pd.DataFrame, list[Path]]:
         out=run_dir,
     )
     return table, figs
+
+
+def top_down_stages(
+    case: Case,
+    result: InventoryResult,
+    unc: UncertaintyResult | None,
+    run_dir: Path,
+    progress: Progress | None = None,
+    full: bool = True,
+) -> list[Path]:
+    """Observations, plumes (own and third-party), inversion and verification; returns
+    the files written. ``full=False`` keeps only the third-party plume evidence."""
+    files: list[Path] = []
+    if full and case.sounding_files:
+        if progress is not None:
+            progress(f"observations: {len(case.sounding_files)} satellite files")
+        files += observations(case, run_dir)
+    evidence = plume_evidence(case, result)
+    top_down, contributors = [], []
+    if evidence is not None:
+        top_down.append(evidence.top_down)
+        contributors.append(evidence.contributors)
+        for name, frame in (
+            ("plumes_thirdparty.csv", evidence.plumes),
+            ("plume_evidence_by_facility.csv", evidence.by_facility),
+        ):
+            frame.to_csv(run_dir / name, index=False)
+            files.append(run_dir / name)
+    if full and (case.plume_scenes or evidence is not None):
+        from openmrv.plumes_cli import write_plume_outputs
+
+        if progress is not None and case.plume_scenes:
+            progress(f"plumes: {len(case.plume_scenes)} scenes")
+        own, figs = own_plumes(case, run_dir)
+        parts = [t for t in (own, None if evidence is None else evidence.plumes) if len(t)]
+        table = pd.concat(parts, ignore_index=True) if parts else own
+        files += figs + write_plume_outputs(table, run_dir)
+        own_td, own_contrib = own_plume_evidence(own)
+        if len(own_td):
+            top_down.append(own_td)
+            contributors.append(own_contrib)
+    if top_down:
+        table = verification(
+            case,
+            result,
+            unc,
+            pd.concat(top_down, ignore_index=True),
+            pd.concat(contributors, ignore_index=True),
+        )
+        table.to_csv(run_dir / "verification.csv", index=False)
+        files.append(run_dir / "verification.csv")
+    return files
 
 
 def _write_netcdf(ds: xr.Dataset, path: Path) -> None:
@@ -419,30 +522,9 @@ def run_inventory(
         ) from None
     try:
         files = write_inventory(partial, case, result, comparison)
-        if with_top_down:
-            if progress is not None and case.sounding_files:
-                progress(f"observations: {len(case.sounding_files)} satellite files")
-            files += observations(case, partial)
         if unc is not None:
             files += write_uncertainty(partial, unc)
-        evidence = plume_evidence(case, result, unc)
-        if with_top_down and (case.plume_scenes or evidence is not None):
-            from openmrv.plumes_cli import write_plume_outputs
-
-            if progress is not None and case.plume_scenes:
-                progress(f"plumes: {len(case.plume_scenes)} scenes")
-            own, figs = own_plumes(case, partial)
-            parts = [t for t in (own, None if evidence is None else evidence.plumes) if len(t)]
-            table = pd.concat(parts, ignore_index=True) if parts else own
-            files += figs + write_plume_outputs(table, partial)
-        if evidence is not None:
-            for name, frame in (
-                ("plumes_thirdparty.csv", evidence.plumes),
-                ("plume_evidence_by_facility.csv", evidence.by_facility),
-                ("verification.csv", evidence.verification),
-            ):
-                frame.to_csv(partial / name, index=False)
-                files.append(partial / name)
+        files += top_down_stages(case, result, unc, partial, progress, with_top_down)
         files += write_reports(partial, case, result, unc)  # last: the manifest lists all
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
