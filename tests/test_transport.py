@@ -114,7 +114,6 @@ def test_cfl_substeps_and_convergence():
     g = grid()
     mat = tr.operator(g, 10.0, 3.0, 1e4, None)
     dt = tr.max_step(mat, 0.9)
-    _, dx = g.cell_widths()
     m0 = np.zeros(g.size)
     m0[g.locate(38.0, 56.0)] = 1.0
     m1, n = tr.advance(m0, mat, None, 6 * 3600.0)

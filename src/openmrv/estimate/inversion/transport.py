@@ -39,6 +39,7 @@ Constants and coefficients are in ``data/constants.csv`` and ``data/transport.cs
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -353,8 +354,7 @@ def check_winds(winds, grid: Grid, start: np.datetime64, end: np.datetime64) -> 
             )
         if tuple(winds[name].dims) != ("time", "latitude", "longitude"):
             raise InputError(
-                f"winds '{name}' has dims {winds[name].dims}; expected (time, latitude, "
-                "longitude)",
+                f"winds '{name}' has dims {winds[name].dims}; expected (time, latitude, longitude)",
                 field="winds",
             )
         units = str(winds[name].attrs.get("units", "m s-1")).replace("**", "").replace(" ", "")
@@ -362,8 +362,10 @@ def check_winds(winds, grid: Grid, start: np.datetime64, end: np.datetime64) -> 
             raise InputError(f"winds '{name}' in '{units}'; expected m/s", field="winds")
     la, lo = winds["latitude"].values, winds["longitude"].values
     if not (
-        la.min() <= grid.lat[0] and la.max() >= grid.lat[-1]
-        and lo.min() <= grid.lon[0] and lo.max() >= grid.lon[-1]
+        la.min() <= grid.lat[0]
+        and la.max() >= grid.lat[-1]
+        and lo.min() <= grid.lon[0]
+        and lo.max() >= grid.lon[-1]
     ):
         raise InputError(
             f"winds cover lat {la.min():g}..{la.max():g}, lon {lo.min():g}..{lo.max():g}; "
@@ -386,8 +388,10 @@ def winds_on_grid(winds, grid: Grid, time: np.datetime64) -> tuple[np.ndarray, n
     now = np.datetime64(time, "ns").astype(np.int64)
     k = int(np.clip(np.searchsorted(t, now) - 1, 0, t.size - 2))
     f = float(np.clip((now - t[k]) / (t[k + 1] - t[k]), 0.0, 1.0))
-    w = winds[["u", "v"]].isel(time=[k, k + 1]).interp(
-        latitude=grid.lat, longitude=grid.lon, method="linear"
+    w = (
+        winds[["u", "v"]]
+        .isel(time=[k, k + 1])
+        .interp(latitude=grid.lat, longitude=grid.lon, method="linear")
     )
     u = (1 - f) * w["u"].values[0] + f * w["u"].values[1]
     v = (1 - f) * w["v"].values[0] + f * w["v"].values[1]
@@ -451,7 +455,7 @@ def sample_run(
     area = grid.area().reshape(-1, 1)
     b = np.repeat(area / 4, 4, axis=1) if edges else None
     k = 0
-    for step, (t0, t1) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+    for step, (t0, t1) in enumerate(itertools.pairwise(bounds)):
         u, v = winds_on_grid(winds, grid, t0 + (t1 - t0) / 2)
         mat = operator(grid, u, v, diffusivity, lifetime)
         mats = [mat]
@@ -465,7 +469,7 @@ def sample_run(
             m = m + dt * (mat @ m + sources)
             if edges:
                 b = b + dt * (mats[1] @ b + bsrc)
-            now = t0 + np.timedelta64(int(round((s + 1) * dt * 1e9)), "ns")
+            now = t0 + np.timedelta64(round((s + 1) * dt * 1e9), "ns")
             last = step == len(bounds) - 2 and s == n - 1
             while k < order.size and (t_obs[order[k]] <= now or last):
                 i = order[k]
