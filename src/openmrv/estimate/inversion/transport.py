@@ -318,18 +318,42 @@ def advance(
     return m, n
 
 
-def steady_state(mat: sp.spmatrix, source: np.ndarray) -> np.ndarray:
-    """Steady cell masses [kg] for sources [kg/s]: solve L M = −S (sparse LU, all
-    tracers at once)."""
+def _lu(mat: sp.spmatrix):
     try:
-        lu = splu(sp.csc_matrix(mat))
+        return splu(sp.csc_matrix(mat))
     except RuntimeError as exc:
         raise InputError(
             f"the transport operator is singular ({exc}): a steady state needs open edges "
             "or a finite lifetime",
             field="transport",
         ) from None
-    out = lu.solve(-np.asarray(source, float))
+
+
+def steady_state(
+    mat: sp.spmatrix, source: np.ndarray, cells: ArrayLike | None = None
+) -> np.ndarray:
+    """Steady cell masses [kg] for sources [kg/s]: the solution of L M = −S.
+
+    Parameters
+    ----------
+    mat
+        Transport operator L (:func:`operator`).
+    source
+        Sources, shape (N, n_tracers).
+    cells
+        If given, only the rows of M at these cells are returned, computed by the
+        adjoint: M[c] = −(L⁻ᵀ e_c)ᵀ S, one solve per cell instead of one per tracer
+        (cheaper when there are fewer cells than tracers, e.g. a day of sparse soundings).
+    """
+    lu = _lu(mat)
+    src = np.asarray(source, float)
+    if cells is None:
+        out = lu.solve(np.asfortranarray(-src))  # column-major: SuperLU solves in place
+    else:
+        cells = np.asarray(cells, int)
+        e = np.zeros((mat.shape[0], cells.size))
+        e[cells, np.arange(cells.size)] = 1.0
+        out = -(src.T @ lu.solve(np.asfortranarray(e), trans="T")).T
     if not np.all(np.isfinite(out)):
         raise InputError("steady state is not finite; check winds and lifetime")
     return out
@@ -482,10 +506,13 @@ def sample_run(
     return out
 
 
-def edge_fractions(grid: Grid, u: ArrayLike, v: ArrayLike, diffusivity: float) -> np.ndarray:
-    """Steady share of the air in each cell that entered through each edge, shape (N, 4)
-    (north, east, south, west), from four background tracers without loss."""
+def edge_fractions(
+    grid: Grid, u: ArrayLike, v: ArrayLike, diffusivity: float, cells: ArrayLike | None = None
+) -> np.ndarray:
+    """Steady share of the air in each cell (or only ``cells``) that entered through each
+    edge, shape (N or len(cells), 4) (north, east, south, west), from four background
+    tracers without loss."""
     mat = operator(grid, u, v, diffusivity, None)
-    b = steady_state(mat, boundary_sources(grid, u, v, diffusivity))
+    b = steady_state(mat, boundary_sources(grid, u, v, diffusivity), cells)
     tot = b.sum(axis=1, keepdims=True)
     return np.where(tot > 0, b / np.where(tot > 0, tot, 1.0), 0.25)
