@@ -20,7 +20,7 @@ from openmrv.inversion_case import KG_S_TO_KT, run_case_inversion
 from openmrv.pipeline import estimate_inventory
 
 sys.path.insert(0, str(Path(__file__).parent / "observe"))
-from synthetic import write_gosat_nies  # noqa: E402
+from synthetic import write_gosat_nies
 
 FAST = {
     "resolution": 1.0,
