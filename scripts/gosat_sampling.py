@@ -2,7 +2,8 @@
 QA-passed University of Leicester proxy soundings over the Turkmenistan box and their median
 uncertainty, read with openmrv's own readers.
 
-Run:  python scripts/gosat_sampling.py [DIR]   (default ../shared/data/satellite/gosat_uol_proxy_v7.2)
+Run:  python scripts/gosat_sampling.py [DIR]
+(default DIR: ../shared/data/satellite/gosat_uol_proxy_v7.2)
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ R_KM = 6371.0088
 
 
 def main() -> None:
-    root = Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/data/satellite/gosat_uol_proxy_v7.2")
+    default = "../shared/data/satellite/gosat_uol_proxy_v7.2"
+    root = Path(sys.argv[1] if len(sys.argv) > 1 else default)
     files = sorted(root.glob("*.nc"))
     if not files:
         sys.exit(f"no files in {root}")
