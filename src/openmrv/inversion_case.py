@@ -260,11 +260,18 @@ def _steady_jacobian(sv: StateVector, u, v, cells=None, patterns=None, edges=Tru
     return k if rows is not None or cells is None else k[cells]
 
 
-def _correlated_field(rng: np.random.Generator, shape, cell_m: float, sigma: float, length: float):
-    """A Gaussian random field of 1-sigma ``sigma`` and Gaussian correlation length
-    ``length`` [m] on cells of ``cell_m`` [m] (white noise smoothed, then rescaled)."""
-    f = gaussian_filter(rng.normal(size=shape), length / cell_m / np.sqrt(2), mode="wrap")
-    return f * sigma / max(float(f.std()), 1e-12)
+def _wind_error(rng: np.random.Generator, shape, dx: np.ndarray, dy: float):
+    """A non-divergent random wind error (du, dv) [m/s] on cells of widths ``dx`` (per
+    row) and ``dy`` [m]: u = −∂ψ/∂y, v = ∂ψ/∂x of a streamfunction ψ, white noise
+    smoothed to the Gaussian correlation length ``wind_error_length``, scaled to the
+    1-sigma per component ``wind_error_sigma``. Rotational, so the error moves mass
+    around without piling it up (a divergent error would, in a 2-D flux-form model)."""
+    sigma, length = tr.parameter("wind_error_sigma"), tr.parameter("wind_error_length")
+    psi = gaussian_filter(rng.normal(size=shape), length / dy / np.sqrt(2), mode="wrap")
+    du = -np.gradient(psi, dy, axis=0)
+    dv = np.gradient(psi, axis=1) / np.asarray(dx).reshape(-1, 1)
+    scale = sigma / max(float(np.sqrt((du.var() + dv.var()) / 2)), 1e-30)
+    return du * scale, dv * scale
 
 
 def _draw_soundings(s: Settings, grid: tr.Grid, rng: np.random.Generator):
@@ -315,8 +322,7 @@ def _osse_climatological(sv, s, rng, progress):
     sigma_o = s.obs_error or sigma_o
     truth = _truth(sv, s)
     ne = NormalEquations(np.zeros((sv.n, sv.n)), np.zeros(sv.n), 0.0, 0)
-    dx = float(sv.grid.cell_widths()[1])
-    sig_w, len_w = tr.parameter("wind_error_sigma"), tr.parameter("wind_error_length")
+    dx, dy = sv.grid.cell_widths()
     pool: dict[tuple[int, int], np.ndarray] = {}
 
     pat = sv.patterns()
@@ -324,9 +330,8 @@ def _osse_climatological(sv, s, rng, progress):
 
     def perturbed(r: int, cells=None) -> np.ndarray:
         """Emission rows in the perturbed wind (the background keeps the rose's)."""
-        u = rose[r][0] + _correlated_field(rng, sv.grid.shape, dx, sig_w, len_w)
-        v = rose[r][1] + _correlated_field(rng, sv.grid.shape, dx, sig_w, len_w)
-        return _steady_jacobian(sv, u, v, cells, pat, edges=False)
+        du, dv = _wind_error(rng, sv.grid.shape, dx, dy)
+        return _steady_jacobian(sv, rose[r][0] + du, rose[r][1] + dv, cells, pat, edges=False)
 
     for i, (_, cells, count) in enumerate(days):
         r = int(rng.integers(len(rose)))
@@ -349,18 +354,16 @@ def _osse_climatological(sv, s, rng, progress):
 
 
 def _perturbed_winds(winds: xr.Dataset, rng) -> xr.Dataset:
-    dlat = float(abs(winds["latitude"].values[1] - winds["latitude"].values[0]))
-    cell = np.radians(dlat) * tr.constant("R_earth")
-    sig, length = tr.parameter("wind_error_sigma"), tr.parameter("wind_error_length")
+    """Winds plus an independent non-divergent error field at each time."""
+    la = winds["latitude"].values
+    lo = winds["longitude"].values
+    r = tr.constant("R_earth")
+    dy = abs(float(np.radians(la[1] - la[0]))) * r
+    dx = r * np.cos(np.radians(la)) * abs(float(np.radians(lo[1] - lo[0])))
     out = winds.copy(deep=True)
-    for name in ("u", "v"):
-        noise = np.stack(
-            [
-                _correlated_field(rng, winds[name].shape[1:], cell, sig, length)
-                for _ in range(winds.sizes["time"])
-            ]
-        )
-        out[name] = winds[name] + noise
+    errs = [_wind_error(rng, (la.size, lo.size), dx, dy) for _ in range(winds.sizes["time"])]
+    for k, name in enumerate(("u", "v")):
+        out[name] = winds[name] + np.stack([e[k] for e in errs])
         out[name].attrs = winds[name].attrs
     return out
 
