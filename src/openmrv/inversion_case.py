@@ -49,6 +49,8 @@ Progress = Callable[[str], None]
 SECONDS_PER_YEAR = 365.25 * 86400.0
 KG_S_TO_KT = SECONDS_PER_YEAR / 1e6  # kg/s -> kt/yr
 DEFAULT_SECTORS = ["1.A", "1.B.1", "1.B.2", "2", "3.A", "3.B", "3.C", "4.A", "4.B", "4.D"]
+#: uncorrelated share of the prior variance kept for numerical definiteness
+NUGGET = 1e-6
 #: distinct truth wind-error fields per rose direction on dense (imager) days
 TRUTH_POOL = 3
 SAMPLING_TABLE = Path(tr.__file__).parent / "data" / "sampling.csv"
@@ -226,6 +228,9 @@ def _prior_covariance(sv: StateVector, s: Settings) -> np.ndarray:
         y = np.radians(sv.lat) * 6371.0
         xk = np.radians(sv.lon) * 6371.0 * np.cos(np.radians(sv.lat))
         se = exponential_covariance(s.prior_error * x, np.c_[xk, y], s.correlation_length_km)
+        # exp(-d/L) is positive definite in exact arithmetic but, for elements much closer
+        # than L, numerically singular: keep a 10^-6 share of the variance uncorrelated
+        se = (1 - NUGGET) * se + NUGGET * np.diag(np.diag(se))
     else:
         se = np.diag((s.prior_error * x) ** 2)
     nb = sv.n - sv.n_emission
