@@ -500,6 +500,7 @@ def _maps(sv: StateVector, post: Posterior, land: np.ndarray, out: Path, label: 
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm, Normalize
 
     w, s, e, n = sv.grid.bounds
     prior = sv.to_map(post.x_a) * 1e9 * SECONDS_PER_YEAR / 1e6  # kg/s/m2 -> t/km2/yr
@@ -517,14 +518,18 @@ def _maps(sv: StateVector, post: Posterior, land: np.ndarray, out: Path, label: 
     files = []
     for name, data, title, cmap, lim in panels:
         fig, ax = plt.subplots(figsize=(7, 4.2))
-        vmax = np.nanpercentile(data, 99) if lim is None and np.isfinite(data).any() else None
+        if lim is None:  # emissions span orders of magnitude: log scale, zero masked
+            pos = data[np.isfinite(data) & (data > 0)]
+            norm = LogNorm(pos.min(), pos.max()) if pos.size else None
+            data = np.where(data > 0, data, np.nan)
+        else:
+            norm = Normalize(*lim)
         im = ax.imshow(
             np.ma.masked_invalid(data),
             origin="lower",
             extent=(w, e, s, n),
             cmap=cmap,
-            vmin=None if lim is None else lim[0],
-            vmax=vmax if lim is None else lim[1],
+            norm=norm,
             aspect="auto",
         )
         ax.contour(
