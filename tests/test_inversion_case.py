@@ -173,3 +173,22 @@ def test_bad_settings(mini_case, mini_inventory, tmp_path):
         run_case_inversion(case, mini_inventory, tmp_path)
     r = CliRunner().invoke(app, ["invert"])
     assert r.exit_code == 2 and "CASE folder or --jacobians" in r.output
+
+
+SHARED_GOSAT = Path(__file__).parents[2] / "shared" / "data" / "satellite" / "gosat_uol_proxy_v7.2"
+
+
+@pytest.mark.skipif(not SHARED_GOSAT.is_dir(), reason="shared GOSAT files not present")
+def test_gosat_density_in_the_sampling_table_is_reproduced_from_the_files():
+    import subprocess
+
+    from openmrv.inversion_case import sampling_designs
+
+    script = Path(__file__).parents[1] / "scripts" / "gosat_sampling.py"
+    out = subprocess.run(
+        [sys.executable, str(script), str(SHARED_GOSAT)], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    row = sampling_designs()["gosat"]
+    assert f"density {float(row['soundings_per_day_per_1e6_km2']):.2f}" in out.stdout
+    assert f"median uncertainty {float(row['precision_ppb']):.1f} ppb" in out.stdout
