@@ -148,3 +148,35 @@ def test_plume_evidence_against_the_inventory(run_dir):
     assert 400 < v["plumes"] < 460
     assert v["top_down_kt"] > 0 and v["top_down_sigma_kt"] > 0
     assert v["flag"] in ("consistent (top-down is a lower bound)", "inventory likely low")
+
+
+def test_observations_stage_keeps_the_real_gosat_soundings(run_dir):
+    # shared/data/SOURCES.md: on 2012-01-02 three good-flag GOSAT soundings at 35.91N
+    # 63.43E (1795-1810 ppb), inside Turkmenistan in Natural Earth 1:110m
+    summary = pd.read_csv(run_dir / "observations" / "summary.csv").set_index("what")["count"]
+    assert summary["soundings kept"] == 3
+    assert summary["soundings read"] == (
+        summary["soundings kept"] + summary.filter(like="dropped:").sum()
+    )
+    with xr.open_dataset(run_dir / "observations" / "soundings.nc") as s:
+        assert np.allclose(s["latitude"], 35.91, atol=0.02)
+        assert np.allclose(s["longitude"], 63.43, atol=0.02)
+        assert ((s["xch4"] > 1790) & (s["xch4"] < 1815)).all()
+    assert (run_dir / "observations" / "soundings_map.png").stat().st_size > 10_000
+    manifest = (run_dir / "manifest.json").read_text()
+    assert "observations/soundings.nc" in manifest
+    assert "ESACCI-GHG-L2-CH4-GOSAT-OCPR-20120102-fv7.2.nc" in manifest
+
+
+def test_own_plume_detection_on_the_case_scene(run_dir):
+    table = pd.read_csv(run_dir / "plumes.csv", keep_default_na=False, na_values=[""])
+    own = table[table["source"] == "openmrv"]
+    assert len(own) == 1 and bool(own["detected"].iloc[0])
+    # the scene covers 38.1-41.4N 58.8-64.0E: the quantified plume lies inside it
+    row = own.iloc[0]
+    assert 38.0 < row["lat"] < 41.4 and 58.8 < row["lon"] < 64.0
+    assert row["rate_t_per_h"] > 0 and row["rate_sigma_t_per_h"] > 0
+    # third-party plumes are in the same table, kept apart by their source
+    assert (table["source"].str.startswith("SRON")).sum() > 400
+    assert (run_dir / "plumes" / f"quicklook_{Path(row['scene']).stem}.png").exists()
+    assert "plumes.geojson" in (run_dir / "manifest.json").read_text()

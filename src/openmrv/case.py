@@ -107,6 +107,10 @@ class Case:
     description: str = ""
     uncertainty_file: Path | None = None
     plume_catalogues: list[Path] = field(default_factory=list)
+    #: satellite Level-2 files for the observations stage (any registered product)
+    sounding_files: list[Path] = field(default_factory=list)
+    #: scenes (TROPOMI plume patches) for openmrv's own plume detection
+    plume_scenes: list[Path] = field(default_factory=list)
     mc_draws: int = 100_000
     mc_seed: int = 20251220
     mc_chunk_size: int = 20_000
@@ -129,6 +133,9 @@ class Case:
             *self.factor_files,
             *self.activity_files,
             *self.references.values(),
+            *self.plume_catalogues,
+            *self.sounding_files,
+            *self.plume_scenes,
         ]
         files += [
             p
@@ -313,9 +320,15 @@ def load_case(folder: str | Path) -> Case:
                 field=f"uncertainty.{name}",
             )
     td = cfg.get("top_down") or {}
-    if not isinstance(td, dict) or set(td) - {"plume_catalogues", "inversion"}:
+    if not isinstance(td, dict) or set(td) - {
+        "plume_catalogues",
+        "soundings",
+        "plume_scenes",
+        "inversion",
+    }:
         raise CaseError(
-            "top_down takes 'plume_catalogues: [csv, ...]' and 'inversion: {...}'",
+            "top_down takes 'plume_catalogues: [csv, ...]', 'soundings: [L2 file, ...]', "
+            "'plume_scenes: [scene, ...]' and 'inversion: {...}'",
             file=path,
             field="top_down",
         )
@@ -360,6 +373,12 @@ def load_case(folder: str | Path) -> Case:
         plume_catalogues=[
             _file(root, f, path, "top_down.plume_catalogues")
             for f in td.get("plume_catalogues", [])
+        ],
+        sounding_files=[
+            _file(root, f, path, "top_down.soundings") for f in td.get("soundings", [])
+        ],
+        plume_scenes=[
+            _file(root, f, path, "top_down.plume_scenes") for f in td.get("plume_scenes", [])
         ],
         inversion=_inversion(td["inversion"], root, path) if td.get("inversion") else None,
     )

@@ -83,7 +83,8 @@ def _summary(run_) -> None:
                 f"{unc.approach1_totals['level_pct']:.1f} %; key categories: "
                 f"{int(unc.key_categories['key_category'].sum())}"
             )
-    console.print(f"outputs in [bold]{run_.out}[/]: " + ", ".join(f.name for f in run_.files))
+    names = ", ".join(f.relative_to(run_.out).as_posix() for f in run_.files)
+    console.print(f"outputs in [bold]{run_.out}[/]: {names}")
 
 
 def _run_with_progress(fn, case: Path, out: Path | None):
@@ -444,7 +445,7 @@ def _client(scheduler: str | None):
     from distributed import Client, LocalCluster
 
     if scheduler == "local":
-        return Client(LocalCluster(dashboard_address=None))
+        return Client(LocalCluster(dashboard_address=":0"))
     return Client(scheduler)
 
 
@@ -505,6 +506,7 @@ def _register_report_commands() -> None:
 
     app.command("verify-manifest")(verify_manifest_command)
     app.command("observe")(observe_command)
+    app.command("plumes")(__import__("openmrv.plumes_cli", fromlist=["x"]).plumes_command)
 
 
 _register_report_commands()

@@ -462,13 +462,19 @@ def _real(sv, s, winds, progress):
 
 
 def _open_winds(path: Path) -> xr.Dataset:
+    """Winds [m/s] on (time, latitude, longitude): a file that already holds ``u``, ``v``
+    (e.g. written by openmrv), else an ERA5 single-level file read by
+    :func:`openmrv.observe.winds.read_era5_winds` (10 m wind)."""
     try:
         with xr.open_dataset(path) as ds:
-            return ds[["u", "v"]].load()
-    except KeyError:
-        raise InputError("winds file needs variables u and v [m/s]", file=path) from None
+            has_uv = "u" in ds and "v" in ds
+            if has_uv:
+                return ds[["u", "v"]].load()
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot read the winds file: {exc}", file=path) from None
+    from openmrv.observe.winds import read_era5_winds
+
+    return read_era5_winds(path)[["u", "v"]]
 
 
 def _totals(sv: StateVector, post: Posterior, s: Settings) -> pd.DataFrame:

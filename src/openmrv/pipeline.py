@@ -251,6 +251,54 @@ def plume_evidence(
     )
 
 
+def observations(case: Case, run_dir: Path) -> list[Path]:
+    """Read the case's satellite files, keep the soundings over the country, and write
+    ``observations/soundings.nc``, ``observations/summary.csv`` and a map.
+
+    Files are read on dask.distributed (a LocalCluster of threads for this call); a bad file
+    is listed in the summary and does not stop the run. No sounding over the country is
+    not an error: the summary says so and no soundings file is written.
+    """
+    if not case.sounding_files:
+        return []
+    from openmrv.errors import NoSoundingsError
+    from openmrv.observe.batch import ObserveSummary, observe, write_soundings
+    from openmrv.observe.cli import plot_soundings
+
+    folder = run_dir / "observations"
+    folder.mkdir()
+    files: list[Path] = []
+    try:
+        soundings, summary = observe(
+            case.sounding_files, region=case.country, n_workers=1, processes=False
+        )
+    except NoSoundingsError as exc:
+        soundings, summary = None, getattr(exc, "summary", ObserveSummary())
+    table = summary.table()
+    table.to_csv(folder / "summary.csv", index=False)
+    files.append(folder / "summary.csv")
+    if soundings is not None:
+        files.append(write_soundings(soundings, folder / "soundings.nc"))
+        files.append(plot_soundings(soundings, folder / "soundings_map.png", case.country))
+    return files
+
+
+def own_plumes(case: Case, run_dir: Path) -> tuple[pd.DataFrame, list[Path]]:
+    """openmrv's own detection and quantification on the case's scenes, attributed to the
+    facility register; quick-look figures under ``plumes/``."""
+    if not case.plume_scenes:
+        return pd.DataFrame(), []
+    from openmrv.plumes_cli import detect_scenes
+
+    facilities = read_facilities(case)
+    table, figs = detect_scenes(
+        case.plume_scenes,
+        facilities[facilities["category"].str.startswith("1.B.2")],
+        out=run_dir,
+    )
+    return table, figs
+
+
 def _write_netcdf(ds: xr.Dataset, path: Path) -> None:
     enc = {
         name: {"zlib": True, "complevel": 4}
@@ -335,6 +383,7 @@ def run_inventory(
     out: str | Path,
     progress: Progress | None = None,
     with_uncertainty: bool = False,
+    with_top_down: bool = False,
 ) -> InventoryRun:
     """Run the inventory of a case and write its outputs to ``out``.
 
@@ -368,9 +417,22 @@ def run_inventory(
         ) from None
     try:
         files = write_inventory(partial, case, result, comparison)
+        if with_top_down:
+            if progress is not None and case.sounding_files:
+                progress(f"observations: {len(case.sounding_files)} satellite files")
+            files += observations(case, partial)
         if unc is not None:
             files += write_uncertainty(partial, unc)
         evidence = plume_evidence(case, result, unc)
+        if with_top_down and (case.plume_scenes or evidence is not None):
+            from openmrv.plumes_cli import write_plume_outputs
+
+            if progress is not None and case.plume_scenes:
+                progress(f"plumes: {len(case.plume_scenes)} scenes")
+            own, figs = own_plumes(case, partial)
+            parts = [t for t in (own, None if evidence is None else evidence.plumes) if len(t)]
+            table = pd.concat(parts, ignore_index=True) if parts else own
+            files += figs + write_plume_outputs(table, partial)
         if evidence is not None:
             for name, frame in (
                 ("plumes_thirdparty.csv", evidence.plumes),
@@ -389,10 +451,12 @@ def run_inventory(
     partial.rename(out)
     if old.exists():
         shutil.rmtree(old)
-    return InventoryRun(case, result, comparison, out, [out / f.name for f in files], unc)
+    return InventoryRun(
+        case, result, comparison, out, [out / f.relative_to(partial) for f in files], unc
+    )
 
 
 def run(case_dir: str | Path, out: str | Path, progress: Progress | None = None) -> InventoryRun:
     """The whole job for a case. For now: the inventory, its uncertainty and key categories
     (when the case gives activity uncertainties) and the external comparison."""
-    return run_inventory(case_dir, out, progress, with_uncertainty=True)
+    return run_inventory(case_dir, out, progress, with_uncertainty=True, with_top_down=True)

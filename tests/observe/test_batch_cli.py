@@ -66,3 +66,44 @@ def test_cli(tmp_path: Path):
     assert res.exit_code == 0, res.output
     assert "soundings kept" in res.output and "bad file" in res.output
     assert out.exists() and out.with_suffix(".png").stat().st_size > 1000
+
+
+def _era5_like(path: Path) -> Path:
+    """A small ERA5 single-level file (CDS layout) over 50-70 E, 30-45 N on 2012-01-02."""
+    import numpy as np
+    import pandas as pd
+
+    lon, lat = np.arange(50.0, 70.25, 0.25), np.arange(45.0, 29.75, -0.25)
+    time = pd.to_datetime(["2012-01-02T00:00", "2012-01-03T00:00"]).values
+    u = np.broadcast_to(1.0 + 0.1 * lon, (2, lat.size, lon.size)).astype("f4")
+    v = np.broadcast_to(-0.2 * lat[:, None], (2, lat.size, lon.size)).astype("f4")
+    dims = ("valid_time", "latitude", "longitude")
+    ds = xr.Dataset(
+        {"u10": (dims, u, {"units": "m s**-1"}), "v10": (dims, v, {"units": "m s**-1"})},
+        coords={"valid_time": time, "latitude": lat, "longitude": lon},
+    )
+    ds.to_netcdf(path)
+    return path
+
+
+def test_cli_attaches_winds(tmp_path: Path):
+    app = typer.Typer()
+    app.command("observe")(observe_command)
+    app.command("noop")(lambda: None)
+    winds = _era5_like(tmp_path / "era5_sl.nc")
+    out = tmp_path / "s.nc"
+    args = ["observe", str(UOL), "--region", "50,30,70,45", "--out", str(out)]
+    res = CliRunner().invoke(app, [*args, "--workers", "1", "--winds", str(winds)])
+    assert res.exit_code == 0, res.output
+    assert "winds (10m, era5_sl.nc)" in res.output
+    back = xr.load_dataset(out)
+    assert back.sizes["sounding"] > 0
+    import numpy as np
+
+    np.testing.assert_allclose(back.u, 1.0 + 0.1 * back.longitude, atol=1e-5)
+    np.testing.assert_allclose(back.v, -0.2 * back.latitude, atol=1e-5)
+    assert back.u.attrs["level"] == "10m"
+    bad = tmp_path / "bad.nc"
+    bad.write_text("not netcdf")
+    res = CliRunner().invoke(app, [*args, "--winds", str(bad)])
+    assert res.exit_code == 2 and "bad.nc" in res.output

@@ -43,3 +43,13 @@ def test_mutated_bytes(tmp_path_factory, source: Path, data):
     f = tmp_path_factory.mktemp("fuzz") / source.name
     f.write_bytes(bytes(raw[:cut]))
     _check(f)
+
+
+def test_damaged_hdf5_root_group(tmp_path: Path):
+    """A byte found by the fuzzer: the file opens, its root group does not (KeyError in h5py)."""
+    raw = bytearray(_GOSAT.read_bytes())
+    raw[112] = 0
+    f = tmp_path / _GOSAT.name
+    f.write_bytes(bytes(raw))
+    with pytest.raises(InputError, match=_GOSAT.name):
+        read_soundings(f)

@@ -65,7 +65,8 @@ def test_renamed_file_found_by_attributes(tmp_path: Path):
 def test_tropomi_sub_full_layout():
     ds = ensure_valid_soundings(read_soundings(TROPOMI_SUB))
     assert ds.sizes == {"sounding": 3, "corner": 4, "level": 12}
-    assert missing_variables(ds) == []
+    # processor 01.02.02 ships no ECMWF winds in INPUT_DATA (they came with 02.xx)
+    assert missing_variables(ds) == ["eastward_wind", "northward_wind"]
     assert ds.attrs["soundings_without_retrieval"] == 293 * 25 - 3
     assert ds.attrs["xch4_source"] == "PRODUCT/methane_mixing_ratio_bias_corrected"
     assert ds.product_version.values[0] == "1.2.2"
@@ -147,9 +148,25 @@ def test_gosat2_nies_synthetic(gosat2_file: Path):
     ds = ensure_valid_soundings(read_soundings(gosat2_file))
     assert ds.sizes == {"sounding": 5, "level": 15}
     assert float(ds.ch4_profile_apriori[0, 0]) == pytest.approx(1850.0)
+    # 16 layer boundaries 1000..10 hPa -> 15 mid-points, surface first, in Pa
+    bounds = np.linspace(1000, 10, 16) * 100
+    np.testing.assert_allclose(ds.pressure_levels[0], (bounds[1:] + bounds[:-1]) / 2, rtol=1e-6)
+    assert float(ds.averaging_kernel[0, 0]) == pytest.approx(1.1)
     assert float(ds.xco2[0]) == pytest.approx(412.0)
     kept, dropped = apply_qa(ds)
     assert kept.sizes["sounding"] == 3 and dropped == {"xch4_quality_flag != 0": 2}
+
+
+def test_gosat2_top_first_grid_is_flipped(tmp_path: Path):
+    from observe.synthetic import write_gosat2_nies
+
+    f = write_gosat2_nies(
+        tmp_path / "GOSAT2TFTS22020060100000000_02SWFPV0110010080.h5", top_first=True
+    )
+    ds = ensure_valid_soundings(read_soundings(f))
+    assert float(ds.pressure_levels[0, 0]) > float(ds.pressure_levels[0, -1])
+    assert float(ds.averaging_kernel[0, 0]) == pytest.approx(1.1)
+    assert float(ds.ch4_profile_apriori[0, 0]) == pytest.approx(1850.0)
 
 
 def test_gosat_gw_not_yet_published(tmp_path: Path):

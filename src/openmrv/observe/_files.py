@@ -40,12 +40,14 @@ READ_ERRORS: tuple[type[Exception], ...] = (
 CONVERSIONS: dict[str, dict[str, float]] = {
     "ppb": {"1e-9": 1.0, "ppb": 1.0, "ppbv": 1.0, "1e-6": 1e3, "ppm": 1e3, "mol mol-1": 1e9},
     "ppm": {"1e-6": 1.0, "ppm": 1.0, "ppmv": 1.0, "1e-9": 1e-3, "ppb": 1e-3, "mol mol-1": 1e6},
-    "Pa": {"Pa": 1.0, "hPa": 100.0, "hpa": 100.0, "mbar": 100.0},
+    "Pa": {"Pa": 1.0, "hPa": 100.0, "hpa": 100.0, "mbar": 100.0, "millibars": 100.0},
     "degrees_north": {"degrees_north": 1.0, "deg": 1.0, "degree": 1.0, "degrees": 1.0},
     "degrees_east": {"degrees_east": 1.0, "deg": 1.0, "degree": 1.0, "degrees": 1.0},
     "1": {"1": 1.0, "": 1.0, "none": 1.0},
     "mol m-2": {"mol m-2": 1.0, "mol/m2": 1.0, "mol m^-2": 1.0},
     "m s-1": {"m s-1": 1.0, "m/s": 1.0, "m s**-1": 1.0},
+    "m": {"m": 1.0, "metres": 1.0, "meters": 1.0},
+    "K": {"K": 1.0, "kelvin": 1.0},
 }
 
 
@@ -106,7 +108,11 @@ class NetCDFFile:
             self._ds = netCDF4.Dataset(path, "r")
         except (OSError, RuntimeError, ValueError) as exc:
             raise CorruptFileError(f"cannot open as netCDF4: {exc}", file=path) from exc
-        self.attrs = {k: _text(self._ds.getncattr(k)) for k in self._ds.ncattrs()}
+        try:
+            self.attrs = {k: _text(self._ds.getncattr(k)) for k in self._ds.ncattrs()}
+        except READ_ERRORS as exc:
+            self._ds.close()
+            raise CorruptFileError(f"cannot read the global attributes: {exc}", file=path) from exc
 
     def _var(self, name: str):
         group, _, var = name.rpartition("/")
@@ -124,12 +130,9 @@ class NetCDFFile:
 
     def read(self, name: str) -> np.ndarray:
         v = self._var(name)
-        data = v[...]
         if v.dtype is str or getattr(v.dtype, "kind", "") in "SUO":
-            return np.asarray(data, dtype=object)
-        if np.ma.isMaskedArray(data):
-            data = data.astype(np.float64).filled(np.nan)
-        return np.asarray(data, dtype=np.float64)
+            return np.asarray(v[...], dtype=object)
+        return _unpack(v)
 
     def units(self, name: str) -> str | None:
         v = self._var(name)
@@ -137,6 +140,44 @@ class NetCDFFile:
 
     def close(self) -> None:
         self._ds.close()
+
+
+def _unpack(v: Any) -> np.ndarray:
+    """Read a numeric netCDF variable as float64 with NaN for missing values.
+
+    The CF rules netCDF4's masked arrays apply -- ``_FillValue`` (or the netCDF
+    default fill), ``missing_value``, ``valid_min``/``valid_max``/``valid_range``
+    on the packed values, then ``scale_factor`` and ``add_offset`` -- applied here
+    on plain arrays, which is faster than building masked arrays.
+    """
+    import netCDF4
+
+    v.set_auto_maskandscale(False)
+    raw = np.asarray(v[...])
+    attrs = set(v.ncattrs())
+    tests: list[np.ndarray] = []  # packed values that mean "missing"
+    if "_FillValue" in attrs:
+        tests.append(raw == v.getncattr("_FillValue"))
+    elif raw.dtype.itemsize > 1 and raw.dtype.str[1:] in netCDF4.default_fillvals:
+        tests.append(raw == netCDF4.default_fillvals[raw.dtype.str[1:]])
+    if "missing_value" in attrs:
+        tests.extend(raw == value for value in np.ravel(v.getncattr("missing_value")))
+    if "valid_range" in attrs:
+        lo, hi = np.ravel(v.getncattr("valid_range"))[:2]
+        tests.append((raw < lo) | (raw > hi))
+    if "valid_min" in attrs:
+        tests.append(raw < v.getncattr("valid_min"))
+    if "valid_max" in attrs:
+        tests.append(raw > v.getncattr("valid_max"))
+    data = raw  # scaled in the type of scale_factor, as netCDF4 does (0.01 as float32
+    if "scale_factor" in attrs:  # times 100 gives exactly 1.0, as the product intends)
+        data = data * v.getncattr("scale_factor")
+    if "add_offset" in attrs:
+        data = data + v.getncattr("add_offset")
+    out = data.astype(np.float64)  # NaN stays NaN
+    for bad in tests:
+        np.putmask(out, bad, np.nan)
+    return out
 
 
 class HDF5File:
@@ -150,7 +191,11 @@ class HDF5File:
             self._f = h5py.File(path, "r")
         except (OSError, RuntimeError, ValueError) as exc:
             raise CorruptFileError(f"cannot open as HDF5: {exc}", file=path) from exc
-        self.attrs = {k: _text(v) for k, v in self._f.attrs.items()}
+        try:  # a damaged root group opens but fails here
+            self.attrs = {k: _text(v) for k, v in self._f.attrs.items()}
+        except READ_ERRORS as exc:
+            self._f.close()
+            raise CorruptFileError(f"cannot read the HDF5 root group: {exc}", file=path) from exc
 
     def has(self, name: str) -> bool:
         return name in self._f

@@ -88,7 +88,7 @@ def _client(scheduler: str | None, n_workers: int | None, processes: bool):
         n_workers=n_workers,
         threads_per_worker=1,  # HDF5/netCDF-C are not thread-safe
         processes=processes,
-        dashboard_address=None,
+        dashboard_address=":0",  # a free port: None still binds 8787 and warns when taken
     )
     return Client(cluster), cluster
 

@@ -20,8 +20,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from openmrv.errors import InputError
-from openmrv.observe.batch import ObserveSummary, observe
+from openmrv.observe.batch import ObserveSummary, observe, write_soundings
 from openmrv.observe.region import Region, country_polygons, parse_region
+from openmrv.observe.winds import attach_winds, read_era5_winds
 
 
 def plot_soundings(soundings: xr.Dataset, path: str | Path, region: Region | None = None) -> Path:
@@ -33,17 +34,24 @@ def plot_soundings(soundings: xr.Dataset, path: str | Path, region: Region | Non
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     lon, lat = soundings["longitude"].values, soundings["latitude"].values
-    sc = ax.scatter(lon, lat, c=soundings["xch4"].values, s=4, cmap="viridis")
+    n = soundings.sizes["sounding"]
+    size = float(np.clip(4000.0 / max(n, 1), 4.0, 40.0))  # few soundings: bigger dots
+    sc = ax.scatter(lon, lat, c=soundings["xch4"].values, s=size, cmap="viridis", zorder=3)
     fig.colorbar(sc, ax=ax, label="XCH4 [ppb]")
+    xs, ys = [lon], [lat]
     if isinstance(region, str) and not region.lower().endswith("json"):
         for rings in country_polygons(region):
             ax.plot(rings[0][:, 0], rings[0][:, 1], color="k", lw=0.8)
+            xs.append(rings[0][:, 0])
+            ys.append(rings[0][:, 1])
+    x, y = np.concatenate(xs), np.concatenate(ys)
     pad = 1.0
-    ax.set_xlim(np.nanmin(lon) - pad, np.nanmax(lon) + pad)
-    ax.set_ylim(np.nanmin(lat) - pad, np.nanmax(lat) + pad)
+    ax.set_xlim(np.nanmin(x) - pad, np.nanmax(x) + pad)
+    ax.set_ylim(np.nanmin(y) - pad, np.nanmax(y) + pad)
     ax.set_xlabel("longitude [degrees_east]")
     ax.set_ylabel("latitude [degrees_north]")
-    ax.set_title(f"{soundings.sizes['sounding']} soundings")
+    products = ", ".join(sorted(set(soundings["product"].values.astype(str).tolist())))
+    ax.set_title(f"{n} soundings ({products})")
     fig.savefig(path)
     return Path(path)
 
@@ -75,11 +83,20 @@ def observe_command(
     ] = None,
     workers: Annotated[int | None, typer.Option(help="LocalCluster workers.")] = None,
     qa: Annotated[bool, typer.Option(help="Apply each product's quality rules.")] = True,
+    winds: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="ERA5 netCDF: a single-level file (10 m wind), or given twice, a "
+            "pressure-level and a single-level file (boundary-layer mean). Adds u, v "
+            "[m s-1] at each sounding."
+        ),
+    ] = None,
 ) -> None:
     """Read satellite files into one soundings dataset: screened, cut to a region, mapped."""
     console = Console()
     try:
         reg = parse_region(region) if region else None
+        wind_field = read_era5_winds(*winds) if winds else None
     except InputError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -100,6 +117,15 @@ def observe_command(
                 console.print(summary_table(summary))
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(1) from exc
+    if wind_field is not None:
+        soundings = attach_winds(soundings, wind_field)
+        outside = soundings.attrs["soundings_outside_winds"]
+        console.print(
+            f"winds ({wind_field.attrs['level']}, {wind_field.attrs['source_file']}): "
+            f"{soundings.sizes['sounding'] - outside} soundings, {outside} outside the winds (NaN)"
+        )
+        if out is not None:
+            write_soundings(soundings, out)
     console.print(summary_table(summary))
     for path, message in summary.bad_files:
         console.print(f"[yellow]bad file[/yellow] {path}: {message}")

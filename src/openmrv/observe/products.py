@@ -22,7 +22,9 @@ References
 .. [NIES] NIES GOSAT TANSO-FTS SWIR Level 2 Product Format Description
    (GOSAT_ProductDescription_21_FTSSWIRL2); NIES GOSAT-2 TANSO-FTS-2 SWIR L2
    Product Description. No real file of either was available offline: the test
-   files are written from these descriptions.
+   files are written from these descriptions, and the variable paths were checked
+   against open code that reads the real files (``docs/observe.md``, "GOSAT and
+   GOSAT-2 variable paths": which path is confirmed, and by what).
 """
 
 from __future__ import annotations
@@ -174,6 +176,8 @@ TROPOMI_OFFL = ProductSpec(
         surface_albedo=f"{_TROPOMI_L2}/DETAILED_RESULTS/surface_albedo_SWIR",
         surface_classification=f"{_TROPOMI_L2}/INPUT_DATA/surface_classification",
         chi_square_swir=f"{_TROPOMI_L2}/DETAILED_RESULTS/chi_square_SWIR",
+        eastward_wind=f"{_TROPOMI_L2}/INPUT_DATA/eastward_wind",
+        northward_wind=f"{_TROPOMI_L2}/INPUT_DATA/northward_wind",
     ),
     qa=(
         QARule(
@@ -320,7 +324,7 @@ GOSAT_NIES = ProductSpec(
         xch4="Data/mixingRatio/XCH4",
         xch4_uncertainty="Data/mixingRatio/XCH4Error",
         quality_flag="Data/retrievalQuality/totalPostScreeningResult",
-        surface_pressure="Data/surfacePressure/surfacePressure",
+        surface_pressure="Data/auxiliaryParameter/surfacePressure",
     ),
     qa=(
         QARule(

@@ -99,6 +99,8 @@ def apply_qa(
         newly = keep & ~ok
         dropped[rule.reason] = dropped.get(rule.reason, 0) + int(newly.sum())
         keep &= ok
+    if keep.all():
+        return ds, dropped
     return ds.isel(sounding=np.flatnonzero(keep)), dropped
 
 

@@ -95,7 +95,7 @@ def _finish(
     for name in ("latitude", "longitude"):
         ok &= np.isfinite(data[name]) & (np.abs(data[name]) <= (90 if name == "latitude" else 180))
     ok &= ~np.isnat(data["time"])
-    kept = {k: v[ok] for k, v in data.items()}
+    kept = data if ok.all() else {k: v[ok] for k, v in data.items()}
     attrs = {"soundings_without_retrieval": int((~ok).sum()), **(extra_attrs or {})}
     return make_soundings(
         kept,
@@ -107,8 +107,20 @@ def _finish(
     )
 
 
+_ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z?$")
+
+
 def _parse_times(values: np.ndarray, src: SourceFile, field: str) -> np.ndarray:
-    flat = [str(v).strip() if v is not None else "" for v in np.ravel(values)]
+    raw = np.ravel(values)
+    if raw.size and all(isinstance(x, str) and _ISO_UTC.match(x) for x in (raw[0], raw[-1])):
+        # fast path: ISO 8601 UTC strings (TROPOMI time_utc); numpy parses them
+        # without a zone, so the "Z" is dropped first
+        try:
+            text = np.strings.rstrip(np.strings.strip(raw.astype(str)), "Z")
+            return text.astype("datetime64[ns]").reshape(np.shape(values))
+        except (ValueError, TypeError):
+            pass  # mixed or unusual strings: the general parser below
+    flat = [str(v).strip() if v is not None else "" for v in raw]
     try:
         t = pd.to_datetime(pd.Series(flat).replace("", None), utc=True, format="ISO8601")
     except (ValueError, TypeError) as exc:
@@ -220,11 +232,42 @@ def read_plume_patch(src: SourceFile, spec: ProductSpec) -> xr.Dataset:
     return _finish(flat, missing, src, spec, "methane-super-emitters", attrs)
 
 
+_LEVEL_VARS = ("averaging_kernel", "ch4_profile_apriori", "pressure_levels", "pressure_weight")
+
+
+def _levels_to_layers(data: dict[str, np.ndarray], src: SourceFile) -> None:
+    """Bring level variables to one vertical grid, surface first.
+
+    GOSAT-2 FTS-2 SWIR L2 gives ``pressure_level`` on the layer boundaries (one
+    more than the layers of the kernel and the profiles): the boundaries become
+    layer mid-points. A grid stored top first is flipped, for every level variable.
+    """
+    ref = next((data[n] for n in _LEVEL_VARS[:2] if n in data), None)
+    p = data.get("pressure_levels")
+    if p is None:
+        return
+    if ref is not None and p.shape[-1] == ref.shape[-1] + 1:
+        p = 0.5 * (p[..., 1:] + p[..., :-1])
+        data["pressure_levels"] = p
+    sizes = {data[n].shape[-1] for n in _LEVEL_VARS if n in data}
+    if len(sizes) > 1:
+        raise ObservationError(
+            f"level variables have different level counts {sorted(sizes)}", file=src.path
+        )
+    with np.errstate(invalid="ignore"):
+        top_first = np.nanmean(p[..., 0]) < np.nanmean(p[..., -1])
+    if top_first:
+        for name in _LEVEL_VARS:
+            if name in data:
+                data[name] = data[name][..., ::-1]
+
+
 def read_gosat_nies(src: SourceFile, spec: ProductSpec) -> xr.Dataset:
     """NIES GOSAT TANSO-FTS and GOSAT-2 TANSO-FTS-2 SWIR L2 (HDF5, 0 = good flags)."""
     data, missing = load(src, spec)
     path = spec.variables["time"][0]
     data["time"] = _parse_times(data["time"], src, path)
+    _levels_to_layers(data, src)
     data["qa_value"] = _flag_to_qa(data["quality_flag"])
     version = _version_from_name(src.path, r"_02(?:C02S|SWFP)(\w+)\.h5$") or "unknown"
     return _finish(data, missing, src, spec, version)

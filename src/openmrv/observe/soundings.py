@@ -63,6 +63,8 @@ VARIABLES: dict[str, CanonicalVariable] = {
         CanonicalVariable("chi_square_swir", _S, "1", False, "chi-square of the SWIR fit"),
         CanonicalVariable("eastward_wind", _S, "m s-1", False, "10 m wind shipped in the product"),
         CanonicalVariable("northward_wind", _S, "m s-1", False, "10 m wind shipped in product"),
+        CanonicalVariable("u", _S, "m s-1", False, "eastward wind attached from a winds file"),
+        CanonicalVariable("v", _S, "m s-1", False, "northward wind attached from a winds file"),
         CanonicalVariable(
             "observation_count", _S, "1", False, "soundings per super-obs (may be fractional)"
         ),
@@ -117,7 +119,7 @@ def make_soundings(
         spec = VARIABLES[name]
         arr = np.asarray(values)
         if name not in ("time", "quality_flag", "scene_row", "scene_col", "surface_classification"):
-            arr = arr.astype(np.float64)
+            arr = arr.astype(np.float64, copy=False)
         variables[name] = (spec.dims, arr, {"units": spec.units} if spec.units else {})
     for name in REQUIRED:
         if name not in variables and name not in STRING_VARIABLES:
@@ -129,7 +131,7 @@ def make_soundings(
         ("product_version", product_version),
         ("source_file", source_file),
     ):
-        variables[name] = (("sounding",), np.full(n, value, dtype=object))
+        variables[name] = (("sounding",), np.full(n, value))  # fixed-width str: no refcounts
     ds = xr.Dataset(variables)
     ds.attrs = {
         "Conventions": "CF-1.8",

@@ -24,14 +24,24 @@ Varon, D. J. et al. (2022), Geosci. Model Dev. 15, 5787-5805, doi:10.5194/gmd-15
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 from scipy.linalg.blas import dsyrk
+from scipy.linalg.lapack import dpocon
 
 from openmrv.errors import InputError
+
+#: below this reciprocal condition number (about 1e3 x machine epsilon) a posterior
+#: would carry fewer than ~3 significant digits: numerical limit, not a coefficient
+RCOND_LIMIT = 1e3 * np.finfo(float).eps
+
+
+class IllConditionedError(InputError):
+    """The inversion is singular or too ill-conditioned to solve: the message gives the
+    condition estimate, the elements without sensitivity and what to change."""
 
 
 @dataclass
@@ -49,6 +59,81 @@ class NormalEquations:
         )
 
 
+class Accumulator:
+    """Running sums of the normal equations, one chunk of observations at a time.
+
+    ``KᵀS_o⁻¹K`` is updated in place by the BLAS symmetric rank-k update ``dsyrk``
+    (lower triangle, β = 1): m·n² flops per chunk, half a general product, and no copy
+    of the chunk when it is C-ordered (its transpose is Fortran-ordered) or
+    Fortran-ordered (``trans=1``). The triangle is mirrored once, in :meth:`result`.
+    Non-finite Jacobian entries are detected without a pass over the chunk: any NaN or
+    infinity in K makes ``KᵀΔy`` non-finite.
+    """
+
+    def __init__(self) -> None:
+        self._c: np.ndarray | None = None
+        self.ktdy: np.ndarray | None = None
+        self.dyy = 0.0
+        self.m = 0
+        self.chunks = 0
+
+    def add(self, k: ArrayLike, dy: ArrayLike, obs_error: ArrayLike, source: object = None):
+        """Add one chunk: Jacobian rows k (m, n) [obs unit / state unit], Δy = y − F(x_a)
+        (m,) [obs unit], 1-sigma errors (scalar or (m,)) [obs unit]; ``source`` (a file
+        name) is named in errors."""
+        where = source if source is not None else f"chunk {self.chunks + 1}"
+        k = np.asarray(k, dtype=float)
+        dy = np.asarray(dy, dtype=float)
+        if k.ndim != 2 or dy.shape != (k.shape[0],):
+            raise InputError(
+                f"Jacobian of shape {k.shape} does not match {dy.shape} observations",
+                file=where,
+                field="K",
+            )
+        if self.ktdy is not None and k.shape[1] != self.ktdy.size:
+            raise InputError(
+                f"Jacobian has {k.shape[1]} state elements, earlier chunks "
+                f"{self.ktdy.size}: all files must share one state vector",
+                file=where,
+                field="K",
+            )
+        sig = np.broadcast_to(np.asarray(obs_error, dtype=float), dy.shape)
+        if not np.all(np.isfinite(dy)) or not np.all(np.isfinite(sig)):
+            raise InputError("observations or their errors contain NaN or inf", file=where)
+        if np.any(sig <= 0):
+            raise InputError("observation errors must be positive", file=where, field="obs_error")
+        if k.shape[0] == 0:
+            return
+        w = 1.0 / sig
+        if np.all(sig == sig[0]):
+            alpha, kw = w[0] ** 2, k
+            ktdy = (k.T @ dy) * alpha
+        else:
+            alpha, kw = 1.0, k * w[:, None]
+            ktdy = kw.T @ (dy * w)
+        if not np.all(np.isfinite(ktdy)):
+            raise InputError("Jacobian contains NaN or infinite values", file=where, field="K")
+        a, trans = (kw, 1) if kw.flags.f_contiguous and not kw.flags.c_contiguous else (kw.T, 0)
+        if self._c is None:
+            self._c = dsyrk(alpha, a, trans=trans, lower=1)
+            self.ktdy = ktdy
+        else:
+            self._c = dsyrk(alpha, a, beta=1.0, c=self._c, trans=trans, lower=1, overwrite_c=1)
+            self.ktdy += ktdy
+        dw = dy * w
+        self.dyy += float(dw @ dw)
+        self.m += int(k.shape[0])
+        self.chunks += 1
+
+    def result(self) -> NormalEquations:
+        """The accumulated normal equations (full symmetric ``KᵀS_o⁻¹K``)."""
+        if self._c is None:
+            raise InputError("no observations: nothing to invert", field="observations")
+        c = np.tril(self._c)
+        c += np.tril(c, -1).T
+        return NormalEquations(c, self.ktdy.copy(), self.dyy, self.m)
+
+
 def normal_equations(k: ArrayLike, dy: ArrayLike, obs_error: ArrayLike) -> NormalEquations:
     """Normal-equation sums of one chunk of observations.
 
@@ -61,42 +146,66 @@ def normal_equations(k: ArrayLike, dy: ArrayLike, obs_error: ArrayLike) -> Norma
     obs_error
         1-sigma observation errors, scalar or shape (m,) [observation unit].
     """
-    k = np.asarray(k, dtype=float)
-    dy = np.asarray(dy, dtype=float)
-    if k.ndim != 2 or dy.shape != (k.shape[0],):
-        raise InputError(
-            f"Jacobian of shape {k.shape} does not match {dy.shape} observations", field="K"
-        )
-    sig = np.broadcast_to(np.asarray(obs_error, dtype=float), dy.shape)
-    if not np.all(np.isfinite(k)) or not np.all(np.isfinite(dy)):
-        raise InputError("Jacobian or observations contain NaN or infinite values", field="K")
-    if np.any(sig <= 0):
-        raise InputError("observation errors must be positive", field="obs_error")
-    w = 1.0 / sig
-    dw = dy * w
-    # KᵀS_o⁻¹K by the BLAS symmetric rank-k update (half the flops of a general product);
-    # k.T is Fortran-ordered, so no copy is made; dsyrk fills the upper triangle. With one
-    # error for the whole chunk the weight is the scalar alpha and K is not copied at all.
-    if np.all(sig == sig[0]):
-        upper = dsyrk(w[0] ** 2, k.T, trans=0)
-        ktdy = (k.T @ dy) * w[0] ** 2
-    else:
-        kw = k * w[:, None]
-        upper = dsyrk(1.0, kw.T, trans=0)
-        ktdy = kw.T @ dw
-    ktk = np.triu(upper) + np.triu(upper, 1).T
-    return NormalEquations(ktk, ktdy, float(dw @ dw), int(k.shape[0]))
+    acc = Accumulator()
+    acc.add(k, dy, obs_error)
+    return acc.result()
 
 
-def accumulate(chunks: Iterable[tuple[ArrayLike, ArrayLike, ArrayLike]]) -> NormalEquations:
-    """Sum the normal equations over chunks of (K, Δy, σ_o)."""
-    total = None
-    for k, dy, sig in chunks:
-        part = normal_equations(k, dy, sig)
-        total = part if total is None else total + part
-    if total is None:
-        raise InputError("no observations: nothing to invert", field="observations")
-    return total
+def accumulate(chunks: Iterable[tuple]) -> NormalEquations:
+    """Sum the normal equations over chunks of (K, Δy, σ_o) or (K, Δy, σ_o, source)."""
+    acc = Accumulator()
+    for chunk in chunks:
+        acc.add(*chunk)
+    return acc.result()
+
+
+@dataclass(frozen=True)
+class SolverSettings:
+    """Settings of an inversion that are not data.
+
+    Attributes
+    ----------
+    gamma
+        Regularisation parameter γ (> 0); 0 chooses it by J_A/n ≈ 1.
+    superobs
+        Inflate the error of super-observations (means of P soundings) by the Chen et al.
+        (2023) formula s(P) = sqrt(σ_o²((1 − r)/P + r) + σ_t²) instead of σ_o/√P.
+    superobs_r, superobs_sigma_t
+        Override r [1] and σ_t [ppb]; None takes the cited table of
+        ``openmrv.observe.superobs`` (r = 0.55, σ_t = 4.5 ppb).
+    lognormal
+        Solve for ln(scale factors) of the emission elements (``lognormal.solve_lognormal``).
+    """
+
+    gamma: float = 1.0
+    superobs: bool = True
+    superobs_r: float | None = None
+    superobs_sigma_t: float | None = None
+    lognormal: bool = False
+
+    def observation_errors(self, sigma_o: ArrayLike, count: ArrayLike | None = None):
+        """1-sigma errors of observations that each average ``count`` soundings [ppb].
+
+        ``count`` may be fractional (IMI counts pixels by the fraction of their area in
+        the cell, so a super-observation can hold less than one pixel: its error exceeds σ_o).
+
+        Without ``count`` (single soundings) or with ``superobs=False`` the retrieval
+        error σ_o is used as given.
+        """
+        sigma_o = np.asarray(sigma_o, dtype=float)
+        if count is None or not self.superobs:
+            return sigma_o
+        count = np.asarray(count, dtype=float)
+        if np.any(~np.isfinite(count)) or np.any(count <= 0):
+            bad = np.flatnonzero(~(np.isfinite(count) & (count > 0)))
+            raise InputError(
+                f"super-observation counts must be > 0; observations {bad[:5].tolist()} "
+                f"have {count.ravel()[bad[:5]].tolist()}",
+                field="count",
+            )
+        from openmrv.observe.superobs import superobs_error
+
+        return superobs_error(sigma_o, count, self.superobs_r, self.superobs_sigma_t)
 
 
 def exponential_covariance(
@@ -124,6 +233,22 @@ def exponential_covariance(
 
 
 @dataclass
+class Diagnostics:
+    """Conditioning of an inversion: the reciprocal condition estimates (LAPACK
+    ``dpocon``, 1-norm) of the prior covariance and of the posterior Hessian, and the
+    elements with no sensitivity (a zero column of K: the posterior equals the prior)."""
+
+    rcond_prior: float
+    rcond_hessian: float
+    no_sensitivity: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+
+    @property
+    def condition(self) -> float:
+        """Condition number estimate of the posterior Hessian."""
+        return 1.0 / self.rcond_hessian if self.rcond_hessian > 0 else np.inf
+
+
+@dataclass
 class Posterior:
     """Result of an analytical inversion."""
 
@@ -136,6 +261,7 @@ class Posterior:
     m: int
     j_a: float
     j_o: float
+    diagnostics: Diagnostics | None = None
 
     @property
     def dofs(self) -> float:
@@ -158,11 +284,57 @@ class Posterior:
         )
 
 
-def _chol(matrix: np.ndarray, what: str):
+def _elements(idx: np.ndarray, limit: int = 10) -> str:
+    shown = ", ".join(str(i) for i in idx[:limit])
+    more = f" and {idx.size - limit} more" if idx.size > limit else ""
+    return f"{shown}{more}"
+
+
+def _factor(matrix: np.ndarray, what: str, no_sens: np.ndarray):
+    """Cholesky factor and reciprocal condition estimate; a typed error if singular."""
+    hint = (
+        f"; elements without sensitivity (zero Jacobian column, 0-based): {_elements(no_sens)}"
+        if no_sens.size
+        else ""
+    )
+    if not np.all(np.isfinite(matrix)):
+        raise IllConditionedError(f"{what} contains NaN or infinite values{hint}", field=what)
     try:
-        return cho_factor(matrix, lower=True, check_finite=True)
-    except (LinAlgError, ValueError) as exc:
-        raise InputError(f"{what} is not positive definite ({exc})", field=what) from None
+        c = cho_factor(matrix, lower=True, check_finite=False)
+    except LinAlgError as exc:
+        raise IllConditionedError(
+            f"{what} is singular or not positive definite ({exc}){hint}; give every "
+            "element a finite, positive prior error, or merge/drop the elements named",
+            field=what,
+        ) from None
+    rcond, info = dpocon(c[0], np.abs(matrix).sum(axis=0).max(), uplo="L")
+    if info != 0 or not rcond > RCOND_LIMIT:
+        raise IllConditionedError(
+            f"{what} is ill-conditioned (condition estimate {1 / max(rcond, 1e-300):.1e}, "
+            f"limit {1 / RCOND_LIMIT:.1e}){hint}; bound the prior errors of these "
+            "elements, shorten the correlation length, or merge elements",
+            field=what,
+        )
+    return c, float(rcond)
+
+
+def _check_state(ne: NormalEquations, x_a: np.ndarray, s_a: np.ndarray) -> None:
+    n = x_a.size
+    if ne.ktk.shape != (n, n) or s_a.shape != (n, n):
+        raise InputError(
+            f"state size {n} does not match the Jacobian ({ne.ktk.shape}) or the "
+            f"prior covariance ({s_a.shape})",
+            field="state",
+        )
+    if not (np.all(np.isfinite(ne.ktk)) and np.all(np.isfinite(ne.ktdy))):
+        raise InputError("normal equations contain NaN or infinite values", field="K")
+    if not np.all(np.isfinite(x_a)):
+        raise InputError("prior state contains NaN or infinite values", field="x_a")
+
+
+def no_sensitivity(ne: NormalEquations) -> np.ndarray:
+    """Indices (0-based) of the elements no observation is sensitive to."""
+    return np.flatnonzero(np.diag(ne.ktk) <= 0)
 
 
 def solve(ne: NormalEquations, x_a: ArrayLike, s_a: ArrayLike, gamma: float = 1.0) -> Posterior:
@@ -178,24 +350,27 @@ def solve(ne: NormalEquations, x_a: ArrayLike, s_a: ArrayLike, gamma: float = 1.
         Prior covariance, shape (n, n) or its diagonal (n,).
     gamma
         Regularisation parameter γ (> 0) weighting the observation term.
+
+    Raises
+    ------
+    IllConditionedError
+        If the prior covariance or the posterior Hessian is singular or ill-conditioned
+        (the message gives the condition estimate and the elements without sensitivity);
+        the result never contains NaN.
     """
     x_a = np.asarray(x_a, dtype=float)
     n = x_a.size
     s_a = np.asarray(s_a, dtype=float)
     if s_a.ndim == 1:
         s_a = np.diag(s_a)
-    if ne.ktk.shape != (n, n) or s_a.shape != (n, n):
-        raise InputError(
-            f"state size {n} does not match the Jacobian ({ne.ktk.shape}) or the "
-            f"prior covariance ({s_a.shape})",
-            field="state",
-        )
+    _check_state(ne, x_a, s_a)
     if not gamma > 0:
         raise InputError(f"gamma must be positive, got {gamma}", field="gamma")
-    ca = _chol(s_a, "prior covariance")
+    no_sens = no_sensitivity(ne)
+    ca, rc_a = _factor(s_a, "prior covariance", no_sens)
     sa_inv = cho_solve(ca, np.eye(n))
     hess = gamma * ne.ktk + sa_inv
-    ch = _chol((hess + hess.T) / 2, "posterior Hessian")
+    ch, rc_h = _factor((hess + hess.T) / 2, "posterior Hessian", no_sens)
     dx = cho_solve(ch, gamma * ne.ktdy)
     s_hat = cho_solve(ch, np.eye(n))
     s_hat = (s_hat + s_hat.T) / 2
@@ -203,7 +378,8 @@ def solve(ne: NormalEquations, x_a: ArrayLike, s_a: ArrayLike, gamma: float = 1.
     j_a = float(dx @ cho_solve(ca, dx))
     # observation cost (y - Kx̂)ᵀS_o⁻¹(y - Kx̂) from the normal equations
     j_o = float(ne.dyy - 2 * dx @ ne.ktdy + dx @ ne.ktk @ dx)
-    return Posterior(x_a, x_a + dx, s_a, s_hat, a, float(gamma), ne.m, j_a, j_o)
+    diag = Diagnostics(rc_a, rc_h, no_sens)
+    return Posterior(x_a, x_a + dx, s_a, s_hat, a, float(gamma), ne.m, j_a, j_o, diag)
 
 
 def choose_gamma(

@@ -1,0 +1,111 @@
+"""Run by bench/plumes_patches.py --ddeq with the ddeq peer venv's python (never imported
+by openmrv): ddeq's IME and CSF on the TROPOMI plume patches, each patch a scene with one
+source at the catalogue position and the patch's own 10 m wind at the source pixel.
+Prints one JSON line: per file ddeq_ime, ddeq_csf [t/h] and seconds."""
+
+import json
+import sys
+import time
+import warnings
+from functools import partial
+from pathlib import Path
+
+warnings.filterwarnings("ignore")
+import ddeq  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import xarray as xr  # noqa: E402
+from cartopy import crs as ccrs  # noqa: E402
+
+
+def corners(c):
+    """(rows, cols, 4) corners of a grid of centres: means of the 4 surrounding centres."""
+    p = np.pad(c, 1, mode="reflect", reflect_type="odd")
+    q = 0.25 * (p[:-1, :-1] + p[1:, :-1] + p[:-1, 1:] + p[1:, 1:])  # (rows+1, cols+1)
+    return np.stack([q[:-1, :-1], q[:-1, 1:], q[1:, 1:], q[1:, :-1]], axis=-1)
+
+
+folder = Path(sys.argv[1])
+cat = pd.read_csv(folder / "catalogue.csv")
+dims = ("nobs", "nrows")
+rows = []
+for rec in cat.itertuples():
+    r = {"file": rec.file}
+    t0 = time.perf_counter()
+    try:
+        z = np.load(folder / rec.file, allow_pickle=True)
+        x = np.where(z["qa"] >= 0.5, z["methane"], np.nan).astype(float)
+        lat, lon = z["lat"].astype(float), z["lon"].astype(float)
+        if "methane_precision" in z:
+            prec = np.asarray(z["methane_precision"], float)
+        else:  # no retrieval precision in the patch: the scene's robust spread (1.4826 MAD)
+            prec = np.full(x.shape, 1.4826 * np.nanmedian(np.abs(x - np.nanmedian(x))))
+        ds = xr.Dataset(
+            {
+                "lon": (dims, lon),
+                "lat": (dims, lat),
+                "CH4": (
+                    dims,
+                    x,
+                    {"units": "ppbv", "noise_level": float(np.nanmedian(prec))},
+                ),
+                "CH4_std": (dims, prec, {"units": "ppbv"}),
+                "psurf": (dims, np.full(x.shape, 101325.0)),
+            },
+            attrs={"time": str(pd.Timestamp(str(rec.date) + " " + rec.time_utc))},
+        )
+        if "lon_bounds" in z:  # corners, where the patch has them
+            lonc, latc = z["lon_bounds"].astype(float), z["lat_bounds"].astype(float)
+        else:  # else midway between neighbouring centres (edges extrapolated)
+            lonc, latc = corners(lon), corners(lat)
+        ds["lonc"] = ((*dims, "ncorners"), lonc)
+        ds["latc"] = ((*dims, "ncorners"), latc)
+        ds["time"] = pd.Timestamp(str(rec.date) + " " + rec.time_utc)
+        src = xr.Dataset(
+            {
+                "label": ("source", ["S"]),
+                "lon": ("source", [float(rec.lon)]),
+                "lat": ("source", [float(rec.lat)]),
+                "diameter": ("source", [7000]),
+            },
+            coords={"source": ["S"]},
+        )
+        crs = ccrs.UTM(int((rec.lon + 180) // 6) + 1, southern_hemisphere=rec.lat < 0)
+        d = (lat - rec.lat) ** 2 + ((lon - rec.lon) * np.cos(np.deg2rad(rec.lat))) ** 2
+        i, j = np.unravel_index(np.nanargmin(d), d.shape)
+        U = xr.DataArray([float(z["u10"][i, j])], dims="source", coords={"source": ["S"]})
+        V = xr.DataArray([float(z["v10"][i, j])], dims="source", coords={"source": ["S"]})
+        winds = xr.Dataset({"U": U, "V": V})
+        winds["speed"] = np.hypot(winds.U, winds.V)
+        winds["speed_precision"] = 0.0 * winds.speed
+        winds["direction"] = ddeq.wind.calculate_wind_direction(winds.U, winds.V)
+        ds = ddeq.dplume.detect_plumes(ds, src, variable="CH4", variable_std="CH4_std", crs=crs)
+        r["ddeq_detected_px"] = int(ds["detected_plume"].sum())
+        if r["ddeq_detected_px"] == 0:
+            raise RuntimeError("ddeq detected no plume pixel (defaults: q 0.99, filter 0.5)")
+        ds = ddeq.curves.fit_to_detections(ds)
+        ds = ddeq.curves.compute_natural_coords(ds)
+        ds = ddeq.curves.compute_plume_areas(ds)
+        ds["CH4_isfinite"] = np.isfinite(ds["CH4"])
+        ds = ddeq.background.estimate(ds, "CH4")
+        ds = ddeq.emissions.compute_plume_signal(ds, "CH4")
+        for var in ("CH4", "CH4_estimated_background", "CH4_minus_estimated_background"):
+            ddeq.emissions.convert_units(ds, "CH4", var)
+        r["ddeq_pre_s"] = time.perf_counter() - t0
+        for key, fn in (
+            ("ddeq_ime", partial(ddeq.ime.estimate_emissions, ds, winds, src, "CH4")),
+            ("ddeq_csf", partial(ddeq.csf.estimate_emissions, ds, winds, src, "CH4", crs=crs)),
+        ):
+            t = time.perf_counter()
+            try:
+                res = fn()
+                r[key] = 3.6 * float(res["CH4_emissions"].values.ravel()[0])
+            except Exception as exc:  # the peer's own failures are reported
+                r[key + "_error"] = f"{type(exc).__name__}: {str(exc)[:60]}"
+            r[key + "_s"] = time.perf_counter() - t
+    except Exception as exc:
+        r["error"] = f"{type(exc).__name__}: {str(exc)[:60]}"
+    r["seconds"] = time.perf_counter() - t0
+    rows.append(r)
+    print(json.dumps(r), file=sys.stderr)
+print(json.dumps(rows))

@@ -1,0 +1,77 @@
+"""Run by bench/plumes_smartcarb.py with the ddeq peer venv's python (never imported by
+openmrv): ddeq's IME and CSF on the SMARTCARB swath, one source at a time (PEERS.md
+recipe). Prints one JSON line: per source ddeq_ime, ddeq_csf [kg/s] and seconds."""
+
+import json
+import sys
+import time
+import warnings
+from functools import partial
+from pathlib import Path
+
+warnings.filterwarnings("ignore")
+t_import = time.perf_counter()
+import ddeq  # noqa: E402
+import numpy as np  # noqa: E402
+import xarray as xr  # noqa: E402
+from cartopy import crs as ccrs  # noqa: E402
+
+CRS = ccrs.UTM(33)  # the SMARTCARB power plants lie at 12-18 E
+
+data_dir, names = Path(sys.argv[1]), json.loads(sys.argv[2])
+t0 = time.perf_counter()
+sources = ddeq.sources.read_smartcarb()
+data = ddeq.smartcarb.read_level2(
+    data_dir / "Sentinel_7_CO2_2015042311_o1670_l0483.nc",
+    co2_noise_scenario="low",
+    no2_noise_scenario="low",
+    only_observations=False,
+)
+data = ddeq.dplume.detect_plumes(data, sources, variable="NO2", variable_std="NO2_std", crs=CRS)
+data = ddeq.curves.fit_to_detections(data)
+data = ddeq.curves.compute_natural_coords(data)
+data = ddeq.curves.compute_plume_areas(data)
+data["CO2_isfinite"] = np.isfinite(data["CO2"])
+data = ddeq.background.estimate(data, "CO2")
+data = ddeq.emissions.compute_plume_signal(data, "CO2")
+for var in ("CO2", "CO2_estimated_background", "CO2_minus_estimated_background"):
+    ddeq.emissions.convert_units(data, "CO2", var)  # in place
+# ddeq.wind.read_at_sources fails on the rotated COSMO grid: the wind at each source is
+# taken here at the nearest grid point (the same point openmrv's side uses)
+wf = xr.open_dataset(data_dir / "SMARTCARB_winds_2015042311.nc")
+uu, vv = [], []
+for name in sources.source.values:
+    lon0, lat0, _ = (float(np.squeeze(c)) for c in ddeq.sources.get_location(sources, name))
+    d = (wf["lat"].values - lat0) ** 2 + (wf["lon"].values - lon0) ** 2
+    i, j = np.unravel_index(np.argmin(d), d.shape)
+    uu.append(float(wf["U_GNFR_A"][0, i, j]))
+    vv.append(float(wf["V_GNFR_A"][0, i, j]))
+U = xr.DataArray(uu, dims="source", coords={"source": sources.source.values})
+V = xr.DataArray(vv, dims="source", coords={"source": sources.source.values})
+winds = xr.Dataset({"U": U, "V": V})
+winds["speed"] = np.hypot(winds.U, winds.V)
+winds["speed_precision"] = 0.0 * winds.speed
+winds["direction"] = ddeq.wind.calculate_wind_direction(winds.U, winds.V)
+t_pre = time.perf_counter() - t0
+rows = []
+for name in names:
+    r = {"source": name, "ddeq_pre_s": t_pre}
+    s, w = sources.sel(source=[name]), winds.sel(source=[name])
+    for key, fn in (
+        ("ddeq_ime", partial(ddeq.ime.estimate_emissions, data, w, s, "CO2")),
+        ("ddeq_csf", partial(ddeq.csf.estimate_emissions, data, w, s, "CO2", crs=CRS)),
+    ):
+        t = time.perf_counter()
+        try:
+            res = fn()
+            r[key] = float(res["CO2_emissions"].values.ravel()[0])
+            r[key + "_sigma"] = (
+                float(res["CO2_emissions_precision"].values.ravel()[0])
+                if "CO2_emissions_precision" in res
+                else float("nan")
+            )
+        except Exception as exc:  # the peer's own failures are reported, not hidden
+            r[key + "_error"] = f"{type(exc).__name__}: {str(exc)[:80]}"
+        r[key + "_s"] = time.perf_counter() - t
+    rows.append(r)
+print(json.dumps(rows))

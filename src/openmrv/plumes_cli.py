@@ -1,0 +1,426 @@
+"""``openmrv plumes``: detect and quantify a plume in each scene, attribute and annualise.
+
+Reads each scene through the observe readers (TROPOMI ``.npz`` plume patches; L2 orbit
+files hold no 2-D scene and give a clear error), rebuilds the 2-D scene, runs
+:mod:`openmrv.estimate.plumes` (detection; IME, CSF and Gaussian plume fit, each with its
+uncertainty budget) and writes, into the output folder:
+
+- ``plumes.csv`` / ``plumes.geojson``: one row per scene (the plume table: time, lat,
+  lon, rate_t_per_h, rate_sigma_t_per_h, method, source='openmrv', facility_id, scene,
+  flags; plus each method's rate and 1-sigma in ``rate_<method>_t_per_h`` and
+  ``rate_<method>_sigma_t_per_h``);
+- ``plumes/quicklook_<scene>.png`` per detected plume (enhancement, mask, wind arrow,
+  source pixel);
+- ``plumes_by_facility.csv``: per facility (or 0.2-degree cell) and year, own detections
+  annualised (:func:`openmrv.verify.plumes.annualise`).
+
+The API the pipeline calls is :func:`detect_scenes`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Literal
+
+import numpy as np
+import pandas as pd
+import typer
+
+from openmrv.errors import InputError
+from openmrv.estimate.plumes import csf_rate, detect_plume, ime_rate, local_xy, pixel_areas
+from openmrv.estimate.plumes.gaussian import gaussian_plume_fit
+from openmrv.estimate.plumes.quantify import KG_S_TO_T_H, pixel_areas_from_centres
+from openmrv.estimate.plumes.wind import external_wind, scene_wind
+from openmrv.observe.registry import read_soundings
+
+REL_WIND_ERROR = 0.3  # relative 1-sigma error of a 10 m wind (stated assumption, docs/plumes.md)
+METHODS = ("IME", "CSF", "Gaussian")
+Method = Literal["IME", "CSF", "Gaussian"]
+TABLE_COLUMNS = [
+    "time",
+    "lat",
+    "lon",
+    "rate_t_per_h",
+    "rate_sigma_t_per_h",
+    "method",
+    "source",
+    "facility_id",
+    "scene",
+    "detected",
+    "wind_u",
+    "wind_v",
+    "wind_origin",
+    *(f"rate_{m.lower()}{s}_t_per_h" for m in METHODS for s in ("", "_sigma")),
+    "flags",
+]
+
+
+def scene_arrays(path: Path) -> dict:
+    """A scene file read by the observe readers, as 2-D arrays (rows, cols)."""
+    path = Path(path)
+    ds = read_soundings(path)
+    shape = tuple(int(s) for s in ds.attrs.get("scene_shape", ()))
+    if len(shape) != 2:
+        raise InputError(
+            "not a 2-D scene (no scene_shape): openmrv plumes reads plume patches (.npz); "
+            "cut a patch around the suspected source from an L2 orbit first",
+            file=path,
+        )
+    r, c = ds["scene_row"].values, ds["scene_col"].values
+
+    def grid(name: str, extra: tuple = ()) -> np.ndarray:
+        g = np.full(shape + extra, np.nan)
+        if name in ds:
+            g[r, c] = ds[name].values
+        return g
+
+    qa = grid("qa_value")
+    x = grid("xch4")
+    x[~(qa >= 0.5)] = np.nan
+    t = pd.to_datetime(ds["time"].values)
+    return {
+        "scene": path.name,
+        "xch4": x,
+        "noise": grid("xch4_uncertainty"),
+        "lat": grid("latitude"),
+        "lon": grid("longitude"),
+        "lat_bounds": grid("latitude_bounds", (4,)),
+        "lon_bounds": grid("longitude_bounds", (4,)),
+        "u10": grid("eastward_wind"),
+        "v10": grid("northward_wind"),
+        "surface_pressure": grid("surface_pressure") if "surface_pressure" in ds else None,
+        "time": t[len(t) // 2],
+    }
+
+
+def _source_pixel(lat, lon, source_latlon):
+    if source_latlon is None:
+        return None
+    d = (lat - source_latlon[0]) ** 2 + (
+        (lon - source_latlon[1]) * np.cos(np.deg2rad(source_latlon[0]))
+    ) ** 2
+    i = int(np.nanargmin(d))
+    return (i // lat.shape[1], i % lat.shape[1])
+
+
+def quantify_scene(
+    sc: dict,
+    source_latlon: tuple[float, float] | None = None,
+    winds=None,
+    rel_wind_error: float = REL_WIND_ERROR,
+    method: Method = "IME",
+    methods: tuple[str, ...] = METHODS,
+) -> tuple[dict, dict]:
+    """One plume-table row for a scene from :func:`scene_arrays`, and the working arrays.
+
+    ``winds``: None (the scene's u10/v10 over the plume), a ``(u, v)`` pair [m/s] or an
+    xarray dataset with ``u``, ``v`` on (time, latitude, longitude). ``method``: the
+    method whose rate fills ``rate_t_per_h``; every method's rate is in its own column.
+    ``methods``: the methods to run (default all).
+    """
+    if method not in METHODS:
+        raise InputError(f"unknown method '{method}'; use one of {METHODS}", field="method")
+    lat, lon = sc["lat"], sc["lon"]
+    row: dict = {
+        "time": sc["time"],
+        "lat": np.nan,
+        "lon": np.nan,
+        "rate_t_per_h": np.nan,
+        "rate_sigma_t_per_h": np.nan,
+        "method": method,
+        "source": "openmrv",
+        "facility_id": "",
+        "scene": sc["scene"],
+        "detected": False,
+        "wind_u": np.nan,
+        "wind_v": np.nan,
+        "wind_origin": "",
+    }
+    det = detect_plume(sc["xch4"], sc["noise"], source=_source_pixel(lat, lon, source_latlon))
+    work = {"scene": sc, "det": det, "wind": None}
+    if not det.detected:
+        row["flags"] = "; ".join(det.flags)
+        return row, work
+    r0, c0 = det.source
+    row.update(lat=float(lat[r0, c0]), lon=float(lon[r0, c0]), detected=True)
+    if winds is None:
+        wind = scene_wind(sc["u10"], sc["v10"], det.mask)
+    else:
+        wind = external_wind(winds, sc["time"], row["lat"], row["lon"])
+    work["wind"] = wind
+    row.update(wind_u=wind.u, wind_v=wind.v, wind_origin=wind.origin)
+    if np.isfinite(sc["lat_bounds"]).any():
+        area = pixel_areas(sc["lat_bounds"], sc["lon_bounds"])
+    else:
+        area = pixel_areas_from_centres(lat, lon)
+    if not np.isfinite(area).all():
+        area = np.where(np.isfinite(area), area, np.nanmedian(area))
+    x_m, y_m = local_xy(lat, lon, row["lat"], row["lon"])
+    ps = sc["surface_pressure"]
+    speed, x = wind.speed, sc["xch4"]
+    run = {
+        "IME": lambda: ime_rate(x, det, area, speed, rel_wind_error, ps),
+        "CSF": lambda: csf_rate(
+            x, det, x_m, y_m, area, speed, (wind.u, wind.v), rel_wind_error, ps
+        ),
+        "Gaussian": lambda: gaussian_plume_fit(
+            x,
+            det,
+            x_m,
+            y_m,
+            (wind.u, wind.v),
+            rel_wind_error,
+            ps,
+            pixel_size=float(np.sqrt(np.median(area))),
+        ),
+    }
+    ests = [run[m]() for m in METHODS if m in methods]
+    flags = list(det.flags)
+    for e in ests:
+        key = f"rate_{e.method.lower()}"
+        row[f"{key}_t_per_h"] = e.rate_t_per_h
+        row[f"{key}_sigma_t_per_h"] = e.sigma_t_per_h
+        flags += [f"{e.method}: {f}" for f in e.flags if f not in det.flags]
+        if e.method == method:
+            row["rate_t_per_h"], row["rate_sigma_t_per_h"] = e.rate_t_per_h, e.sigma_t_per_h
+    row["flags"] = "; ".join(flags)
+    work["estimates"] = ests
+    return row, work
+
+
+def _filled(a: np.ndarray) -> np.ndarray:
+    """Coordinates with missing pixels filled by a plane fitted in (row, col) (figures only)."""
+    ok = np.isfinite(a)
+    if ok.all():
+        return a
+    rr, cc = np.indices(a.shape)
+    g = np.column_stack([np.ones(ok.sum()), rr[ok], cc[ok]])
+    coef = np.linalg.lstsq(g, a[ok], rcond=None)[0]
+    return np.where(ok, a, coef[0] + coef[1] * rr + coef[2] * cc)
+
+
+def quicklook(work: dict, path: Path) -> Path:
+    """A PNG of the plume: enhancement over the background, mask outline, wind arrow and
+    source pixel."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sc, det, wind = work["scene"], work["det"], work["wind"]
+    lat, lon = _filled(sc["lat"]), _filled(sc["lon"])
+    fig, ax = plt.subplots(figsize=(5.2, 4.4))
+    enh = sc["xch4"] - det.background
+    lim = float(np.nanpercentile(np.abs(enh), 98)) or 1.0
+    pm = ax.pcolormesh(lon, lat, enh, cmap="RdBu_r", vmin=-lim, vmax=lim, shading="nearest")
+    fig.colorbar(pm, ax=ax, label="enhancement [ppb]")
+    ax.contour(lon, lat, det.mask.astype(float), levels=[0.5], colors="k", linewidths=1.2)
+    r0, c0 = det.source
+    ax.plot(lon[r0, c0], lat[r0, c0], marker="*", color="gold", ms=14, mec="k")
+    if wind is not None and wind.speed > 0:
+        # the wind as an arrow in a corner (axes fraction; east right, north up), so it
+        # shows even when the source lies near the edge
+        eu, ev = wind.u / wind.speed, wind.v / wind.speed
+        ax.annotate(
+            "",
+            xy=(0.12 + 0.09 * eu, 0.86 + 0.09 * ev),
+            xytext=(0.12, 0.86),
+            xycoords="axes fraction",
+            arrowprops={"arrowstyle": "-|>", "color": "k", "lw": 1.8},
+        )
+        ax.text(
+            0.12,
+            0.73,
+            f"wind {wind.speed:.1f} m/s",
+            transform=ax.transAxes,
+            ha="center",
+            fontsize=8,
+        )
+    rates = ", ".join(
+        f"{e.method} {e.rate_t_per_h:.1f}±{e.sigma_t_per_h:.1f}" for e in work.get("estimates", [])
+    )
+    ax.set_title(f"{sc['scene']}\n{rates} t/h", fontsize=8)
+    ax.set_xlabel("longitude [°E]")
+    ax.set_ylabel("latitude [°N]")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def to_geojson(table: pd.DataFrame) -> dict:
+    """The plume table as a GeoJSON FeatureCollection (points; rows without a position
+    are left out)."""
+    feats = []
+    for rec in table.dropna(subset=["lat", "lon"]).to_dict("records"):
+        props = {
+            k: (None if isinstance(v, float) and not np.isfinite(v) else v)
+            for k, v in rec.items()
+            if k not in ("lat", "lon")
+        }
+        props["time"] = pd.Timestamp(rec["time"]).isoformat()
+        props = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in props.items()}
+        feats.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [rec["lon"], rec["lat"]]},
+                "properties": props,
+            }
+        )
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def detect_scenes(
+    paths: list[Path],
+    facilities: pd.DataFrame | None = None,
+    winds=None,
+    out: Path | None = None,
+    method: Method = "IME",
+    sources: dict[str, tuple[float, float]] | None = None,
+    rel_wind_error: float = REL_WIND_ERROR,
+    progress=None,
+) -> tuple[pd.DataFrame, list[Path]]:
+    """Detect, quantify and attribute one plume per scene.
+
+    Parameters
+    ----------
+    paths
+        Scene files (TROPOMI ``.npz`` plume patches).
+    facilities
+        Facility register (``facility_id``, ``lat``, ``lon``; e.g.
+        :func:`openmrv.case.read_facilities`); None: no attribution.
+    winds
+        None (each scene's u10/v10), ``(u, v)`` [m/s], or an xarray dataset with ``u``,
+        ``v`` on (time, latitude, longitude) (e.g. ERA5).
+    out
+        Folder for ``plumes/quicklook_<scene>.png``; None: no figures.
+    method
+        The method that fills ``rate_t_per_h`` (all are in their own columns).
+    sources
+        Optional known source (lat, lon) per scene file name.
+    progress
+        Optional callable run after each scene (e.g. a progress bar's advance).
+
+    Returns
+    -------
+    (table, figures)
+        The plume table (one row per scene, columns ``TABLE_COLUMNS`` plus
+        ``distance_km``) and the paths of the quick-look PNGs written.
+    """
+    from openmrv.verify.plumes import attribute
+
+    rows, figs = [], []
+    for p in paths:
+        p = Path(p)
+        sc = scene_arrays(p)
+        src = (sources or {}).get(p.name)
+        try:
+            row, work = quantify_scene(sc, src, winds, rel_wind_error, method)
+        except InputError as exc:  # e.g. every pixel fails QA: listed with the reason
+            row = {
+                "time": sc["time"],
+                "scene": p.name,
+                "source": "openmrv",
+                "method": method,
+                "detected": False,
+                "facility_id": "",
+                "flags": f"not quantified: {exc}",
+            }
+            work = None
+        rows.append(row)
+        if out is not None and work is not None and row["detected"]:
+            figs.append(quicklook(work, Path(out) / "plumes" / f"quicklook_{p.stem}.png"))
+        if progress is not None:
+            progress()
+    table = pd.DataFrame(rows).reindex(columns=TABLE_COLUMNS)
+    table["time"] = pd.to_datetime(table["time"])
+    table["facility_id"] = table["facility_id"].fillna("")
+    table["detected"] = table["detected"].fillna(False).astype(bool)
+    if facilities is not None and not facilities.empty:
+        det = table["detected"]
+        att = attribute(table[det].reset_index(drop=True), facilities)
+        table.loc[det, "facility_id"] = att["facility_id"].to_numpy()
+        table.loc[det, "distance_km"] = att["distance_km"].to_numpy()
+    else:
+        table["distance_km"] = np.nan
+    return table, figs
+
+
+def persistence(table: pd.DataFrame) -> pd.DataFrame:
+    """Own detections annualised per facility (or 0.2-degree cell) and year
+    (:func:`openmrv.verify.plumes.annualise`; its assumptions stated there)."""
+    from openmrv.verify.plumes import annualise
+
+    own = table[(table["source"] == "openmrv") & table["detected"]]
+    own = own.dropna(subset=["rate_t_per_h", "rate_sigma_t_per_h"])
+    own = own[own["rate_t_per_h"] > 0]
+    frames = []
+    for year in sorted(pd.DatetimeIndex(own["time"]).year.unique()):
+        a = annualise(own, int(year))
+        a.insert(1, "year", int(year))
+        frames.append(a)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def write_plume_outputs(table: pd.DataFrame, out: Path) -> list[Path]:
+    """Write ``plumes.csv``, ``plumes.geojson`` and ``plumes_by_facility.csv`` into ``out``."""
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out / "plumes.csv", index=False)
+        (out / "plumes.geojson").write_text(json.dumps(to_geojson(table), indent=1))
+        persistence(table).to_csv(out / "plumes_by_facility.csv", index=False)
+    except OSError as exc:
+        raise InputError(f"cannot write the plume outputs: {exc}", file=out) from exc
+    return [out / n for n in ("plumes.csv", "plumes.geojson", "plumes_by_facility.csv")]
+
+
+def plumes_command(
+    scenes: Annotated[list[Path], typer.Argument(help="Scene files (.npz plume patches).")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    case: Annotated[
+        Path | None, typer.Option("--case", help="Case folder: attribute to its facilities.")
+    ] = None,
+    method: Annotated[
+        str, typer.Option("--method", help="Method for rate_t_per_h: IME, CSF or Gaussian.")
+    ] = "IME",
+) -> None:
+    """Detect and quantify one plume per scene; write OUT/plumes.csv, plumes.geojson,
+    plumes_by_facility.csv and OUT/plumes/quicklook_<scene>.png."""
+    from rich.progress import Progress
+
+    from openmrv.case import load_case, read_facilities
+
+    try:
+        facilities = read_facilities(load_case(case)) if case is not None else None
+        with Progress(transient=True) as bar:
+            task = bar.add_task("plumes", total=len(scenes))
+            table, figs = detect_scenes(
+                scenes,
+                facilities,
+                out=out,
+                method=method,  # type: ignore[arg-type]
+                progress=lambda: bar.advance(task),
+            )
+        write_plume_outputs(table, out)
+    except InputError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    n = int(table["detected"].sum())
+    typer.echo(
+        f"wrote {out / 'plumes.csv'}: {len(table)} scenes, {n} plumes quantified, "
+        f"{len(figs)} quick-looks"
+    )
+
+
+__all__ = [
+    "KG_S_TO_T_H",
+    "detect_scenes",
+    "persistence",
+    "plumes_command",
+    "quantify_scene",
+    "scene_arrays",
+    "write_plume_outputs",
+]
