@@ -114,6 +114,8 @@ class Case:
     mc_draws: int = 100_000
     mc_seed: int = 20251220
     mc_chunk_size: int = 20_000
+    #: ``top_down: inversion:`` settings, checked (see :func:`_inversion`); None if absent
+    inversion: dict[str, Any] | None = None
 
     @property
     def years(self) -> list[int]:
@@ -140,6 +142,8 @@ class Case:
             for p in (self.notation_file, self.facilities_file, self.uncertainty_file)
             if p is not None
         ]
+        inv = self.inversion or {}
+        files += ([inv["winds"]] if "winds" in inv else []) + list(inv.get("soundings", []))
         return files
 
 
@@ -316,10 +320,15 @@ def load_case(folder: str | Path) -> Case:
                 field=f"uncertainty.{name}",
             )
     td = cfg.get("top_down") or {}
-    if not isinstance(td, dict) or set(td) - {"plume_catalogues", "soundings", "plume_scenes"}:
+    if not isinstance(td, dict) or set(td) - {
+        "plume_catalogues",
+        "soundings",
+        "plume_scenes",
+        "inversion",
+    }:
         raise CaseError(
-            "top_down takes 'plume_catalogues: [csv, ...]', 'soundings: [L2 file, ...]' and "
-            "'plume_scenes: [scene, ...]'",
+            "top_down takes 'plume_catalogues: [csv, ...]', 'soundings: [L2 file, ...]', "
+            "'plume_scenes: [scene, ...]' and 'inversion: {...}'",
             file=path,
             field="top_down",
         )
@@ -371,8 +380,110 @@ def load_case(folder: str | Path) -> Case:
         plume_scenes=[
             _file(root, f, path, "top_down.plume_scenes") for f in td.get("plume_scenes", [])
         ],
+        inversion=_inversion(td["inversion"], root, path) if td.get("inversion") else None,
     )
     return case
+
+
+#: ``top_down: inversion:`` keys, their types and what they mean (docs/inversion.md)
+INVERSION_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
+    "region": (str, "ISO3 code of the country (default: the case's country)"),
+    "year": (int, "inventory year of the prior (default: the last year)"),
+    "resolution": ((int, float), "grid resolution [degree]"),
+    "padding": ((int, float), "margin around the country [degree]"),
+    "period": (dict, "{start: YYYY-MM-DD, end: YYYY-MM-DD} of the soundings"),
+    "winds": (str, "netCDF file with u, v [m/s] on (time, latitude, longitude)"),
+    "prior_error": ((int, float), "relative 1-sigma prior error of the emission elements"),
+    "obs_error": ((int, float), "1-sigma error of one sounding [ppb] (default: product's)"),
+    "bc_error": ((int, float), "prior 1-sigma of the boundary elements [ppb]"),
+    "gamma": ((int, float), "regularisation gamma; 0 chooses it by J_A/n"),
+    "correlation_length_km": ((int, float), "prior error correlation length [km]; 0: none"),
+    "state_vector": (dict, "{mode: clusters|grid|regions, clusters: N, hotspot_fraction: f}"),
+    "sectors": (list, "IPCC codes whose CH4 totals form the prior's sectors"),
+    "soundings": (list, "real sounding files (relative paths or glob patterns)"),
+    "osse": (dict, "{sampling: gosat|gosat-gw-wide|tropomi, truth_scale: {code: f}, seed}"),
+}
+
+
+def _inversion(cfg: Any, root: Path, path: Path) -> dict[str, Any]:
+    """Check ``top_down: inversion:`` (types, files, choices); values stay as given."""
+    where = "top_down.inversion"
+    if not isinstance(cfg, dict):
+        raise CaseError("must be a mapping of settings", file=path, field=where)
+    unknown = set(cfg) - set(INVERSION_KEYS)
+    if unknown:
+        raise CaseError(
+            f"unknown settings {sorted(unknown)}; known: {sorted(INVERSION_KEYS)}",
+            file=path,
+            field=f"{where}.{sorted(unknown)[0]}",
+        )
+    for key, value in cfg.items():
+        kind, what = INVERSION_KEYS[key]
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise CaseError(f"expected {what}; got {value!r}", file=path, field=f"{where}.{key}")
+    for key in ("resolution", "prior_error", "obs_error", "bc_error"):
+        if key in cfg and not cfg[key] > 0:
+            raise CaseError("must be positive", file=path, field=f"{where}.{key}")
+    for key in ("padding", "gamma", "correlation_length_km"):
+        if key in cfg and cfg[key] < 0:
+            raise CaseError("must be >= 0", file=path, field=f"{where}.{key}")
+    out = dict(cfg)
+    if "period" in cfg:
+        p = cfg["period"]
+        try:
+            start, end = pd.Timestamp(str(p["start"])), pd.Timestamp(str(p["end"]))
+        except (KeyError, ValueError):
+            raise CaseError(
+                "expected {start: YYYY-MM-DD, end: YYYY-MM-DD}", file=path, field=f"{where}.period"
+            ) from None
+        if end <= start:
+            raise CaseError("end must follow start", file=path, field=f"{where}.period")
+        out["period"] = (start, end)
+    if "winds" in cfg:
+        out["winds"] = _file(root, cfg["winds"], path, f"{where}.winds")
+    if "soundings" in cfg and "osse" in cfg:
+        raise CaseError(
+            "give either 'soundings' (real files) or 'osse' (synthetic), not both",
+            file=path,
+            field=where,
+        )
+    if "soundings" in cfg:
+        files = []
+        for pat in cfg["soundings"]:
+            hits = sorted(root.glob(str(pat)))
+            if not hits:
+                raise CaseError(
+                    f"no file matches '{pat}' (looked in {root})",
+                    file=path,
+                    field=f"{where}.soundings",
+                )
+            files += [h.resolve() for h in hits]
+        out["soundings"] = files
+    osse = cfg.get("osse")
+    if osse is not None:
+        if set(osse) - {"sampling", "truth_scale", "seed", "wind_error"}:
+            raise CaseError(
+                "osse takes sampling, truth_scale, seed and wind_error (true/false)",
+                file=path,
+                field=f"{where}.osse",
+            )
+        scale = osse.get("truth_scale") or {}
+        if not isinstance(scale, dict) or not all(
+            isinstance(v, (int, float)) and v >= 0 for v in scale.values()
+        ):
+            raise CaseError(
+                "truth_scale maps an IPCC code (or 'all') to a factor >= 0",
+                file=path,
+                field=f"{where}.osse.truth_scale",
+            )
+    sv = cfg.get("state_vector") or {}
+    if set(sv) - {"mode", "clusters", "hotspot_fraction", "regions"}:
+        raise CaseError(
+            "state_vector takes mode, clusters, hotspot_fraction and regions",
+            file=path,
+            field=f"{where}.state_vector",
+        )
+    return out
 
 
 def _read_csv(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:

@@ -271,13 +271,27 @@ def recalc(
 
 @app.command()
 def invert(
+    case: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Case folder: national inversion with the settings of case.yaml "
+            "(top_down: inversion:). Leave out with --jacobians.",
+            show_default=False,
+        ),
+    ] = None,
     jacobians: Annotated[
-        Path,
+        Path | None,
         typer.Option("--jacobians", help="Directory of per-orbit IMI *_GCtoSatellite.npz files."),
-    ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="netCDF file to write.")] = Path(
-        "inversion_result.nc"
-    ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="With --jacobians: netCDF file to write (default inversion_result.nc); "
+            "with CASE: run folder (default runs/<case>-inversion).",
+        ),
+    ] = None,
     prior_error: Annotated[
         float, typer.Option(help="Relative prior error of the emission elements (scale factors).")
     ] = 0.5,
@@ -296,10 +310,78 @@ def invert(
         typer.Option(help="Number of boundary-condition elements at the end of the state vector."),
     ] = 4,
 ) -> None:
-    """Analytical Bayesian inversion from external (IMI-format) Jacobians.
+    """Analytical Bayesian inversion: of a case (national, regional transport model), or
+    from external (IMI-format) Jacobians with --jacobians.
 
-    Writes xhat, S_post, A, dofs and the settings to a netCDF file.
+    Writes xhat, S_post, A, dofs and the settings to a netCDF file (with CASE: the run
+    folder's inversion/ with result.nc, totals.csv and maps).
     """
+    if (case is None) == (jacobians is None):
+        _fail("give a CASE folder or --jacobians DIR (one of the two)")
+    if case is not None:
+        _invert_case(case, out)
+        return
+    _invert_jacobians(
+        jacobians,
+        out or Path("inversion_result.nc"),
+        prior_error,
+        obs_error,
+        gamma,
+        bc_error,
+        bc_elements,
+    )
+
+
+def _invert_case(case: Path, out: Path | None) -> None:
+    from openmrv.case import load_case
+    from openmrv.inversion_case import run_case_inversion
+    from openmrv.pipeline import estimate_inventory
+
+    out = out or Path("runs") / f"{case.resolve().name}-inversion"
+
+    def work(case_dir: Path, out_dir: Path, step):
+        c = load_case(case_dir)
+        return run_case_inversion(c, estimate_inventory(c), out_dir, progress=step)
+
+    res = _run_with_progress(work, case, out)
+    s = res.settings
+    kind = "OSSE (synthetic soundings)" if res.osse else "real soundings"
+    t = Table(title=f"{s.region} CH4 {s.year}: inversion, {kind}, {res.winds_label} [kt/yr]")
+    cols = ["group", "prior", "prior 1σ", "posterior", "posterior 1σ", "DOFS"]
+    if "truth_kt" in res.totals:
+        cols.append("truth")
+    for c in cols:
+        t.add_column(c, justify="right")
+    for r in res.totals.itertuples():
+        cells = [
+            r.group,
+            f"{r.prior_kt:,.1f}",
+            f"{r.prior_sigma_kt:,.1f}",
+            f"{r.posterior_kt:,.1f}",
+            f"{r.posterior_sigma_kt:,.1f}",
+            f"{r.dofs:.2f}",
+        ]
+        if "truth_kt" in res.totals:
+            cells.append(f"{r.truth_kt:,.1f}")
+        t.add_row(*cells)
+    console.print(t)
+    console.print(
+        f"{res.state.n} elements, {res.n_soundings:,} super-observations, DOFS "
+        f"{res.posterior.dofs:.2f}, gamma {res.posterior.gamma:g}; written: "
+        + ", ".join(str(f) for f in res.files[:2])
+        + " and maps"
+    )
+
+
+def _invert_jacobians(
+    jacobians: Path,
+    out: Path,
+    prior_error: float,
+    obs_error: float,
+    gamma: float,
+    bc_error: float,
+    bc_elements: int,
+) -> None:
     import xarray as xr
 
     from openmrv.estimate.inversion import accumulate, choose_gamma, solve

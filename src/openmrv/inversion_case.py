@@ -1,0 +1,690 @@
+"""A national inversion of a case: ``openmrv invert CASE`` and the run folder's ``inversion/``.
+
+Wires the stages (this module opens files, so it sits at the pipeline level): the case's
+``top_down: inversion:`` settings, the inventory's CH4 by sector as the prior, the facility
+register and the country mask (:mod:`openmrv.observe.region`) to lay the prior on a grid,
+the state vector (:mod:`openmrv.estimate.inversion.statevector`), the regional transport
+model (:mod:`openmrv.estimate.inversion.transport`) for the Jacobian, the soundings (real
+files through :mod:`openmrv.observe`, or an OSSE), and the analytical solver.
+
+Without a winds file the transport runs in a *climatological* wind rose from
+``data/transport.csv`` (each day one of its equally likely directions at its stated
+speed, the steady state of that wind): the result is labelled so. Without real
+soundings it is an OSSE: truth = prior × ``truth_scale`` per sector; soundings drawn with
+the design's density and precision (``data/sampling.csv``), super-observations per cell
+and day with the Chen et al. (2023) error; the truth is simulated in winds perturbed by a
+spatially correlated random field (``wind_error_sigma``, ``wind_error_length``) that the
+inversion does not know, so transport error enters as it would in reality. Every output
+carries ``osse = 1`` then.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy.ndimage import gaussian_filter
+
+from openmrv.case import Case, read_facilities
+from openmrv.errors import InputError
+from openmrv.estimate.inventory import InventoryResult
+from openmrv.estimate.inversion import transport as tr
+from openmrv.estimate.inversion.solver import (
+    NormalEquations,
+    Posterior,
+    choose_gamma,
+    exponential_covariance,
+    normal_equations,
+    solve,
+)
+from openmrv.estimate.inversion.statevector import StateVector, build_state_vector, sector_fields
+
+Progress = Callable[[str], None]
+SECONDS_PER_YEAR = 365.25 * 86400.0
+KG_S_TO_KT = SECONDS_PER_YEAR / 1e6  # kg/s -> kt/yr
+DEFAULT_SECTORS = ["1.A", "1.B.1", "1.B.2", "2", "3.A", "3.B", "3.C", "4.A", "4.B", "4.D"]
+#: uncorrelated share of the prior variance kept for numerical definiteness
+NUGGET = 1e-6
+#: distinct truth wind-error fields per rose direction on dense (imager) days
+TRUTH_POOL = 3
+SAMPLING_TABLE = Path(tr.__file__).parent / "data" / "sampling.csv"
+
+
+@dataclass
+class Settings:
+    """Inversion settings (case.yaml ``top_down: inversion:``) with their defaults."""
+
+    region: str
+    year: int
+    resolution: float = 0.25
+    padding: float = 1.0
+    start: pd.Timestamp | None = None
+    end: pd.Timestamp | None = None
+    winds: Path | None = None
+    prior_error: float = 0.5
+    obs_error: float | None = None
+    bc_error: float = 10.0
+    gamma: float = 1.0
+    correlation_length_km: float = 0.0
+    mode: str = "clusters"
+    clusters: int = 150
+    hotspot_fraction: float = 0.01
+    sectors: list[str] = field(default_factory=lambda: list(DEFAULT_SECTORS))
+    soundings: list[Path] = field(default_factory=list)
+    sampling: str = "gosat"
+    truth_scale: dict[str, float] = field(default_factory=dict)
+    seed: int = 20251220
+    wind_error: bool = True
+
+    @property
+    def osse(self) -> bool:
+        return not self.soundings
+
+    @classmethod
+    def from_case(cls, case: Case) -> Settings:
+        cfg = dict(case.inversion or {})
+        year = int(cfg.get("year", case.last_year))
+        if not case.first_year <= year <= case.last_year:
+            raise InputError(
+                f"year {year} is outside the inventory's {case.first_year}-{case.last_year}",
+                file=case.config_file,
+                field="top_down.inversion.year",
+            )
+        start, end = cfg.get(
+            "period", (pd.Timestamp(f"{year}-01-01"), pd.Timestamp(f"{year}-12-31"))
+        )
+        sv = cfg.get("state_vector") or {}
+        osse = cfg.get("osse") or {}
+        s = cls(
+            region=str(cfg.get("region", case.country)),
+            year=year,
+            resolution=float(cfg.get("resolution", 0.25)),
+            padding=float(cfg.get("padding", 1.0)),
+            start=start,
+            end=end,
+            winds=cfg.get("winds"),
+            prior_error=float(cfg.get("prior_error", 0.5)),
+            obs_error=None if cfg.get("obs_error") is None else float(cfg["obs_error"]),
+            bc_error=float(cfg.get("bc_error", 10.0)),
+            gamma=float(cfg.get("gamma", 1.0)),
+            correlation_length_km=float(cfg.get("correlation_length_km", 0.0)),
+            mode=str(sv.get("mode", "clusters")),
+            clusters=int(sv.get("clusters", 150)),
+            hotspot_fraction=float(sv.get("hotspot_fraction", 0.01)),
+            sectors=[str(c) for c in cfg.get("sectors", DEFAULT_SECTORS)],
+            soundings=list(cfg.get("soundings", [])),
+            sampling=str(osse.get("sampling", "gosat")),
+            truth_scale={str(k): float(v) for k, v in (osse.get("truth_scale") or {}).items()},
+            seed=int(osse.get("seed", 20251220)),
+            wind_error=bool(osse.get("wind_error", True)),
+        )
+        designs = sampling_designs()
+        if s.osse and s.sampling not in designs:
+            raise InputError(
+                f"sampling '{s.sampling}' unknown; use one of {', '.join(designs)}",
+                file=case.config_file,
+                field="top_down.inversion.osse.sampling",
+            )
+        for a in s.sectors:
+            for b in s.sectors:
+                if a != b and b.startswith(a + "."):
+                    raise InputError(
+                        f"sectors {a} and {b} overlap (one holds the other); list disjoint codes",
+                        file=case.config_file,
+                        field="top_down.inversion.sectors",
+                    )
+        bad = set(s.truth_scale) - set(s.sectors) - {"all", "other"}
+        if bad:
+            raise InputError(
+                f"truth_scale names {sorted(bad)}, not among the sectors {s.sectors}",
+                file=case.config_file,
+                field="top_down.inversion.osse.truth_scale",
+            )
+        return s
+
+
+def sampling_designs() -> dict[str, dict[str, str]]:
+    """The sampling designs of ``data/sampling.csv`` by name."""
+    with SAMPLING_TABLE.open() as fh:
+        return {r["design"]: r for r in csv.DictReader(fh)}
+
+
+@dataclass
+class CaseInversion:
+    """What :func:`run_case_inversion` produced."""
+
+    settings: Settings
+    state: StateVector
+    posterior: Posterior
+    totals: pd.DataFrame
+    placement: pd.DataFrame
+    truth: np.ndarray | None
+    winds_label: str
+    files: list[Path]
+    n_soundings: int
+
+    @property
+    def osse(self) -> bool:
+        return self.settings.osse
+
+
+def sector_totals(result: InventoryResult, sectors: list[str], year: int) -> dict[str, float]:
+    """National CH4 of each sector in ``year`` [kg/s], plus 'other' for the rest of the
+    national total (category 0) when positive."""
+    ds = result.dataset
+    cat = ds.attrs["cat"]
+    ch4 = ds["CH4"].sel(time=str(year)).isel({"area (ISO3)": 0, "source": 0})
+    codes = list(ds[cat].values)
+    out = {}
+    for s in sectors:
+        v = float(ch4.sel({cat: s}).values[0]) if s in codes else np.nan
+        if np.isfinite(v) and v > 0:
+            out[s] = v * 1e6 / SECONDS_PER_YEAR  # Gg/yr -> kg/s
+    if "0" in codes:
+        rest = float(ch4.sel({cat: "0"}).values[0]) * 1e6 / SECONDS_PER_YEAR - sum(out.values())
+        if rest > 1e-9 * max(1.0, sum(out.values())):
+            out["other"] = rest
+    if not out:
+        raise InputError(f"the inventory has no CH4 in {year} for the sectors {sectors}")
+    return out
+
+
+def _domain(settings: Settings) -> tuple[tr.Grid, np.ndarray]:
+    from openmrv.observe.region import country_polygons, region_mask
+
+    polys = country_polygons(settings.region)
+    pts = np.concatenate([p[0] for p in polys])
+    r, pad = settings.resolution, settings.padding
+    west = np.floor((pts[:, 0].min() - pad) / r) * r
+    south = np.floor((pts[:, 1].min() - pad) / r) * r
+    east = np.ceil((pts[:, 0].max() + pad) / r) * r
+    north = np.ceil((pts[:, 1].max() + pad) / r) * r
+    grid = tr.Grid.from_bounds(west, south, east, north, r)
+    la, lo = np.meshgrid(grid.lat, grid.lon, indexing="ij")
+    land = region_mask(lo.ravel(), la.ravel(), settings.region).reshape(grid.shape)
+    return grid, land
+
+
+def _facilities(case: Case) -> pd.DataFrame:
+    fac = read_facilities(case)
+    out = fac[["lat", "lon", "category"]].copy()
+    out["weight"] = pd.to_numeric(fac["capacity"], errors="coerce")
+    # weights only compare within one unit: mixed units fall back to equal shares
+    for _, grp in fac.groupby(fac["category"].str[:5]):
+        if grp["capacity_unit"].nunique() > 1:
+            out.loc[grp.index, "weight"] = np.nan
+    return out
+
+
+def _prior_covariance(sv: StateVector, s: Settings) -> np.ndarray:
+    x = sv.x_a[: sv.n_emission]
+    if s.correlation_length_km > 0:
+        y = np.radians(sv.lat) * 6371.0
+        xk = np.radians(sv.lon) * 6371.0 * np.cos(np.radians(sv.lat))
+        se = exponential_covariance(s.prior_error * x, np.c_[xk, y], s.correlation_length_km)
+        # exp(-d/L) is positive definite in exact arithmetic but, for elements much closer
+        # than L, numerically singular: keep a 10^-6 share of the variance uncorrelated
+        se = (1 - NUGGET) * se + NUGGET * np.diag(np.diag(se))
+    else:
+        se = np.diag((s.prior_error * x) ** 2)
+    nb = sv.n - sv.n_emission
+    out = np.zeros((sv.n, sv.n))
+    out[: sv.n_emission, : sv.n_emission] = se
+    out[sv.n_emission :, sv.n_emission :] = np.eye(nb) * s.bc_error**2
+    return out
+
+
+def _wind_rose() -> list[tuple[float, float]]:
+    speed = tr.parameter("climatological_wind_speed")
+    n = int(tr.parameter("climatological_wind_directions"))
+    ang = 2 * np.pi * np.arange(n) / n
+    return [(speed * np.sin(a), speed * np.cos(a)) for a in ang]  # wind towards angle a
+
+
+def _steady_jacobian(sv: StateVector, u, v, cells=None, patterns=None, edges=True) -> np.ndarray:
+    """K (N cells or ``cells``, n) for a steady wind: emission tracers [ppb per kg/s] and
+    (``edges``) the edges' air fractions [ppb per ppb]. With ``cells`` fewer than the
+    elements, the rows come from adjoint solves (one per cell), else from forward tracers."""
+    g = sv.grid
+    kh = tr.parameter("eddy_diffusivity")
+    tau = tr.parameter("ventilation_timescale")
+    rows = None if cells is None or len(cells) >= sv.n_emission else cells
+    pat = sv.patterns() if patterns is None else patterns
+    m = tr.steady_state(tr.operator(g, u, v, kh, tau), pat, rows)
+    area = g.area().ravel()
+    area = area[:, None] if rows is None else area[rows][:, None]
+    k = tr.column_to_ppb(m / area, tr.constant("p_surface_standard"))
+    if edges:
+        k = np.c_[k, tr.edge_fractions(g, u, v, kh, rows)]
+    return k if rows is not None or cells is None else k[cells]
+
+
+def _wind_error(rng: np.random.Generator, shape, dx: np.ndarray, dy: float):
+    """A non-divergent random wind error (du, dv) [m/s] on cells of widths ``dx`` (per
+    row) and ``dy`` [m]: u = −∂ψ/∂y, v = ∂ψ/∂x of a streamfunction ψ, white noise
+    smoothed to the Gaussian correlation length ``wind_error_length``, scaled to the
+    1-sigma per component ``wind_error_sigma``. Rotational, so the error moves mass
+    around without piling it up (a divergent error would, in a 2-D flux-form model)."""
+    sigma, length = tr.parameter("wind_error_sigma"), tr.parameter("wind_error_length")
+    psi = gaussian_filter(rng.normal(size=shape), length / dy / np.sqrt(2), mode="wrap")
+    du = -np.gradient(psi, dy, axis=0)
+    dv = np.gradient(psi, axis=1) / np.asarray(dx).reshape(-1, 1)
+    scale = sigma / max(float(np.sqrt((du.var() + dv.var()) / 2)), 1e-30)
+    return du * scale, dv * scale
+
+
+def _draw_soundings(s: Settings, grid: tr.Grid, rng: np.random.Generator):
+    """Per day: cells with soundings and pixel counts, from the design's sampling."""
+    d = sampling_designs()[s.sampling]
+    area = grid.area().ravel()
+    days = pd.date_range(s.start, s.end, freq="D")
+    out = []
+    for day in days:
+        if d["soundings_per_day_per_1e6_km2"]:
+            lam = float(d["soundings_per_day_per_1e6_km2"]) * area.sum() / 1e12
+            k = rng.poisson(lam)
+            cells = rng.choice(grid.size, size=k, p=area / area.sum())
+            cells, count = np.unique(cells, return_counts=True)
+        else:
+            imaged = rng.uniform(size=grid.size) < float(d["imaged_fraction_per_day"])
+            n_pix = area / (float(d["footprint_km2"]) * 1e6)
+            count = rng.binomial(np.floor(n_pix).astype(int), float(d["valid_fraction"]))
+            count = np.where(imaged, count, 0)
+            cells = np.flatnonzero(count > 0)
+            count = count[cells]
+        if cells.size:
+            out.append((day + pd.Timedelta(hours=8), cells, count))
+    return out, float(d["precision_ppb"])
+
+
+def _truth(sv: StateVector, s: Settings) -> np.ndarray:
+    g = sv.sector_matrix()[:, : sv.n_emission]
+    share = g * sv.x_a[: sv.n_emission]  # (sectors, elements) prior by sector
+    scale = np.array([s.truth_scale.get(sec, s.truth_scale.get("all", 1.0)) for sec in sv.sectors])
+    return np.r_[scale @ share, np.zeros(sv.n - sv.n_emission)]
+
+
+def _osse_climatological(sv, s, rng, progress):
+    """Normal equations of an OSSE in the climatological wind rose.
+
+    Each day one direction of the rose; the truth in that wind plus a correlated error
+    field drawn for the day (adjoint rows when the day has fewer sounding cells than
+    elements), or, for imagers, one of ``TRUTH_POOL`` error fields per direction (forward
+    tracers; the pool bounds the cost of dense days).
+    """
+    from openmrv.observe.superobs import load_parameters, superobs_error
+
+    par = load_parameters()
+    rose = _wind_rose()
+    k_rose = [_steady_jacobian(sv, u, v) for u, v in rose]
+    days, sigma_o = _draw_soundings(s, sv.grid, rng)
+    sigma_o = s.obs_error or sigma_o
+    truth = _truth(sv, s)
+    ne = NormalEquations(np.zeros((sv.n, sv.n)), np.zeros(sv.n), 0.0, 0)
+    dx, dy = sv.grid.cell_widths()
+    pool: dict[tuple[int, int], np.ndarray] = {}
+
+    pat = sv.patterns()
+    n_e = sv.n_emission
+
+    def perturbed(r: int, cells=None) -> np.ndarray:
+        """Emission rows in the perturbed wind (the background keeps the rose's)."""
+        du, dv = _wind_error(rng, sv.grid.shape, dx, dy)
+        return _steady_jacobian(sv, rose[r][0] + du, rose[r][1] + dv, cells, pat, edges=False)
+
+    for i, (_, cells, count) in enumerate(days):
+        r = int(rng.integers(len(rose)))
+        k = k_rose[r][cells]
+        if not s.wind_error:
+            k_true = k
+        elif cells.size < n_e:
+            k_true = np.c_[perturbed(r, cells), k[:, n_e:]]
+        else:
+            key = (r, int(rng.integers(TRUTH_POOL)))
+            if key not in pool:
+                pool[key] = perturbed(r)
+            k_true = np.c_[pool[key][cells], k[:, n_e:]]
+        err = superobs_error(sigma_o, count.astype(float), par.r, par.sigma_t)
+        y = k_true @ truth + rng.normal(0.0, err)
+        ne = ne + normal_equations(k, y - k @ sv.x_a, err)
+        if progress is not None and i % 30 == 0:
+            progress(f"inversion: day {i + 1} of {len(days)}")
+    return ne, truth
+
+
+def _perturbed_winds(winds: xr.Dataset, rng) -> xr.Dataset:
+    """Winds plus an independent non-divergent error field at each time."""
+    la = winds["latitude"].values
+    lo = winds["longitude"].values
+    r = tr.constant("R_earth")
+    dy = abs(float(np.radians(la[1] - la[0]))) * r
+    dx = r * np.cos(np.radians(la)) * abs(float(np.radians(lo[1] - lo[0])))
+    out = winds.copy(deep=True)
+    errs = [_wind_error(rng, (la.size, lo.size), dx, dy) for _ in range(winds.sizes["time"])]
+    for k, name in enumerate(("u", "v")):
+        out[name] = winds[name] + np.stack([e[k] for e in errs])
+        out[name].attrs = winds[name].attrs
+    return out
+
+
+def _run_jacobian(sv, winds, times, cells, start, progress):
+    kh = tr.parameter("eddy_diffusivity")
+    tau = tr.parameter("ventilation_timescale")
+
+    def step(done: int, total: int) -> None:
+        if progress is not None and done % 24 == 0:
+            progress(f"transport: interval {done} of {total}")
+
+    out = tr.sample_run(
+        sv.grid, winds, sv.patterns(), times, cells, start, kh, tau, edges=True, progress=step
+    )
+    n_e = sv.n_emission
+    area = sv.grid.area().ravel()[cells][:, None]
+    ppb = tr.column_to_ppb(out[:, :n_e] / area, tr.constant("p_surface_standard"))
+    return np.c_[ppb, out[:, n_e:]]
+
+
+def _spinup_start(s: Settings, winds: xr.Dataset) -> pd.Timestamp:
+    """Three ventilation lifetimes before the period, or the winds' start if later."""
+    spin = pd.Timedelta(seconds=3 * tr.parameter("ventilation_timescale"))
+    return max(pd.Timestamp(s.start) - spin, pd.Timestamp(winds["time"].values[0]))
+
+
+def _osse_winds(sv, s, winds, rng, progress):
+    from openmrv.observe.superobs import superobs_error
+
+    days, sigma_o = _draw_soundings(s, sv.grid, rng)
+    sigma_o = s.obs_error or sigma_o
+    times = np.concatenate([np.full(c.size, np.datetime64(t, "ns")) for t, c, _ in days])
+    cells = np.concatenate([c for _, c, _ in days])
+    count = np.concatenate([n for _, _, n in days]).astype(float)
+    start = _spinup_start(s, winds)
+    k = _run_jacobian(sv, winds, times, cells, start, progress)
+    truth = _truth(sv, s)
+    k_true = (
+        _run_jacobian(sv, _perturbed_winds(winds, rng), times, cells, start, progress)
+        if s.wind_error
+        else k
+    )
+    err = superobs_error(sigma_o, count)
+    y = k_true @ truth + rng.normal(0.0, err)
+    return normal_equations(k, y - k @ sv.x_a, err), truth
+
+
+def _real(sv, s, winds, progress):
+    """Normal equations from real soundings: super-observations per cell and day."""
+    from openmrv.observe.batch import read_file
+    from openmrv.observe.soundings import concat_soundings
+    from openmrv.observe.superobs import superobservations
+
+    w, so, e, n = sv.grid.bounds
+    parts = []
+    for i, f in enumerate(s.soundings):
+        ds, _, _, err = read_file(f, region=(w, so, e, n), qa=True)
+        if err:
+            raise InputError(err, file=f, field="top_down.inversion.soundings")
+        if ds is not None:
+            parts.append(ds)
+        if progress is not None:
+            progress(f"soundings: file {i + 1} of {len(s.soundings)}")
+    if not parts:
+        raise InputError(
+            "no QA-passed soundings fall in the inversion domain",
+            field="top_down.inversion.soundings",
+        )
+    obs = concat_soundings(parts) if len(parts) > 1 else parts[0]
+    t = obs["time"].values
+    keep = (t >= np.datetime64(s.start)) & (t <= np.datetime64(s.end + pd.Timedelta(days=1)))
+    obs = obs.isel(sounding=np.flatnonzero(keep))
+    if obs.sizes["sounding"] == 0:
+        raise InputError(
+            f"no soundings in the period {s.start:%Y-%m-%d} to {s.end:%Y-%m-%d}",
+            field="top_down.inversion.period",
+        )
+    sup = superobservations(
+        obs, resolution=(s.resolution, s.resolution), origin=(so, w), sigma_o=s.obs_error
+    )
+    cells = sv.grid.locate(sup["latitude"].values, sup["longitude"].values)
+    y = sup["xch4"].values
+    err = sup["xch4_uncertainty"].values
+    if winds is not None:
+        k = _run_jacobian(sv, winds, sup["time"].values, cells, _spinup_start(s, winds), progress)
+    else:
+        k = np.mean([_steady_jacobian(sv, u, v) for u, v in _wind_rose()], axis=0)[cells]
+    background = float(np.median(y))  # boundary elements are offsets from this
+    return normal_equations(k, y - background - k @ sv.x_a, err), background
+
+
+def _open_winds(path: Path) -> xr.Dataset:
+    """Winds [m/s] on (time, latitude, longitude): a file that already holds ``u``, ``v``
+    (e.g. written by openmrv), else an ERA5 single-level file read by
+    :func:`openmrv.observe.winds.read_era5_winds` (10 m wind)."""
+    try:
+        with xr.open_dataset(path) as ds:
+            has_uv = "u" in ds and "v" in ds
+            if has_uv:
+                return ds[["u", "v"]].load()
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read the winds file: {exc}", file=path) from None
+    from openmrv.observe.winds import read_era5_winds
+
+    return read_era5_winds(path)[["u", "v"]]
+
+
+def _totals(sv: StateVector, post: Posterior, s: Settings) -> pd.DataFrame:
+    g = sv.sector_matrix()
+    a_diag = np.diag(post.a)
+    rows = []
+    groups = [(s.region, np.r_[np.ones(sv.n_emission), np.zeros(sv.n - sv.n_emission)])]
+    groups += list(zip(sv.sectors, g, strict=True))
+    for name, w in groups:
+        pa, psd, xh, xsd = post.total(w)
+        rows.append(
+            {
+                "group": name,
+                "gas": "CH4",
+                "year": s.year,
+                "prior_kt": pa * KG_S_TO_KT,
+                "prior_sigma_kt": psd * KG_S_TO_KT,
+                "posterior_kt": xh * KG_S_TO_KT,
+                "posterior_sigma_kt": xsd * KG_S_TO_KT,
+                "dofs": float(np.minimum(w, 1.0)[: sv.n_emission] @ a_diag[: sv.n_emission]),
+                "osse": int(s.osse),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _maps(sv: StateVector, post: Posterior, land: np.ndarray, out: Path, label: str) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm, Normalize
+
+    w, s, e, n = sv.grid.bounds
+    prior = sv.to_map(post.x_a) * 1e9 * SECONDS_PER_YEAR / 1e6  # kg/s/m2 -> t/km2/yr
+    postm = sv.to_map(post.x_hat) * 1e9 * SECONDS_PER_YEAR / 1e6
+    ratio = np.where(prior > 0, postm / np.where(prior > 0, prior, 1), np.nan)
+    ak = np.full(sv.grid.shape, np.nan)
+    lab = sv.labels
+    ak[lab >= 0] = np.diag(post.a)[lab[lab >= 0]]
+    panels = [
+        ("prior.png", prior, "prior CH4 [t km⁻² yr⁻¹]", "viridis", None),
+        ("posterior.png", postm, "posterior CH4 [t km⁻² yr⁻¹]", "viridis", None),
+        ("ratio.png", ratio, "posterior / prior", "RdBu_r", (0.0, 2.0)),
+        ("sensitivity.png", ak, "averaging-kernel sensitivity (diagonal of A)", "magma", (0, 1)),
+    ]
+    files = []
+    for name, data, title, cmap, lim in panels:
+        fig, ax = plt.subplots(figsize=(7, 4.2))
+        if lim is None:  # emissions span orders of magnitude: log scale, zero masked
+            pos = data[np.isfinite(data) & (data > 0)]
+            norm = LogNorm(pos.min(), pos.max()) if pos.size else None
+            data = np.where(data > 0, data, np.nan)
+        else:
+            norm = Normalize(*lim)
+        im = ax.imshow(
+            np.ma.masked_invalid(data),
+            origin="lower",
+            extent=(w, e, s, n),
+            cmap=cmap,
+            norm=norm,
+            aspect="auto",
+        )
+        ax.contour(
+            sv.grid.lon, sv.grid.lat, land.astype(float), levels=[0.5], colors="k", linewidths=0.6
+        )
+        fig.colorbar(im, ax=ax)
+        ax.set_title(f"{title}\n{label}", fontsize=9)
+        ax.set_xlabel("longitude [°E]")
+        ax.set_ylabel("latitude [°N]")
+        fig.tight_layout()
+        fig.savefig(out / name, dpi=110)
+        plt.close(fig)
+        files.append(out / name)
+    return files
+
+
+def _write(res: CaseInversion, land: np.ndarray, out_dir: Path, extra: dict) -> list[Path]:
+    inv = Path(out_dir) / "inversion"
+    inv.mkdir(parents=True, exist_ok=True)
+    sv, post, s = res.state, res.posterior, res.settings
+    i = np.arange(sv.n)
+    attrs = {
+        "osse": int(s.osse),
+        "winds": res.winds_label,
+        "region": s.region,
+        "year": s.year,
+        "period": f"{s.start:%Y-%m-%d}/{s.end:%Y-%m-%d}",
+        "resolution_deg": s.resolution,
+        "prior_error": s.prior_error,
+        "obs_error_ppb": -1.0 if s.obs_error is None else s.obs_error,
+        "bc_error_ppb": s.bc_error,
+        "gamma": post.gamma,
+        "correlation_length_km": s.correlation_length_km,
+        "state_vector": f"{s.mode}; clusters {s.clusters}; hotspot_fraction {s.hotspot_fraction}",
+        "sampling": s.sampling if s.osse else "real soundings",
+        "truth_scale": json.dumps(s.truth_scale),
+        "n_obs": post.m,
+        "J_A": post.j_a,
+        "J_O": post.j_o,
+        "units": "emission elements kg/s; boundary elements ppb",
+        "method": "analytical Gaussian posterior; regional column transport (openmrv)",
+        **extra,
+    }
+    ds = xr.Dataset(
+        {
+            "x_a": ("element", post.x_a),
+            "xhat": ("element", post.x_hat),
+            "S_a": (("element", "element2"), post.s_a),
+            "S_post": (("element", "element2"), post.s_hat),
+            "A": (("element", "element2"), post.a),
+            "dofs": ((), post.dofs),
+            "G": (("sector", "element"), sv.sector_matrix()),
+            "element_of_cell": (("latitude", "longitude"), sv.labels),
+        },
+        coords={
+            "element": i,
+            "element2": i,
+            "name": ("element", sv.names),
+            "kind": ("element", sv.kinds),
+            "sector": sv.sectors,
+            "latitude": sv.grid.lat,
+            "longitude": sv.grid.lon,
+        },
+        attrs=attrs,
+    )
+    if res.truth is not None:
+        ds["x_true"] = ("element", res.truth)
+    files = [inv / "result.nc", inv / "totals.csv", inv / "elements.csv"]
+    ds.to_netcdf(files[0])
+    res.totals.to_csv(files[1], index=False)
+    tab = sv.element_table()
+    tab["prior"], tab["posterior"] = post.x_a, post.x_hat
+    tab["posterior_sigma"] = np.sqrt(np.diag(post.s_hat))
+    tab["averaging_kernel"] = np.diag(post.a)
+    tab.to_csv(files[2], index=False)
+    label = ("OSSE (synthetic soundings), " if s.osse else "") + res.winds_label
+    return files + _maps(sv, post, land, inv, label)
+
+
+def run_case_inversion(
+    case: Case,
+    inventory_result: InventoryResult,
+    out_dir: str | Path,
+    progress: Progress | None = None,
+) -> CaseInversion:
+    """Run the case's national inversion and write ``<out_dir>/inversion/``.
+
+    Parameters
+    ----------
+    case
+        The loaded case; settings from ``top_down: inversion:`` (defaults if absent).
+    inventory_result
+        The compiled inventory: its CH4 by sector for the settings' year is the prior.
+    out_dir
+        Run folder; ``inversion/`` is created in it with result.nc, totals.csv,
+        elements.csv and prior/posterior/ratio/sensitivity maps (PNG).
+    progress
+        Called with a short text at each stage.
+
+    Returns
+    -------
+    CaseInversion
+        Settings, state vector, posterior, ``totals`` (DataFrame: group, gas, year,
+        prior_kt, prior_sigma_kt, posterior_kt, posterior_sigma_kt, dofs, osse), the
+        OSSE truth (None for real soundings), written files.
+    """
+    say = progress or (lambda _text: None)
+    s = Settings.from_case(case)
+    say("inversion: prior on the grid")
+    grid, land = _domain(s)
+    totals = sector_totals(inventory_result, s.sectors, s.year)
+    fields, placed = sector_fields(grid, totals, _facilities(case), land)
+    sv = build_state_vector(
+        grid,
+        fields,
+        list(totals),
+        mode=s.mode,
+        n_clusters=s.clusters,
+        hotspot_fraction=s.hotspot_fraction,
+        seed=s.seed,
+    )
+    winds = _open_winds(s.winds) if s.winds is not None else None
+    label = f"winds {s.winds.name}" if winds is not None else "climatological winds"
+    rng = np.random.default_rng(s.seed)
+    say(f"inversion: {sv.n} elements, Jacobian by transport ({label})")
+    extra: dict = {}
+    truth = None
+    if s.osse:
+        if winds is None:
+            ne, truth = _osse_climatological(sv, s, rng, progress)
+        else:
+            ne, truth = _osse_winds(sv, s, winds, rng, progress)
+    else:
+        ne, background = _real(sv, s, winds, progress)
+        extra["background_ppb"] = background
+    s_a = _prior_covariance(sv, s)
+    gamma = s.gamma if s.gamma > 0 else choose_gamma(ne, sv.x_a, s_a)[0]
+    post = solve(ne, sv.x_a, s_a, gamma)
+    res = CaseInversion(s, sv, post, _totals(sv, post, s), placed, truth, label, [], ne.m)
+    if truth is not None:
+        # the truth by sector is known exactly (prior x truth_scale); the state vector
+        # holds its projection on fixed sector shares within each element
+        true = {
+            k: q * s.truth_scale.get(k, s.truth_scale.get("all", 1.0)) for k, q in totals.items()
+        }
+        res.totals["truth_kt"] = [
+            KG_S_TO_KT * (sum(true.values()) if g == s.region else true[g])
+            for g in res.totals["group"]
+        ]
+    say("inversion: writing")
+    res.files = _write(res, land, Path(out_dir), extra)
+    return res
