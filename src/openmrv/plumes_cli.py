@@ -51,6 +51,8 @@ TABLE_COLUMNS = [
     "wind_u",
     "wind_v",
     "wind_origin",
+    "wind_speed_m_s",
+    "pixel_km",
     *(f"rate_{m.lower()}{s}_t_per_h" for m in METHODS for s in ("", "_sigma")),
     "flags",
 ]
@@ -149,13 +151,14 @@ def quantify_scene(
     else:
         wind = external_wind(winds, sc["time"], row["lat"], row["lon"])
     work["wind"] = wind
-    row.update(wind_u=wind.u, wind_v=wind.v, wind_origin=wind.origin)
+    row.update(wind_u=wind.u, wind_v=wind.v, wind_origin=wind.origin, wind_speed_m_s=wind.speed)
     if np.isfinite(sc["lat_bounds"]).any():
         area = pixel_areas(sc["lat_bounds"], sc["lon_bounds"])
     else:
         area = pixel_areas_from_centres(lat, lon)
     if not np.isfinite(area).all():
         area = np.where(np.isfinite(area), area, np.nanmedian(area))
+    row["pixel_km"] = float(np.sqrt(np.median(area))) / 1000.0  # for the attribution radius
     x_m, y_m = local_xy(lat, lon, row["lat"], row["lon"])
     ps = sc["surface_pressure"]
     speed, x = wind.speed, sc["xch4"]

@@ -1,7 +1,10 @@
 """Super-emitter evidence against the inventory: attribution, annualisation, comparison.
 
 - **Attribution**: each plume goes to the nearest facility of the register within the
-  attribution radius (``data/plume_annualisation.csv``); farther plumes stay unattributed.
+  attribution radius; farther plumes stay unattributed. Where the plume table carries the
+  instrument's pixel size (``pixel_km``), the radius is set by pixel size and wind
+  (:func:`attribution_radius_km`: r = k x pixel + U x tau + register error); otherwise the
+  fixed ``attribution_radius_km``. All parameters in ``data/plume_annualisation.csv``.
 - **Annualisation** (assumption, stated): a facility detected on n of the N days on which
   the satellite had a valid view emits, as a super-emitter, the mean detected rate for a
   fraction p = n/N of the year: E = mean rate x p x 8760 h. N = 365 x the valid-observation
@@ -46,12 +49,68 @@ def _distance_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     return 2 * 6371.0088 * np.arcsin(np.sqrt(a))
 
 
+def attribution_radius_km(pixel_km, wind_speed_m_s=None):
+    """Attribution radius [km] from the instrument's ground pixel and the wind speed.
+
+    r = k * pixel_km + U * tau / 1000 + d_register, with k = ``attribution_pixels``
+    (source localisation, in pixels), tau = ``source_location_time_s`` (how far downwind
+    the detected origin may lie: U * tau), d_register = ``register_location_km`` (the
+    facility register's own location error); U missing or NaN: ``default_wind_speed_m_s``.
+    The three terms are added (not in quadrature): a conservative reach. Broadcasts.
+
+    Example: TROPOMI (7 km), U = 5 m/s: 2 * 7 + 5 * 1800 / 1000 + 10 = 33 km.
+    """
+    a = assumptions()
+    pixel = np.asarray(pixel_km, dtype=float)
+    if np.any(pixel < 0):
+        raise ValueError("pixel size must not be negative")
+    u = np.full_like(pixel, np.nan) if wind_speed_m_s is None else wind_speed_m_s
+    u = np.asarray(u, dtype=float)
+    u = np.where(np.isfinite(u), np.abs(u), a["default_wind_speed_m_s"]["value"])
+    r = (
+        a["attribution_pixels"]["value"] * pixel
+        + u * a["source_location_time_s"]["value"] / 1000.0
+        + a["register_location_km"]["value"]
+    )
+    return float(r) if np.ndim(r) == 0 else r
+
+
+def plume_radii_km(plumes: pd.DataFrame, radius_km: float | None = None) -> np.ndarray:
+    """Attribution radius [km] of each plume: ``radius_km`` if given; else from pixel size
+    and wind where the table has ``pixel_km`` (and ``wind_speed_m_s``, or ``wind_u`` and
+    ``wind_v``); else the fixed ``attribution_radius_km``."""
+    fixed = assumptions()["attribution_radius_km"]["value"]
+    n = len(plumes)
+    if radius_km is not None:
+        return np.full(n, float(radius_km))
+    if "pixel_km" not in plumes:
+        return np.full(n, fixed)
+    pixel = pd.to_numeric(plumes["pixel_km"], errors="coerce").to_numpy(float)
+    wind = np.full(n, np.nan)
+    if "wind_speed_m_s" in plumes:
+        wind = pd.to_numeric(plumes["wind_speed_m_s"], errors="coerce").to_numpy(float)
+    if "wind_u" in plumes and "wind_v" in plumes:
+        uv = np.hypot(
+            pd.to_numeric(plumes["wind_u"], errors="coerce").to_numpy(float),
+            pd.to_numeric(plumes["wind_v"], errors="coerce").to_numpy(float),
+        )
+        wind = np.where(np.isfinite(wind), wind, uv)
+    ok = np.isfinite(pixel)
+    r = np.full(n, fixed)
+    if ok.any():
+        r[ok] = attribution_radius_km(pixel[ok], wind[ok])
+    return r
+
+
 def attribute(
     plumes: pd.DataFrame, facilities: pd.DataFrame, radius_km: float | None = None
 ) -> pd.DataFrame:
-    """Plumes with ``facility_id`` and ``distance_km`` of the nearest facility in reach."""
-    r = assumptions()["attribution_radius_km"]["value"] if radius_km is None else radius_km
+    """Plumes with ``facility_id``, ``distance_km`` of the nearest facility and the
+    ``attribution_radius_km`` used (:func:`plume_radii_km`); a plume farther than its
+    radius from every facility stays unattributed."""
+    r = plume_radii_km(plumes, radius_km)
     out = plumes.copy()
+    out["attribution_radius_km"] = r
     if facilities.empty or plumes.empty:
         out["distance_km"] = np.nan
         return out

@@ -37,6 +37,8 @@ from openmrv.estimate.inversion.forward import plume_jacobian
 from openmrv.estimate.plumes.detect import Detection
 from openmrv.estimate.plumes.quantify import RateEstimate, _check_wind, _combine, constant
 
+#: flag on Gaussian-fit rates from pixels coarser than ``gaussian_validated_max_pixel_m``
+NOT_VALIDATED = "not validated on real scenes (coarse pixels: biased low on TROPOMI and CO2M)"
 DIRECTION_PRIOR_DEG = 30.0  # 1-sigma prior on the wind direction (stated assumption)
 
 
@@ -209,6 +211,8 @@ def gaussian_plume_fit(
     }
     if q <= 0:
         flags.append("non-positive fitted rate")
+    if pixel_size > constant("gaussian_validated_max_pixel_m"):
+        flags.append(NOT_VALIDATED)
     return RateEstimate(
         "Gaussian",
         q,
