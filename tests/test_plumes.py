@@ -124,7 +124,11 @@ def test_gaussian_fit_recovers_rate_within_uncertainty():
     assert abs(r.rate - q) <= 2 * r.sigma, r
     assert r.sigma < 0.5 * q  # an informative estimate, not a wide net
     assert abs((r.details["direction_deg"] - deg + 180) % 360 - 180) < 20
-    assert set(r.budget) == {"fit", "wind", "stability"}
+    assert set(r.budget) == {"fit", "wind", "stability", "background"}
+    assert r.budget["background"] > 0  # B fixed at the scene background: its error counts
+    free = gaussian_plume_fit(s, det, x, y, wind, 0.0, pixel_size=np.sqrt(AREA), background="fit")
+    assert free.budget["background"] == 0 and abs(free.rate - q) <= 2 * free.sigma
+    assert "not validated on real scenes" in " ".join(r.flags)  # 6.2 km pixels
 
 
 @pytest.mark.parametrize(
