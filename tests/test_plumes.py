@@ -233,6 +233,18 @@ def test_detect_scenes_api_and_outputs(tmp_path: Path):
     assert len(gj["features"]) == len(det)
     per = pd.read_csv(tmp_path / "plumes_by_facility.csv")
     assert "COAL1" in set(per["facility_id"])
+    # pixel size and wind for the attribution radius; the Gaussian rate flagged on 7 km pixels
+    assert det["pixel_km"].between(4.0, 8.0).all() and (det["wind_speed_m_s"] > 0).all()
+    assert det["flags"].str.contains("not validated on real scenes").all()
+    # a neighbouring known source placed on the Coal plume's mask: the budget widens,
+    # the rate (over the whole mask) stays the same
+    d0 = table.set_index("scene").loc[PATCH_FILES[0].name]
+    nb = {PATCH_FILES[0].name: [(d0["lat"] + 0.06, d0["lon"] + 0.06)]}
+    t2, _ = detect_scenes(PATCH_FILES[:1], sources=src, neighbours=nb)
+    r2 = t2.iloc[0]
+    assert r2["rate_ime_t_per_h"] == pytest.approx(d0["rate_ime_t_per_h"])
+    assert r2["rate_ime_sigma_t_per_h"] > d0["rate_ime_sigma_t_per_h"]
+    assert "neighbours term" in r2["flags"]
 
 
 def test_plumes_cli(tmp_path: Path):

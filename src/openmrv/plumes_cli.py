@@ -28,9 +28,20 @@ import pandas as pd
 import typer
 
 from openmrv.errors import InputError
-from openmrv.estimate.plumes import csf_rate, detect_plume, ime_rate, local_xy, pixel_areas
+from openmrv.estimate.plumes import (
+    csf_rate,
+    detect_plume,
+    ime_rate,
+    local_xy,
+    pixel_areas,
+    split_mask,
+)
 from openmrv.estimate.plumes.gaussian import gaussian_plume_fit
-from openmrv.estimate.plumes.quantify import KG_S_TO_T_H, pixel_areas_from_centres
+from openmrv.estimate.plumes.quantify import (
+    KG_S_TO_T_H,
+    pixel_areas_from_centres,
+    with_neighbour_term,
+)
 from openmrv.estimate.plumes.wind import external_wind, scene_wind
 from openmrv.observe.registry import read_soundings
 
@@ -113,13 +124,17 @@ def quantify_scene(
     rel_wind_error: float = REL_WIND_ERROR,
     method: Method = "IME",
     methods: tuple[str, ...] = METHODS,
+    neighbours: list[tuple[float, float]] | None = None,
 ) -> tuple[dict, dict]:
     """One plume-table row for a scene from :func:`scene_arrays`, and the working arrays.
 
     ``winds``: None (the scene's u10/v10 over the plume), a ``(u, v)`` pair [m/s] or an
     xarray dataset with ``u``, ``v`` on (time, latitude, longitude). ``method``: the
     method whose rate fills ``rate_t_per_h``; every method's rate is in its own column.
-    ``methods``: the methods to run (default all).
+    ``methods``: the methods to run (default all). ``neighbours``: (lat, lon) of other
+    known sources near this one; each rate's budget then gets a ``neighbours`` term
+    (:func:`openmrv.estimate.plumes.quantify.with_neighbour_term` over the part of the
+    mask :func:`openmrv.estimate.plumes.split_mask` leaves to this source).
     """
     if method not in METHODS:
         raise InputError(f"unknown method '{method}'; use one of {METHODS}", field="method")
@@ -179,6 +194,26 @@ def quantify_scene(
         ),
     }
     ests = [run[m]() for m in METHODS if m in methods]
+    if neighbours:
+        nlat = np.array([n[0] for n in neighbours], float)
+        nlon = np.array([n[1] for n in neighbours], float)
+        ox, oy = local_xy(nlat, nlon, row["lat"], row["lon"])
+        own_mask, given = split_mask(
+            det.mask,
+            x_m,
+            y_m,
+            (0.0, 0.0),
+            np.column_stack([ox, oy]),
+            (wind.u, wind.v),
+            float(np.sqrt(np.median(area))),
+        )
+        if given and own_mask.sum() >= 3:
+            whole = det.mask
+            det.mask = own_mask
+            try:
+                ests = [with_neighbour_term(e, run[e.method]()) for e in ests]
+            finally:
+                det.mask = whole
     flags = list(det.flags)
     for e in ests:
         key = f"rate_{e.method.lower()}"
@@ -284,6 +319,7 @@ def detect_scenes(
     sources: dict[str, tuple[float, float]] | None = None,
     rel_wind_error: float = REL_WIND_ERROR,
     progress=None,
+    neighbours: dict[str, list[tuple[float, float]]] | None = None,
 ) -> tuple[pd.DataFrame, list[Path]]:
     """Detect, quantify and attribute one plume per scene.
 
@@ -305,6 +341,9 @@ def detect_scenes(
         Optional known source (lat, lon) per scene file name.
     progress
         Optional callable run after each scene (e.g. a progress bar's advance).
+    neighbours
+        Optional other known sources [(lat, lon), ...] per scene file name: their plumes
+        may share the mask; each rate's budget gets a ``neighbours`` term.
 
     Returns
     -------
@@ -320,7 +359,9 @@ def detect_scenes(
         sc = scene_arrays(p)
         src = (sources or {}).get(p.name)
         try:
-            row, work = quantify_scene(sc, src, winds, rel_wind_error, method)
+            row, work = quantify_scene(
+                sc, src, winds, rel_wind_error, method, neighbours=(neighbours or {}).get(p.name)
+            )
         except InputError as exc:  # e.g. every pixel fails QA: listed with the reason
             row = {
                 "time": sc["time"],

@@ -3,7 +3,7 @@
 Pure functions on arrays; nothing here opens files (see ``openmrv.plumes_cli``).
 """
 
-from openmrv.estimate.plumes.detect import Detection, detect_plume, robust_background
+from openmrv.estimate.plumes.detect import Detection, detect_plume, robust_background, split_mask
 from openmrv.estimate.plumes.gaussian import gaussian_plume_fit
 from openmrv.estimate.plumes.quantify import (
     RateEstimate,
@@ -31,4 +31,5 @@ __all__ = [
     "ppb_to_kg_m2",
     "robust_background",
     "scene_wind",
+    "split_mask",
 ]

@@ -200,3 +200,50 @@ def detect_plume(
     if len(seeds) > 1:
         flags.append(f"{len(seeds)} significant clusters in the scene; one quantified")
     return det
+
+
+def split_mask(
+    mask: np.ndarray,
+    x_m: np.ndarray,
+    y_m: np.ndarray,
+    own_xy: tuple[float, float],
+    others_xy,
+    wind: tuple[float, float],
+    pixel_size: float,
+) -> tuple[np.ndarray, int]:
+    """The part of a plume mask that belongs to the source at ``own_xy`` when other known
+    sources (``others_xy``, [(x, y)] in the same metres) lie in the scene.
+
+    Each mask pixel goes to the source whose plume most plausibly holds it: among the
+    sources it lies downwind of (along-wind distance a >= -1 pixel), the one with the
+    smallest crosswind distance c relative to the plume's half-width at that distance,
+    c / (pixel_size + tan_spread * max(a, 0)) (``plume_spread_tan`` in
+    ``data/constants.csv``); a pixel downwind of no source stays with its own.
+
+    Returns (the own source's mask, the number of pixels given to other sources).
+    """
+    from openmrv.estimate.plumes.quantify import constant  # local: quantify imports detect
+
+    others = np.asarray(list(others_xy), float).reshape(-1, 2)
+    if not mask.any() or not len(others):
+        return mask.copy(), 0
+    u, v = (float(w) for w in wind)
+    speed = float(np.hypot(u, v))
+    if speed == 0:
+        raise InputError("zero wind: cannot split plumes of neighbouring sources", field="wind")
+    e = np.array([u, v]) / speed
+    tan = constant("plume_spread_tan")
+    srcs = np.vstack([np.asarray(own_xy, float)[None, :], others])
+    px, py = x_m[mask], y_m[mask]
+    dx = px[None, :] - srcs[:, 0:1]
+    dy = py[None, :] - srcs[:, 1:2]
+    along = dx * e[0] + dy * e[1]
+    cross = np.abs(dx * e[1] - dy * e[0])
+    score = cross / (pixel_size + tan * np.maximum(along, 0.0))
+    score[along < -pixel_size] = np.inf
+    best = np.argmin(score, axis=0)
+    best[~np.isfinite(score.min(axis=0))] = 0
+    keep = best == 0
+    out = np.zeros_like(mask)
+    out[mask] = keep
+    return out, int((~keep).sum())

@@ -141,6 +141,21 @@ def _combine(budget: dict[str, float]) -> float:
     return float(np.sqrt(sum(v**2 for v in budget.values())))
 
 
+def with_neighbour_term(whole: RateEstimate, own: RateEstimate) -> RateEstimate:
+    """``whole`` (the rate over the whole detected mask) with a ``neighbours`` term added to
+    its budget: |whole − own|, ``own`` being the same method over the part of the mask
+    that :func:`openmrv.estimate.plumes.detect.split_mask` leaves to this source. Which
+    source the shared pixels belong to is not known; the difference is taken as a 1-sigma
+    term (stated assumption, docs/plumes.md)."""
+    budget = dict(whole.budget)
+    budget["neighbours"] = abs(whole.rate - own.rate)
+    flags = list(whole.flags)
+    if budget["neighbours"] > 0:
+        flags.append("other known sources' plumes may be in the mask (neighbours term)")
+    details = {**whole.details, "rate_own_part": own.rate}
+    return RateEstimate(whole.method, whole.rate, _combine(budget), budget, flags, details)
+
+
 def ime_rate(
     scene: np.ndarray,
     det: Detection,
