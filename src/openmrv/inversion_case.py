@@ -447,8 +447,13 @@ def _real(sv, s, winds, progress):
             f"no soundings in the period {s.start:%Y-%m-%d} to {s.end:%Y-%m-%d}",
             field="top_down.inversion.period",
         )
+    obs, extra = _with_operator(obs)
     sup = superobservations(
-        obs, resolution=(s.resolution, s.resolution), origin=(so, w), sigma_o=s.obs_error
+        obs,
+        resolution=(s.resolution, s.resolution),
+        origin=(so, w),
+        sigma_o=s.obs_error,
+        extra=extra,
     )
     cells = sv.grid.locate(sup["latitude"].values, sup["longitude"].values)
     y = sup["xch4"].values
@@ -457,8 +462,30 @@ def _real(sv, s, winds, progress):
         k = _run_jacobian(sv, winds, sup["time"].values, cells, _spinup_start(s, winds), progress)
     else:
         k = np.mean([_steady_jacobian(sv, u, v) for u, v in _wind_rose()], axis=0)[cells]
+    if extra:  # the satellite sees the emission elements through its averaging kernel
+        k[:, : sv.n_emission] *= sup["bl_sensitivity"].values[:, None]
     background = float(np.median(y))  # boundary elements are offsets from this
     return normal_equations(k, y - background - k @ sv.x_a, err), background
+
+
+def _with_operator(obs: xr.Dataset) -> tuple[xr.Dataset, tuple[str, ...]]:
+    """Soundings with their boundary-layer sensitivity (``bl_sensitivity``), when they carry
+    averaging kernels; else unchanged (the column enhancement is taken as seen fully)."""
+    from openmrv.observe.operator import boundary_layer_sensitivity
+
+    need = ("averaging_kernel", "ch4_profile_apriori")
+    if not all(n in obs for n in need) or not (
+        "pressure_weight" in obs or "dry_air_subcolumns" in obs
+    ):
+        return obs, ()
+    sens = boundary_layer_sensitivity(obs, tr.parameter("boundary_layer_pressure_fraction"))
+    if not np.isfinite(sens.values).all():
+        bad = int((~np.isfinite(sens.values)).sum())
+        raise InputError(
+            f"{bad} soundings have averaging kernels or priors with gaps; screen them first",
+            field="averaging_kernel",
+        )
+    return obs.assign(bl_sensitivity=sens), ("bl_sensitivity",)
 
 
 def _open_winds(path: Path) -> xr.Dataset:
