@@ -109,11 +109,32 @@ def _run_with_progress(fn, case: Path, out: Path | None):
 
 
 @app.command()
-def run(case: CaseArg, out: OutOpt = None) -> None:
-    """Run the whole job on a case: inventory, comparison (more stages as they land)."""
+def run(
+    case: CaseArg,
+    out: OutOpt = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="dask.distributed scheduler address, or 'local' for a LocalCluster; "
+            "default: this process."
+        ),
+    ] = None,
+) -> None:
+    """Run the whole job on a case: inventory, uncertainty, key categories, observations,
+    plumes, inversion, verification, CRT tables, report and signed manifest."""
+    from functools import partial
+
     from openmrv.pipeline import run as run_pipeline
 
-    _summary(_run_with_progress(run_pipeline, case, out))
+    try:
+        client = _client(scheduler)
+    except OSError as exc:
+        _fail(f"cannot reach the dask scheduler {scheduler}: {exc}")
+    try:
+        _summary(_run_with_progress(partial(run_pipeline, client=client), case, out))
+    finally:
+        if client is not None:
+            client.close()
 
 
 @app.command()

@@ -351,11 +351,12 @@ def verification(
     return table
 
 
-def observations(case: Case, run_dir: Path) -> list[Path]:
+def observations(case: Case, run_dir: Path, scheduler: str | None = None) -> list[Path]:
     """Read the case's satellite files, keep the soundings over the country, and write
     ``observations/soundings.nc``, ``observations/summary.csv`` and a map.
 
-    Files are read on dask.distributed (a LocalCluster of threads for this call); a bad file
+    Files are read on dask.distributed (``scheduler``'s cluster, else a LocalCluster of
+    threads for this call); a bad file
     is listed in the summary and does not stop the run. No sounding over the country is
     not an error: the summary says so and no soundings file is written.
     """
@@ -370,7 +371,11 @@ def observations(case: Case, run_dir: Path) -> list[Path]:
     files: list[Path] = []
     try:
         soundings, summary = observe(
-            case.sounding_files, region=case.country, n_workers=1, processes=False
+            case.sounding_files,
+            region=case.country,
+            scheduler=scheduler,
+            n_workers=1,
+            processes=False,
         )
     except NoSoundingsError as exc:
         soundings, summary = None, getattr(exc, "summary", ObserveSummary())
@@ -406,14 +411,17 @@ def top_down_stages(
     run_dir: Path,
     progress: Progress | None = None,
     full: bool = True,
+    client=None,
 ) -> list[Path]:
     """Observations, plumes (own and third-party), inversion and verification; returns
-    the files written. ``full=False`` keeps only the third-party plume evidence."""
+    the files written. ``full=False`` keeps only the third-party plume evidence;
+    ``client``: a dask.distributed client whose cluster reads the satellite files."""
     files: list[Path] = []
     if full and case.sounding_files:
         if progress is not None:
             progress(f"observations: {len(case.sounding_files)} satellite files")
-        files += observations(case, run_dir)
+        address = client.scheduler.address if client is not None else None
+        files += observations(case, run_dir, address)
     evidence = plume_evidence(case, result)
     top_down, contributors = [], []
     if evidence is not None:
@@ -544,6 +552,7 @@ def run_inventory(
     progress: Progress | None = None,
     with_uncertainty: bool = False,
     with_top_down: bool = False,
+    client=None,
 ) -> InventoryRun:
     """Run the inventory of a case and write its outputs to ``out``.
 
@@ -564,7 +573,7 @@ def run_inventory(
     if with_uncertainty and case.uncertainty_file is not None:
         if progress is not None:
             progress(f"uncertainty: {case.mc_draws:,} Monte Carlo draws")
-        unc = estimate_uncertainty(case, result)
+        unc = estimate_uncertainty(case, result, client=client)
     out = Path(out)
     partial = out.with_name(out.name + ".partial")
     try:
@@ -579,7 +588,7 @@ def run_inventory(
         files = write_inventory(partial, case, result, comparison)
         if unc is not None:
             files += write_uncertainty(partial, unc)
-        files += top_down_stages(case, result, unc, partial, progress, with_top_down)
+        files += top_down_stages(case, result, unc, partial, progress, with_top_down, client)
         files += write_reports(partial, case, result, unc)  # last: the manifest lists all
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
@@ -595,7 +604,17 @@ def run_inventory(
     )
 
 
-def run(case_dir: str | Path, out: str | Path, progress: Progress | None = None) -> InventoryRun:
-    """The whole job for a case. For now: the inventory, its uncertainty and key categories
-    (when the case gives activity uncertainties) and the external comparison."""
-    return run_inventory(case_dir, out, progress, with_uncertainty=True, with_top_down=True)
+def run(
+    case_dir: str | Path, out: str | Path, progress: Progress | None = None, client=None
+) -> InventoryRun:
+    """The whole job for a case: inventory, Monte Carlo uncertainty and key categories
+    (when the case gives activity uncertainties), observations, plumes, inversion,
+    verification, CRT tables, report and signed manifest (``docs/architecture.md``).
+
+    ``client``: a dask.distributed client; the Monte Carlo chunks and the satellite files
+    then run on its cluster (same draws, same outputs). None: this process, and a
+    LocalCluster of threads for the satellite files.
+    """
+    return run_inventory(
+        case_dir, out, progress, with_uncertainty=True, with_top_down=True, client=client
+    )
