@@ -192,3 +192,51 @@ def test_gosat_density_in_the_sampling_table_is_reproduced_from_the_files():
     row = sampling_designs()["gosat"]
     assert f"density {float(row['soundings_per_day_per_1e6_km2']):.2f}" in out.stdout
     assert f"median uncertainty {float(row['precision_ppb']):.1f} ppb" in out.stdout
+
+
+def test_sector_prior_error_is_the_inventorys_approach1(mini_case, mini_inventory, tmp_path):
+    from openmrv.case import read_activity_uncertainty
+    from openmrv.estimate.inventory.montecarlo import ActivityUncertainty
+    from openmrv.estimate.inventory.uncertainty import estimate_rows
+    from openmrv.inversion_case import sector_errors
+
+    (mini_case / "u.csv").write_text(
+        "category,activity,key,uncertainty_pct,distribution,source,notes\n"
+        "1,fuel_consumption,*,5,normal,test,\n"
+        "1.A,apparent_consumption,*,5,normal,test,\n"
+        "1.B.2,gas_production,*,10,normal,test,\n"
+        "3,head,*,20,normal,test,\n"
+    )
+    cfg = yaml.safe_load((mini_case / "case.yaml").read_text())
+    cfg["uncertainty"] = {"activity": "u.csv"}
+    (mini_case / "case.yaml").write_text(yaml.safe_dump(cfg))
+    osse = {"sampling": "gosat", "seed": 3}
+    case = load_case(with_inversion(mini_case, osse=osse))
+    shared = sector_errors(case, mini_inventory, ["1.B.2"], 2002)
+    # by hand: Eq. 3.1 per estimate, Eq. 3.2 over 1.B.2's CH4 estimates, 95 % -> 1 sigma
+    rows = estimate_rows(
+        mini_inventory,
+        ActivityUncertainty(read_activity_uncertainty(case)),
+        case.gwp,
+        (case.first_year, 2002),
+    )
+    r = rows[(rows["gas"] == "CH4") & rows["category"].str.startswith("1.B.2") & (rows["D"] > 0)]
+    u = np.sqrt(r["E"] ** 2 + r["F"] ** 2) * r["D"]
+    assert shared["1.B.2"] == pytest.approx(np.sqrt((u**2).sum()) / r["D"].sum() / 196)
+    # the prior 1-sigma of the 1.B.2 total: independent element errors and the shared one
+    with_shared = run_case_inversion(case, mini_inventory, tmp_path / "a").totals
+    off = load_case(with_inversion(mini_case, osse=osse, sector_prior_error="none"))
+    without = run_case_inversion(off, mini_inventory, tmp_path / "b").totals
+    a = with_shared.set_index("group").loc["1.B.2"]
+    b = without.set_index("group").loc["1.B.2"]
+    with xr.open_dataset(tmp_path / "a" / "inversion" / "result.nc") as r:
+        g = r["G"].values[list(r["sector"].values).index("1.B.2")]
+        x_a = r["x_a"].values
+    # the shared error moves 1.B.2's part g_i x_i of every element together; the state
+    # vector keeps each element's sector shares, so the 1.B.2 total moves by sum g_i^2 x_i
+    shared_kt = shared["1.B.2"] * float((g**2 * x_a).sum()) * KG_S_TO_KT
+    expected = np.hypot(b["prior_sigma_kt"], shared_kt)
+    assert a["prior_sigma_kt"] == pytest.approx(expected, rel=1e-5)
+    assert shared_kt <= shared["1.B.2"] * b["prior_kt"] * (1 + 1e-12)
+    with pytest.raises(CaseError, match="inventory' or 'none'"):
+        load_case(with_inversion(mini_case, sector_prior_error="both"))

@@ -124,6 +124,30 @@ def test_dask_workers_give_the_same_draws(tmp_path):
             res, unc, case.gwp, (2000, 2001), n_draws=4000, chunk_size=1000, seed=5, client=client
         )
     np.testing.assert_array_equal(local.draws, spread.draws)
+    np.testing.assert_array_equal(local.gas_draws, spread.gas_draws)
+
+
+def test_per_gas_draws_sum_to_the_co2e_draws_and_match_hand_propagation(tmp_path):
+    from openmrv.gwp import gwp
+
+    case, res, unc = _setup(tmp_path, 10.0, 5.0)
+    mc = approach2(res, unc, case.gwp, (2000, 2001), n_draws=200_000, seed=9)
+    col = {p: i for i, p in enumerate(mc.gas_pairs)}
+    # identity: the gases' draws weighted by their GWPs are the category's CO2e draws
+    co2e = sum(
+        mc.gas_draws[:, col[("1.A", g)]].astype(float) * gwp(g, case.gwp)
+        for g in ("CO2", "CH4", "N2O")
+    )
+    last = mc.draws[:, mc.categories.index("1.A"), 1].astype(float)
+    np.testing.assert_allclose(co2e, last, rtol=1e-5)
+    # CH4 of 1.A in 2001 by hand: 1,500 TJ (1.A.1) and 2,000 TJ (1.A.2) at 1 kg/TJ,
+    # factor and activity independent normals with 95 % half-widths 10 % and 5 %
+    parts = np.array([1500.0, 2000.0]) * 1e-6  # Gg
+    sd = np.sqrt(((parts * np.hypot(0.10, 0.05) / 1.96) ** 2).sum())
+    row = mc.gas_summary.set_index(["category", "gas"]).loc[("1.A", "CH4")]
+    assert row["mean"] == pytest.approx(parts.sum(), rel=2e-3)
+    assert row["p2.5"] == pytest.approx(parts.sum() - 1.96 * sd, rel=5e-3)
+    assert row["p97.5"] == pytest.approx(parts.sum() + 1.96 * sd, rel=5e-3)
 
 
 @pytest.mark.parametrize(

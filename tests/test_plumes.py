@@ -268,8 +268,16 @@ def test_plumes_cli(tmp_path: Path):
     assert len(t) == len(PATCH_FILES)
     assert {"rate_t_per_h", "rate_sigma_t_per_h", "facility_id", "method"} <= set(t.columns)
     assert (out / "plumes.geojson").exists()
-    l2 = sorted(PATCHES.glob("S5P_OFFL_L2__CH4*.nc4"))[0]  # an L2 orbit: no 2-D scene
+    # a real L2 orbit subset (3 valid pixels): searched, no candidate, said so
+    l2 = sorted(PATCHES.glob("S5P_OFFL_L2__CH4*.nc4"))[0]
     res = CliRunner().invoke(app, ["plumes", str(l2), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    t = pd.read_csv(out / "plumes.csv")
+    assert len(t) == 1 and not t["detected"].any()
+    assert "no plume candidate" in t["flags"].iloc[0]
+    # blended files have no pixel grid: not a scene
+    blended = sorted(PATCHES.glob("S5P_BLND_L2__CH4*_03_020400_20230614T001047.nc"))[0]
+    res = CliRunner().invoke(app, ["plumes", str(blended), "--out", str(out)])
     assert res.exit_code == 2
     assert "not a 2-D scene" in res.output
     bad = tmp_path / "nope.npz"

@@ -181,3 +181,27 @@ def test_own_plume_detection_on_the_case_scene(run_dir):
     assert (table["source"].str.startswith("SRON")).sum() > 400
     assert (run_dir / "plumes" / f"quicklook_{Path(row['scene']).stem}.png").exists()
     assert "plumes.geojson" in (run_dir / "manifest.json").read_text()
+
+
+def test_whole_pipeline_outputs_and_osse_labels(run_dir):
+    # the README's main command writes these (issue 7)
+    for name in ("crt.xlsx", "crt.json", "report.html", "manifest.json", "manifest.sig"):
+        assert (run_dir / name).stat().st_size > 0, name
+    totals = pd.read_csv(run_dir / "inversion" / "totals.csv")
+    # the inversion's prior is the inventory: its national and 1.B.2 CH4 equal the dataset's
+    with xr.open_dataset(run_dir / "inventory.nc", engine="netcdf4") as d:
+        inv = {c: _val(d, "CH4", c, 2020) for c in ("0", "1.B.2")}
+    by = totals.set_index("group")
+    assert by.loc["TKM", "prior_kt"] == pytest.approx(inv["0"], rel=1e-6)
+    assert by.loc["1.B.2", "prior_kt"] == pytest.approx(inv["1.B.2"], rel=1e-6)
+    assert (totals["osse"] == 1).all()  # no real soundings for an inversion offline
+    v = pd.read_csv(run_dir / "verification.csv")
+    inv_rows = v[v["evidence"].str.startswith("inversion")]
+    assert len(inv_rows) and inv_rows["osse"].all()
+    assert inv_rows["explanation"].str.startswith("OSSE").all()
+    assert "synthetic" in inv_rows["evidence"].iloc[0]
+    # sectors the GOSAT-like sampling cannot see are flagged, not judged
+    low = inv_rows[inv_rows["sensitivity"] < 0.5]
+    assert (low["flag"] == "not comparable (sensitivity too low)").all() and len(low)
+    html = (run_dir / "report.html").read_text()
+    assert "OSSE" in html and "Inversion posterior" in html and "Satellite soundings" in html

@@ -398,6 +398,11 @@ INVERSION_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "bc_error": ((int, float), "prior 1-sigma of the boundary elements [ppb]"),
     "gamma": ((int, float), "regularisation gamma; 0 chooses it by J_A/n"),
     "correlation_length_km": ((int, float), "prior error correlation length [km]; 0: none"),
+    "sector_prior_error": (
+        str,
+        "inventory: add each sector's Approach 1 uncertainty as an error shared by all its "
+        "elements (default); none: elements independent",
+    ),
     "state_vector": (dict, "{mode: clusters|grid|regions, clusters: N, hotspot_fraction: f}"),
     "sectors": (list, "IPCC codes whose CH4 totals form the prior's sectors"),
     "soundings": (list, "real sounding files (relative paths or glob patterns)"),
@@ -427,6 +432,10 @@ def _inversion(cfg: Any, root: Path, path: Path) -> dict[str, Any]:
     for key in ("padding", "gamma", "correlation_length_km"):
         if key in cfg and cfg[key] < 0:
             raise CaseError("must be >= 0", file=path, field=f"{where}.{key}")
+    if cfg.get("sector_prior_error", "inventory") not in ("inventory", "none"):
+        raise CaseError(
+            "expected 'inventory' or 'none'", file=path, field=f"{where}.sector_prior_error"
+        )
     out = dict(cfg)
     if "period" in cfg:
         p = cfg["period"]

@@ -83,8 +83,42 @@ def _summary(run_) -> None:
                 f"{unc.approach1_totals['level_pct']:.1f} %; key categories: "
                 f"{int(unc.key_categories['key_category'].sum())}"
             )
+    _verification_summary(run_.out / "verification.csv")
     names = ", ".join(f.relative_to(run_.out).as_posix() for f in run_.files)
     console.print(f"outputs in [bold]{run_.out}[/]: {names}")
+
+
+def _verification_summary(path: Path) -> None:
+    """Bottom-up against top-down, one line per evidence (verification.csv of a run)."""
+    if not path.is_file():
+        return
+    import pandas as pd
+
+    v = pd.read_csv(path)
+    if v.empty:
+        return
+    table = Table(title="verification: bottom-up against top-down \\[kt/yr] (2019R Vol 1 Ch 6)")
+    for col, just in (
+        ("category", "left"),
+        ("gas", "left"),
+        ("evidence", "left"),
+        ("bottom-up (95 %)", "right"),
+        ("top-down ± 1σ", "right"),
+        ("z", "right"),
+        ("flag", "left"),
+    ):
+        table.add_column(col, justify=just)
+    for r in v.itertuples(index=False):
+        table.add_row(
+            str(r.category),
+            str(r.gas),
+            f"{r.evidence} {r.evidence_year}",
+            f"{r.bottom_up_kt:,.0f} ({r.bottom_up_low_kt:,.0f}-{r.bottom_up_high_kt:,.0f})",
+            f"{r.top_down_kt:,.0f} ± {r.top_down_sigma_kt:,.0f}",
+            f"{r.z:+.2f}",
+            str(r.flag),
+        )
+    console.print(table)
 
 
 def _run_with_progress(fn, case: Path, out: Path | None):
@@ -109,11 +143,32 @@ def _run_with_progress(fn, case: Path, out: Path | None):
 
 
 @app.command()
-def run(case: CaseArg, out: OutOpt = None) -> None:
-    """Run the whole job on a case: inventory, comparison (more stages as they land)."""
+def run(
+    case: CaseArg,
+    out: OutOpt = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="dask.distributed scheduler address, or 'local' for a LocalCluster; "
+            "default: this process."
+        ),
+    ] = None,
+) -> None:
+    """Run the whole job on a case: inventory, uncertainty, key categories, observations,
+    plumes, inversion, verification, CRT tables, report and signed manifest."""
+    from functools import partial
+
     from openmrv.pipeline import run as run_pipeline
 
-    _summary(_run_with_progress(run_pipeline, case, out))
+    try:
+        client = _client(scheduler)
+    except OSError as exc:
+        _fail(f"cannot reach the dask scheduler {scheduler}: {exc}")
+    try:
+        _summary(_run_with_progress(partial(run_pipeline, client=client), case, out))
+    finally:
+        if client is not None:
+            client.close()
 
 
 @app.command()

@@ -72,6 +72,7 @@ class Settings:
     bc_error: float = 10.0
     gamma: float = 1.0
     correlation_length_km: float = 0.0
+    sector_prior_error: str = "inventory"
     mode: str = "clusters"
     clusters: int = 150
     hotspot_fraction: float = 0.01
@@ -114,6 +115,7 @@ class Settings:
             bc_error=float(cfg.get("bc_error", 10.0)),
             gamma=float(cfg.get("gamma", 1.0)),
             correlation_length_km=float(cfg.get("correlation_length_km", 0.0)),
+            sector_prior_error=str(cfg.get("sector_prior_error", "inventory")),
             mode=str(sv.get("mode", "clusters")),
             clusters=int(sv.get("clusters", 150)),
             hotspot_fraction=float(sv.get("hotspot_fraction", 0.01)),
@@ -222,7 +224,41 @@ def _facilities(case: Case) -> pd.DataFrame:
     return out
 
 
-def _prior_covariance(sv: StateVector, s: Settings) -> np.ndarray:
+def sector_errors(
+    case: Case, result: InventoryResult, sectors: list[str], year: int
+) -> dict[str, float]:
+    """Relative 1-sigma uncertainty of each sector's CH4 in ``year`` by Approach 1 (IPCC
+    2006 Vol 1 Ch 3: Eq. 3.1 per estimate, Eq. 3.2 over the sector's estimates; the 95 %
+    half-width over 1.96). Empty when the case gives no activity uncertainties."""
+    if case.uncertainty_file is None:
+        return {}
+    from openmrv.case import read_activity_uncertainty
+    from openmrv.estimate.inventory.montecarlo import ActivityUncertainty
+    from openmrv.estimate.inventory.uncertainty import (
+        combine_product,
+        combine_sum,
+        estimate_rows,
+    )
+
+    unc = ActivityUncertainty(read_activity_uncertainty(case))
+    rows = estimate_rows(result, unc, case.gwp, (case.first_year, year))
+    rows = rows[(rows["gas"] == "CH4") & (rows["D"] > 0)]
+    out = {}
+    for sector in sectors:
+        sel = rows[(rows["category"] == sector) | rows["category"].str.startswith(sector + ".")]
+        if len(sel):
+            u = combine_product(sel["E"].to_numpy(), sel["F"].to_numpy())
+            out[sector] = combine_sum(sel["D"].to_numpy(), u) / 100.0 / 1.96
+    return out
+
+
+def _prior_covariance(
+    sv: StateVector, s: Settings, shared: dict[str, float] | None = None
+) -> np.ndarray:
+    """S_a: per element ``prior_error`` (independent, or exp(-d/L)-correlated), plus for
+    each sector in ``shared`` an error common to all its elements (its total's relative
+    1-sigma times the sector's prior in each element: rank one per sector), so that the
+    prior uncertainty of a sector total is at least the inventory's own."""
     x = sv.x_a[: sv.n_emission]
     if s.correlation_length_km > 0:
         y = np.radians(sv.lat) * 6371.0
@@ -233,6 +269,11 @@ def _prior_covariance(sv: StateVector, s: Settings) -> np.ndarray:
         se = (1 - NUGGET) * se + NUGGET * np.diag(np.diag(se))
     else:
         se = np.diag((s.prior_error * x) ** 2)
+    g = sv.sector_matrix()[:, : sv.n_emission]
+    for k, sector in enumerate(sv.sectors):
+        if sector in (shared or {}):
+            v = shared[sector] * g[k] * x  # the sector's prior in each element x its error
+            se = se + np.outer(v, v)
     nb = sv.n - sv.n_emission
     out = np.zeros((sv.n, sv.n))
     out[: sv.n_emission, : sv.n_emission] = se
@@ -447,8 +488,13 @@ def _real(sv, s, winds, progress):
             f"no soundings in the period {s.start:%Y-%m-%d} to {s.end:%Y-%m-%d}",
             field="top_down.inversion.period",
         )
+    obs, extra = _with_operator(obs)
     sup = superobservations(
-        obs, resolution=(s.resolution, s.resolution), origin=(so, w), sigma_o=s.obs_error
+        obs,
+        resolution=(s.resolution, s.resolution),
+        origin=(so, w),
+        sigma_o=s.obs_error,
+        extra=extra,
     )
     cells = sv.grid.locate(sup["latitude"].values, sup["longitude"].values)
     y = sup["xch4"].values
@@ -457,8 +503,30 @@ def _real(sv, s, winds, progress):
         k = _run_jacobian(sv, winds, sup["time"].values, cells, _spinup_start(s, winds), progress)
     else:
         k = np.mean([_steady_jacobian(sv, u, v) for u, v in _wind_rose()], axis=0)[cells]
+    if extra:  # the satellite sees the emission elements through its averaging kernel
+        k[:, : sv.n_emission] *= sup["bl_sensitivity"].values[:, None]
     background = float(np.median(y))  # boundary elements are offsets from this
     return normal_equations(k, y - background - k @ sv.x_a, err), background
+
+
+def _with_operator(obs: xr.Dataset) -> tuple[xr.Dataset, tuple[str, ...]]:
+    """Soundings with their boundary-layer sensitivity (``bl_sensitivity``), when they carry
+    averaging kernels; else unchanged (the column enhancement is taken as seen fully)."""
+    from openmrv.observe.operator import boundary_layer_sensitivity
+
+    need = ("averaging_kernel", "ch4_profile_apriori")
+    if not all(n in obs for n in need) or not (
+        "pressure_weight" in obs or "dry_air_subcolumns" in obs
+    ):
+        return obs, ()
+    sens = boundary_layer_sensitivity(obs, tr.parameter("boundary_layer_pressure_fraction"))
+    if not np.isfinite(sens.values).all():
+        bad = int((~np.isfinite(sens.values)).sum())
+        raise InputError(
+            f"{bad} soundings have averaging kernels or priors with gaps; screen them first",
+            field="averaging_kernel",
+        )
+    return obs.assign(bl_sensitivity=sens), ("bl_sensitivity",)
 
 
 def _open_winds(path: Path) -> xr.Dataset:
@@ -671,7 +739,15 @@ def run_case_inversion(
     else:
         ne, background = _real(sv, s, winds, progress)
         extra["background_ppb"] = background
-    s_a = _prior_covariance(sv, s)
+    shared = (
+        sector_errors(case, inventory_result, s.sectors, s.year)
+        if s.sector_prior_error == "inventory"
+        else {}
+    )
+    s_a = _prior_covariance(sv, s, shared)
+    extra["sector_prior_error"] = (
+        "; ".join(f"{k} {v:.3f}" for k, v in shared.items()) if shared else "none"
+    )
     gamma = s.gamma if s.gamma > 0 else choose_gamma(ne, sv.x_a, s_a)[0]
     post = solve(ne, sv.x_a, s_a, gamma)
     res = CaseInversion(s, sv, post, _totals(sv, post, s), placed, truth, label, [], ne.m)

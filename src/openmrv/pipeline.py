@@ -143,6 +143,7 @@ def write_uncertainty(run_dir: Path, unc: UncertaintyResult) -> list[Path]:
         "uncertainty_approach1.csv": unc.approach1,
         "uncertainty_approach2.csv": unc.approach2.summary,
         "uncertainty_trend.csv": unc.approach2.trend,
+        "uncertainty_approach2_by_gas.csv": unc.approach2.gas_summary,
         "key_categories.csv": unc.key_categories,
     }
     out = []
@@ -262,6 +263,41 @@ def own_plume_evidence(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
     return top_down, pd.DataFrame(contrib, columns=list(CONTRIBUTORS))
 
 
+#: what an OSSE row of verification.csv says before anything else
+OSSE_NOTE = (
+    "OSSE: synthetic observations from a stated truth, not evidence about the inventory; "
+    "it shows what this satellite and method could tell. "
+)
+
+
+def inversion_evidence(case: Case, result: InventoryResult, totals: pd.DataFrame) -> pd.DataFrame:
+    """Top-down rows from the inversion's totals: the national total (the country's group)
+    as category 0 and each sector the inventory reports; sensitivity = the group's DOFS."""
+    cat = result.dataset.attrs["cat"]
+    known = set(result.dataset[cat].values.tolist())
+    rows = []
+    for r in totals.itertuples(index=False):
+        category = "0" if r.group == case.country else str(r.group)
+        if category not in known:
+            continue
+        osse = bool(r.osse)
+        rows.append(
+            {
+                "category": category,
+                "gas": r.gas,
+                "year": int(r.year),
+                "value_kt": float(r.posterior_kt),
+                "sigma_kt": float(r.posterior_sigma_kt),
+                "evidence": "inversion (OSSE, synthetic)" if osse else "inversion",
+                "kind": "total",
+                "osse": osse,
+                "sensitivity": float(r.dofs),
+                "sensitivity_measure": "dofs",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def verification(
     case: Case,
     result: InventoryResult,
@@ -278,6 +314,11 @@ def verification(
 
     cat = result.dataset.attrs["cat"]
     mc = unc.approach2.summary.set_index(["category", "year"]) if unc is not None else None
+    by_gas = (
+        unc.approach2.gas_summary.set_index(["category", "gas", "year"])
+        if unc is not None
+        else None
+    )
     bu_rows = []
     for category, gas, year in (
         top_down[["category", "gas", "year"]].drop_duplicates().itertuples(index=False)
@@ -287,9 +328,13 @@ def verification(
             result.dataset[gas].sel({cat: category, "time": str(inv_year)}).values.squeeze()
         )
         low = high = value
-        if mc is not None and (category, inv_year) in mc.index:
+        if by_gas is not None and (category, gas, inv_year) in by_gas.index:
+            # the Monte Carlo's own distribution of this gas in this category
+            r = by_gas.loc[(category, gas, inv_year)]
+            low, high = float(r["p2.5"]), float(r["p97.5"])
+        elif mc is not None and (category, inv_year) in mc.index:
             r = mc.loc[(category, inv_year)]
-            # the Monte Carlo summary is in the case's CO2e: the gas's share of it
+            # only CO2e kept for this year: the gas's share of the category's interval
             low, high = co2e_interval_as_gas(
                 value, r["mean"], r["p2.5"], r["p97.5"], gwp(gas, case.gwp)
             )
@@ -298,17 +343,20 @@ def verification(
         bu_rows, columns=["category", "gas", "year", "value_kt", "low_kt", "high_kt"]
     ).drop_duplicates(["category", "gas", "year"])
     table = compare_topdown(bottom_up, top_down.reset_index(drop=True), contributors)
+    osse = table["osse"].astype(bool)
+    table.loc[osse, "explanation"] = OSSE_NOTE + table.loc[osse, "explanation"]
     extra = [c for c in top_down.columns if c not in TOP_DOWN and c not in table.columns]
     for c in extra:
         table[c] = top_down[c].to_numpy()
     return table
 
 
-def observations(case: Case, run_dir: Path) -> list[Path]:
+def observations(case: Case, run_dir: Path, scheduler: str | None = None) -> list[Path]:
     """Read the case's satellite files, keep the soundings over the country, and write
     ``observations/soundings.nc``, ``observations/summary.csv`` and a map.
 
-    Files are read on dask.distributed (a LocalCluster of threads for this call); a bad file
+    Files are read on dask.distributed (``scheduler``'s cluster, else a LocalCluster of
+    threads for this call); a bad file
     is listed in the summary and does not stop the run. No sounding over the country is
     not an error: the summary says so and no soundings file is written.
     """
@@ -323,7 +371,11 @@ def observations(case: Case, run_dir: Path) -> list[Path]:
     files: list[Path] = []
     try:
         soundings, summary = observe(
-            case.sounding_files, region=case.country, n_workers=1, processes=False
+            case.sounding_files,
+            region=case.country,
+            scheduler=scheduler,
+            n_workers=1,
+            processes=False,
         )
     except NoSoundingsError as exc:
         soundings, summary = None, getattr(exc, "summary", ObserveSummary())
@@ -359,14 +411,17 @@ def top_down_stages(
     run_dir: Path,
     progress: Progress | None = None,
     full: bool = True,
+    client=None,
 ) -> list[Path]:
     """Observations, plumes (own and third-party), inversion and verification; returns
-    the files written. ``full=False`` keeps only the third-party plume evidence."""
+    the files written. ``full=False`` keeps only the third-party plume evidence;
+    ``client``: a dask.distributed client whose cluster reads the satellite files."""
     files: list[Path] = []
     if full and case.sounding_files:
         if progress is not None:
             progress(f"observations: {len(case.sounding_files)} satellite files")
-        files += observations(case, run_dir)
+        address = client.scheduler.address if client is not None else None
+        files += observations(case, run_dir, address)
     evidence = plume_evidence(case, result)
     top_down, contributors = [], []
     if evidence is not None:
@@ -391,6 +446,14 @@ def top_down_stages(
         if len(own_td):
             top_down.append(own_td)
             contributors.append(own_contrib)
+    if full and case.inversion is not None:
+        from openmrv.inversion_case import run_case_inversion
+
+        if progress is not None:
+            progress("inversion")
+        inv = run_case_inversion(case, result, run_dir, progress)
+        files += inv.files
+        top_down.append(inversion_evidence(case, result, inv.totals))
     if top_down:
         table = verification(
             case,
@@ -489,6 +552,7 @@ def run_inventory(
     progress: Progress | None = None,
     with_uncertainty: bool = False,
     with_top_down: bool = False,
+    client=None,
 ) -> InventoryRun:
     """Run the inventory of a case and write its outputs to ``out``.
 
@@ -509,7 +573,7 @@ def run_inventory(
     if with_uncertainty and case.uncertainty_file is not None:
         if progress is not None:
             progress(f"uncertainty: {case.mc_draws:,} Monte Carlo draws")
-        unc = estimate_uncertainty(case, result)
+        unc = estimate_uncertainty(case, result, client=client)
     out = Path(out)
     partial = out.with_name(out.name + ".partial")
     try:
@@ -524,7 +588,7 @@ def run_inventory(
         files = write_inventory(partial, case, result, comparison)
         if unc is not None:
             files += write_uncertainty(partial, unc)
-        files += top_down_stages(case, result, unc, partial, progress, with_top_down)
+        files += top_down_stages(case, result, unc, partial, progress, with_top_down, client)
         files += write_reports(partial, case, result, unc)  # last: the manifest lists all
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
@@ -540,7 +604,17 @@ def run_inventory(
     )
 
 
-def run(case_dir: str | Path, out: str | Path, progress: Progress | None = None) -> InventoryRun:
-    """The whole job for a case. For now: the inventory, its uncertainty and key categories
-    (when the case gives activity uncertainties) and the external comparison."""
-    return run_inventory(case_dir, out, progress, with_uncertainty=True, with_top_down=True)
+def run(
+    case_dir: str | Path, out: str | Path, progress: Progress | None = None, client=None
+) -> InventoryRun:
+    """The whole job for a case: inventory, Monte Carlo uncertainty and key categories
+    (when the case gives activity uncertainties), observations, plumes, inversion,
+    verification, CRT tables, report and signed manifest (``docs/architecture.md``).
+
+    ``client``: a dask.distributed client; the Monte Carlo chunks and the satellite files
+    then run on its cluster (same draws, same outputs). None: this process, and a
+    LocalCluster of threads for the satellite files.
+    """
+    return run_inventory(
+        case_dir, out, progress, with_uncertainty=True, with_top_down=True, client=client
+    )

@@ -26,6 +26,7 @@ from typing import Annotated, Literal
 import numpy as np
 import pandas as pd
 import typer
+from scipy import ndimage
 
 from openmrv.errors import InputError
 from openmrv.estimate.plumes import (
@@ -76,8 +77,8 @@ def scene_arrays(path: Path) -> dict:
     shape = tuple(int(s) for s in ds.attrs.get("scene_shape", ()))
     if len(shape) != 2:
         raise InputError(
-            "not a 2-D scene (no scene_shape): openmrv plumes reads plume patches (.npz); "
-            "cut a patch around the suspected source from an L2 orbit first",
+            "not a 2-D scene (no scene_shape): openmrv plumes reads plume patches (.npz) "
+            "and TROPOMI L2 orbits (searched in windows); this product has no pixel grid",
             file=path,
         )
     r, c = ds["scene_row"].values, ds["scene_col"].values
@@ -92,7 +93,10 @@ def scene_arrays(path: Path) -> dict:
     x = grid("xch4")
     x[~(qa >= 0.5)] = np.nan
     t = pd.to_datetime(ds["time"].values)
+    times = np.full(shape, np.datetime64("NaT"), "datetime64[ns]")
+    times[r, c] = ds["time"].values
     return {
+        "times": times,
         "scene": path.name,
         "xch4": x,
         "noise": grid("xch4_uncertainty"),
@@ -105,6 +109,77 @@ def scene_arrays(path: Path) -> dict:
         "surface_pressure": grid("surface_pressure") if "surface_pressure" in ds else None,
         "time": t[len(t) // 2],
     }
+
+
+def split_swath(sc: dict) -> list[dict]:
+    """Windows around the plume candidates of a large scene (an L2 orbit); a scene of patch
+    size is returned as it is.
+
+    The scene is searched in windows of ``swath_window_pixels`` (the validation patches'
+    size), overlapping by half, each tested by :func:`detect_plume` at a false-alarm rate
+    of ``swath_false_alarm`` / number of windows (Bonferroni: at most ``swath_false_alarm``
+    false detections per orbit on plume-free white noise). Candidates closer than half a
+    window to a stronger one are dropped; each kept candidate gets a window centred on its
+    source pixel, named ``<scene>@<row>_<col>``, which :func:`quantify_scene` then treats
+    like a patch (same false-alarm rate, source pixel given).
+    """
+    from openmrv.estimate.plumes.quantify import constant
+
+    size = int(constant("swath_window_pixels"))
+    x = sc["xch4"]
+    rows, cols = x.shape
+    if rows < 2 * size and cols < 2 * size:
+        return [sc]
+    step = size // 2
+
+    def starts(n: int) -> list[int]:
+        s = list(range(0, max(n - size, 0) + 1, step))
+        return s if s[-1] == max(n - size, 0) else [*s, n - size]
+
+    tiles = [(r, c) for r in starts(rows) for c in starts(cols)]
+    alpha = constant("swath_false_alarm") / len(tiles)
+    noise = np.broadcast_to(np.asarray(sc["noise"], float), x.shape)
+    union = np.zeros(x.shape, bool)  # every window's plume mask, in scene pixels
+    found = []
+    for r, c in tiles:
+        win = (slice(r, r + size), slice(c, c + size))
+        if np.isfinite(x[win]).sum() < size * size // 4:
+            continue  # mostly cloud or no data: no background to test against
+        try:
+            det = detect_plume(x[win], noise[win], alpha=alpha)
+        except InputError:
+            continue
+        if det.detected:
+            peak = float(np.nanmax(np.where(det.mask, det.z_smooth, -np.inf)))
+            found.append((peak, r + det.source[0], c + det.source[1]))
+            union[win] |= det.mask
+    # one candidate per connected plume (a plume seen by several windows, or whose tail
+    # looks like a second source downwind): the one with the strongest peak
+    labels, _ = ndimage.label(union, structure=np.ones((3, 3)))
+    kept: list[tuple[float, int, int]] = []
+    seen: set[int] = set()
+    for peak, r0, c0 in sorted(found, reverse=True):
+        if labels[r0, c0] not in seen:
+            seen.add(int(labels[r0, c0]))
+            kept.append((peak, r0, c0))
+    windows = []
+    for _, r0, c0 in kept:
+        r = min(max(r0 - step, 0), max(rows - size, 0))
+        c = min(max(c0 - step, 0), max(cols - size, 0))
+        win = (slice(r, r + size), slice(c, c + size))
+        sub = {
+            k: (v[win] if isinstance(v, np.ndarray) and v.shape[:2] == x.shape else v)
+            for k, v in sc.items()
+        }
+        t = sc["times"][r0, c0]
+        sub.update(
+            scene=f"{sc['scene']}@{r0}_{c0}",
+            time=pd.Timestamp(t) if not np.isnat(t) else sc["time"],
+            alpha=alpha,
+            source_pixel=(r0 - r, c0 - c),
+        )
+        windows.append(sub)
+    return windows
 
 
 def _source_pixel(lat, lon, source_latlon):
@@ -154,7 +229,10 @@ def quantify_scene(
         "wind_v": np.nan,
         "wind_origin": "",
     }
-    det = detect_plume(sc["xch4"], sc["noise"], source=_source_pixel(lat, lon, source_latlon))
+    source = _source_pixel(lat, lon, source_latlon)
+    if source is None:
+        source = sc.get("source_pixel")
+    det = detect_plume(sc["xch4"], sc["noise"], source=source, alpha=sc.get("alpha", 0.01))
     work = {"scene": sc, "det": det, "wind": None}
     if not det.detected:
         row["flags"] = "; ".join(det.flags)
@@ -358,24 +436,45 @@ def detect_scenes(
         p = Path(p)
         sc = scene_arrays(p)
         src = (sources or {}).get(p.name)
-        try:
-            row, work = quantify_scene(
-                sc, src, winds, rel_wind_error, method, neighbours=(neighbours or {}).get(p.name)
+        scenes = split_swath(sc) if src is None else [sc]
+        if not scenes:
+            rows.append(
+                {
+                    "time": sc["time"],
+                    "scene": p.name,
+                    "source": "openmrv",
+                    "method": method,
+                    "detected": False,
+                    "facility_id": "",
+                    "flags": "no plume candidate in the orbit at the stated false-alarm rate",
+                }
             )
-        except InputError as exc:  # e.g. every pixel fails QA: listed with the reason
-            row = {
-                "time": sc["time"],
-                "scene": p.name,
-                "source": "openmrv",
-                "method": method,
-                "detected": False,
-                "facility_id": "",
-                "flags": f"not quantified: {exc}",
-            }
-            work = None
-        rows.append(row)
-        if out is not None and work is not None and row["detected"]:
-            figs.append(quicklook(work, Path(out) / "plumes" / f"quicklook_{p.stem}.png"))
+        for sub in scenes:
+            try:
+                row, work = quantify_scene(
+                    sub,
+                    src,
+                    winds,
+                    rel_wind_error,
+                    method,
+                    neighbours=(neighbours or {}).get(p.name),
+                )
+            except InputError as exc:  # e.g. every pixel fails QA: listed with the reason
+                row = {
+                    "time": sub["time"],
+                    "scene": sub["scene"],
+                    "source": "openmrv",
+                    "method": method,
+                    "detected": False,
+                    "facility_id": "",
+                    "flags": f"not quantified: {exc}",
+                }
+                work = None
+            rows.append(row)
+            if out is not None and work is not None and row["detected"]:
+                tag = sub["scene"].split("@", 1)[1] if "@" in sub["scene"] else ""
+                name = f"quicklook_{p.stem}{'_' + tag if tag else ''}.png"
+                figs.append(quicklook(work, Path(out) / "plumes" / name))
         if progress is not None:
             progress()
     table = pd.DataFrame(rows).reindex(columns=TABLE_COLUMNS)

@@ -72,6 +72,43 @@ def test_two_forms_agree():
     )
 
 
+def test_boundary_layer_sensitivity_by_hand(uol):
+    from openmrv.observe.operator import boundary_layer_sensitivity
+
+    # identity kernel: a perfect instrument sees the whole enhancement
+    one = uol.assign(averaging_kernel=uol.averaging_kernel * 0 + 1)
+    np.testing.assert_allclose(boundary_layer_sensitivity(one, 0.11), 1.0, rtol=1e-12)
+    # by hand on the real UoL levels: pressure-weighted mean kernel over the levels whose
+    # bottom lies within the lowest 11 % of the column (surface level always counted)
+    s = boundary_layer_sensitivity(uol, 0.11).values
+    w, a = uol.pressure_weight.values, uol.averaging_kernel.values
+    for i in range(0, uol.sizes["sounding"], 97):
+        below = np.concatenate([[0.0], np.cumsum(w[i])[:-1]])
+        bl = below < 0.11
+        assert s[i] == pytest.approx((w[i, bl] * a[i, bl]).sum() / w[i, bl].sum(), rel=1e-9)
+    # GOSAT's SWIR kernel near the surface is around 1 (Parker et al. 2011)
+    assert 0.6 < np.median(s) < 1.3
+    with pytest.raises(ObservationError, match="depth_fraction"):
+        boundary_layer_sensitivity(uol, 0.0)
+
+
+def test_superobservations_average_extra_variables(uol):
+    ds = uol.assign(tag=("sounding", np.arange(uol.sizes["sounding"], dtype=float)))
+    sup = superobservations(ds, resolution=(2.0, 2.0), extra=("tag",))
+    assert "tag" in sup
+    # the mean tag of each super-observation, recomputed by hand for the first cell
+    lat, lon = ds.latitude.values, ds.longitude.values
+    i, j = np.floor((lat + 90) / 2.0), np.floor((lon + 180) / 2.0)
+    day = ds.time.values.astype("datetime64[D]")
+    first = (i == i.min()) & (j == j[i == i.min()].min())
+    first &= day == day[first].min()
+    la = sup.latitude.values
+    k = int(
+        np.argmin(np.abs(la - lat[first].mean()) + np.abs(sup.longitude.values - lon[first].mean()))
+    )
+    assert sup.tag.values[k] == pytest.approx(ds.tag.values[first].mean())
+
+
 def test_operator_needs_kernel():
     ds = read_soundings(BLENDED).drop_vars("averaging_kernel")
     with pytest.raises(ObservationError, match="averaging_kernel"):

@@ -124,3 +124,50 @@ def apply_operator(soundings: xr.Dataset, model: xr.DataArray) -> xr.DataArray:
     else:
         raise ObservationError("the operator needs pressure_weight or dry_air_subcolumns")
     return xr.DataArray(out, dims="sounding", attrs={"units": "ppb"}, name="xch4_model")
+
+
+def boundary_layer_sensitivity(soundings: xr.Dataset, depth_fraction: float) -> xr.DataArray:
+    """How much of a column enhancement mixed in the boundary layer each sounding sees.
+
+    A model that transports column mass (e.g. the inversion's regional column model) gives
+    the enhancement ΔX as a column average [ppb]. If that mass is mixed evenly through the
+    boundary layer (the lowest ``depth_fraction`` of the column by pressure), the
+    satellite sees ``s ΔX`` with ``s`` = the pressure-weighted mean of the averaging kernel
+    over those layers. ``s`` is computed through :func:`apply_operator` (so in either
+    operator form): the operator applied to prior + 1 ppb in the boundary-layer levels,
+    minus the operator applied to the prior, over the column-average enhancement
+    ``sum_BL w``. At least the lowest level counts as boundary layer.
+
+    Parameters
+    ----------
+    soundings
+        Soundings with ``averaging_kernel``, ``ch4_profile_apriori`` and
+        ``pressure_weight`` or ``dry_air_subcolumns`` (levels surface first).
+    depth_fraction
+        Boundary-layer depth as a fraction of the surface pressure, in (0, 1].
+
+    Returns
+    -------
+    xarray.DataArray
+        ``s`` [1] per sounding (1 for a perfect instrument).
+    """
+    if not 0 < depth_fraction <= 1:
+        raise ObservationError(f"depth_fraction must be in (0, 1], got {depth_fraction}")
+    if "pressure_weight" in soundings:
+        w = soundings["pressure_weight"].values
+    elif "dry_air_subcolumns" in soundings:
+        d = soundings["dry_air_subcolumns"].values
+        w = d / np.nansum(d, axis=-1, keepdims=True)
+    else:
+        raise ObservationError("the operator needs pressure_weight or dry_air_subcolumns")
+    w = np.where(np.isfinite(w), w, 0.0)
+    below = np.cumsum(w, axis=-1) - w  # column fraction below each level's bottom
+    bl = below < depth_fraction
+    bl[:, 0] = True
+    prior = soundings["ch4_profile_apriori"]
+    plus = prior + xr.DataArray(bl.astype(float), dims=prior.dims)
+    seen = apply_operator(soundings, plus) - apply_operator(soundings, prior)
+    true = (w * bl).sum(axis=-1)
+    out = seen / xr.DataArray(true, dims="sounding")
+    out.attrs = {"units": "1", "long_name": "boundary-layer sensitivity of XCH4"}
+    return out.rename("bl_sensitivity")

@@ -191,14 +191,19 @@ def read_tropomi_l2(src: SourceFile, spec: ProductSpec) -> xr.Dataset:
         np.datetime64("NaT"),
     )
     data["time"] = np.broadcast_to(times[..., None], shape)
+    attrs = {"xch4_source": next(p for p in spec.variables["xch4"] if src.has(p))}
+    if shape[0] == 1:  # one orbit: keep each pixel's (scanline, ground_pixel) as a scene
+        data["scene_row"], data["scene_col"] = (
+            np.broadcast_to(i[None], shape) for i in np.indices(shape[1:])
+        )
+        attrs["scene_shape"] = [int(shape[1]), int(shape[2])]
     n = int(np.prod(shape))
     flat = {k: v.reshape((n, *v.shape[3:])) for k, v in data.items()}
     _layers_to_canonical(flat)
-    which = next(p for p in spec.variables["xch4"] if src.has(p))
     version = src.attrs.get("processor_version") or _version_from_name(
         src.path, r"_\d{5}_\d{2}_(\d{6})_"
     )
-    return _finish(flat, missing, src, spec, str(version or "unknown"), {"xch4_source": which})
+    return _finish(flat, missing, src, spec, str(version or "unknown"), attrs)
 
 
 def read_blended(src: SourceFile, spec: ProductSpec) -> xr.Dataset:

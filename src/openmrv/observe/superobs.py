@@ -89,6 +89,7 @@ def superobservations(
     origin: tuple[float, float] = (-90.0, -180.0),
     window: str = "1D",
     sigma_o: float | None = None,
+    extra: tuple[str, ...] = (),
 ) -> xr.Dataset:
     """Average soundings per grid cell and time window.
 
@@ -105,6 +106,9 @@ def superobservations(
     sigma_o
         Retrieval error of one sounding [ppb]; by default the mean ``xch4_uncertainty``
         of the soundings in the cell.
+    extra
+        Further per-sounding variables (dim ``sounding`` only) averaged the same way and
+        returned under their names (e.g. ``bl_sensitivity``).
 
     Returns
     -------
@@ -126,6 +130,7 @@ def superobservations(
             "longitude": lon,
             "xch4": soundings["xch4"].values,
             "sigma": soundings["xch4_uncertainty"].values,
+            **{f"extra:{n}": soundings[n].values for n in extra},
         }
     )
     if sigma_o is not None:
@@ -133,7 +138,8 @@ def superobservations(
     if frame["sigma"].isna().any():
         raise ObservationError("xch4_uncertainty is missing: pass sigma_o [ppb]")
     g = frame.groupby(["i", "j", "w"], sort=True)
-    mean = g[["time", "latitude", "longitude", "xch4", "sigma"]].mean()
+    cols = ["time", "latitude", "longitude", "xch4", "sigma", *(f"extra:{n}" for n in extra)]
+    mean = g[cols].mean()
     count = g.size().to_numpy()
     data = {
         "time": mean["time"].to_numpy().astype("datetime64[ns]"),
@@ -144,9 +150,10 @@ def superobservations(
         "qa_value": np.ones(len(count)),
         "observation_count": count.astype(float),
     }
+    extras = {n: mean[f"extra:{n}"].to_numpy() for n in extra}
     products = sorted(set(soundings["product"].values))
     versions = sorted(set(soundings["product_version"].values))
-    return make_soundings(
+    out = make_soundings(
         data,
         product="superobs:" + "+".join(products),
         product_version="+".join(versions),
@@ -157,3 +164,6 @@ def superobservations(
             "superobs_error": "Chen et al. (2023), doi:10.5194/acp-23-5945-2023",
         },
     )
+    for n, v in extras.items():
+        out[n] = ("sounding", v, dict(soundings[n].attrs))
+    return out

@@ -154,14 +154,18 @@ def _run_chunk(
     years: tuple[int, int],
     report: Sequence[str],
     gwp_set: str,
+    pairs: Sequence[tuple[str, str]],
     n: int,
     seed: int,
     chunk: int,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """One chunk of draws: CO2e [Gg] of each report category in the base and latest year,
-    shape (n, categories, 2), float32."""
+    shape (n, categories, 2), and each (category, gas) of ``pairs`` in the latest year in
+    the gas's own mass [Gg], shape (n, pairs); float32."""
     out = np.zeros((n, len(report), 2))
+    by_gas = np.zeros((n, len(pairs)))
     index = {c: i for i, c in enumerate(report)}
+    pair_index = {p: i for i, p in enumerate(pairs)}
     factor_cache: dict[str, np.ndarray] = {}
     spreads = {}
 
@@ -184,7 +188,9 @@ def _run_chunk(
         for code in (est.category, *ancestors(est.category)):
             if code in index:
                 out[:, index[code], :] += co2e
-    return out.astype(np.float32)
+            if (code, est.gas) in pair_index:
+                by_gas[:, pair_index[(code, est.gas)]] += sim[:, cols[1]]
+    return out.astype(np.float32), by_gas.astype(np.float32)
 
 
 @dataclass
@@ -197,7 +203,13 @@ class MonteCarloResult:
     seed: int
     seconds: float
     gwp_set: str
+    #: (category, gas) pairs of ``gas_draws``
+    gas_pairs: list[tuple[str, str]] = field(default_factory=list)
+    #: (n, pairs) float32: each pair's emissions in the latest year, in the gas's own mass [Gg]
+    gas_draws: np.ndarray | None = None
     summary: pd.DataFrame = field(init=False)
+    #: per (category, gas), latest year, in the gas's own mass [Gg]
+    gas_summary: pd.DataFrame = field(init=False)
     trend: pd.DataFrame = field(init=False)
     convergence: dict[str, float] = field(init=False)
 
@@ -210,6 +222,17 @@ class MonteCarloResult:
         self.summary = pd.DataFrame(rows)[
             ["category", "year", "mean", "median", "p2.5", "p97.5", "minus_pct", "plus_pct"]
         ]
+        grows = []
+        for i, (code, gas) in enumerate(self.gas_pairs):
+            x = self.gas_draws[:, i].astype(float)
+            grows.append(_stats(x) | {"category": code, "gas": gas, "year": self.years[1]})
+        self.gas_summary = pd.DataFrame(
+            grows,
+            columns=[
+                *("category", "gas", "year", "mean", "median"),
+                *("p2.5", "p97.5", "minus_pct", "plus_pct"),
+            ],
+        )
         base = self.draws[:, :, 0].astype(float)
         last = self.draws[:, :, 1].astype(float)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -309,12 +332,23 @@ def approach2(
             factor_spread(f)
     sizes = [min(chunk_size, n_draws - i) for i in range(0, n_draws, chunk_size)]
     t0 = time.perf_counter()
-    args = (estimates, uncertainty, years, report, gwp_set)
+    report_set = set(report)
+    pairs = sorted(
+        {
+            (code, est.gas)
+            for est in estimates
+            for code in (est.category, *ancestors(est.category))
+            if code in report_set
+        }
+    )
+    args = (estimates, uncertainty, years, report, gwp_set, pairs)
     draws = np.empty((n_draws, len(report), 2), dtype=np.float32)
+    gas_draws = np.empty((n_draws, len(pairs)), dtype=np.float32)
     starts = np.cumsum([0, *sizes])
     if client is None:
         for k, n in enumerate(sizes):
-            draws[starts[k] : starts[k + 1]] = _run_chunk(*args, n, seed, k)
+            sl = slice(starts[k], starts[k + 1])
+            draws[sl], gas_draws[sl] = _run_chunk(*args, n, seed, k)
             if progress is not None:
                 progress(k + 1, len(sizes))
     else:
@@ -327,7 +361,10 @@ def approach2(
         }
         for done, fut in enumerate(as_completed(futures), start=1):
             k = futures[fut]
-            draws[starts[k] : starts[k + 1]] = fut.result()
+            sl = slice(starts[k], starts[k + 1])
+            draws[sl], gas_draws[sl] = fut.result()
             if progress is not None:
                 progress(done, len(sizes))
-    return MonteCarloResult(report, years, draws, seed, time.perf_counter() - t0, gwp_set)
+    return MonteCarloResult(
+        report, years, draws, seed, time.perf_counter() - t0, gwp_set, pairs, gas_draws
+    )
