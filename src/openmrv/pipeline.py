@@ -178,18 +178,20 @@ def plume_evidence(case: Case, result: InventoryResult) -> PlumeEvidence | None:
     facility register and annualise per year: lower-bound top-down rows for 1.B.2 CH4."""
     if not case.plume_catalogues:
         return None
-    from openmrv.observe.catalogues import read_sron_catalogue
+    from openmrv.observe.catalogues import read_plume_catalogue
     from openmrv.observe.region import region_mask
     from openmrv.verify import plumes as pv
 
-    frames = [read_sron_catalogue(p) for p in case.plume_catalogues]
+    frames = [read_plume_catalogue(p) for p in case.plume_catalogues]
     plumes = pd.concat(frames, ignore_index=True)
     plumes = plumes[
         region_mask(plumes["lon"].to_numpy(), plumes["lat"].to_numpy(), case.country)
     ].reset_index(drop=True)
     facilities = read_facilities(case)
     # oil and gas plumes go to 1.B.2 facilities; landfill/urban plumes are not 1.B.2 evidence
-    plumes = plumes[~plumes["source_type"].str.contains("Landfill|Urban|Coal", regex=True)]
+    plumes = plumes[
+        ~plumes["source_type"].fillna("").str.contains("Landfill|Urban|Coal", regex=True)
+    ]
     plumes = pv.attribute(
         plumes.reset_index(drop=True), facilities[facilities["category"].str.startswith("1.B.2")]
     )
