@@ -44,21 +44,13 @@ from openmrv.estimate.plumes.quantify import (
     with_neighbour_term,
 )
 from openmrv.estimate.plumes.wind import external_wind, scene_wind
+from openmrv.observe.catalogues import PLUME_CORE
 from openmrv.observe.registry import read_soundings
 
-REL_WIND_ERROR = 0.3  # relative 1-sigma error of a 10 m wind (stated assumption, docs/plumes.md)
 METHODS = ("IME", "CSF", "Gaussian")
 Method = Literal["IME", "CSF", "Gaussian"]
 TABLE_COLUMNS = [
-    "time",
-    "lat",
-    "lon",
-    "rate_t_per_h",
-    "rate_sigma_t_per_h",
-    "method",
-    "source",
-    "facility_id",
-    "scene",
+    *PLUME_CORE,
     "detected",
     "wind_u",
     "wind_v",
@@ -196,7 +188,7 @@ def quantify_scene(
     sc: dict,
     source_latlon: tuple[float, float] | None = None,
     winds=None,
-    rel_wind_error: float = REL_WIND_ERROR,
+    rel_wind_error: float | None = None,
     method: Method = "IME",
     methods: tuple[str, ...] = METHODS,
     neighbours: list[tuple[float, float]] | None = None,
@@ -211,6 +203,10 @@ def quantify_scene(
     (:func:`openmrv.estimate.plumes.quantify.with_neighbour_term` over the part of the
     mask :func:`openmrv.estimate.plumes.split_mask` leaves to this source).
     """
+    if rel_wind_error is None:  # the stated default of the constants table
+        from openmrv.estimate.plumes.quantify import constant
+
+        rel_wind_error = constant("rel_wind_error")
     if method not in METHODS:
         raise InputError(f"unknown method '{method}'; use one of {METHODS}", field="method")
     lat, lon = sc["lat"], sc["lon"]
@@ -395,7 +391,7 @@ def detect_scenes(
     out: Path | None = None,
     method: Method = "IME",
     sources: dict[str, tuple[float, float]] | None = None,
-    rel_wind_error: float = REL_WIND_ERROR,
+    rel_wind_error: float | None = None,
     progress=None,
     neighbours: dict[str, list[tuple[float, float]]] | None = None,
 ) -> tuple[pd.DataFrame, list[Path]]:

@@ -36,7 +36,8 @@ import pandas as pd
 
 from openmrv.errors import InputError
 
-PLUME_COLUMNS = [
+#: the columns every plume table has (third-party catalogues and openmrv's own detections)
+PLUME_CORE = (
     "time",
     "lat",
     "lon",
@@ -46,6 +47,9 @@ PLUME_COLUMNS = [
     "source",
     "facility_id",
     "scene",
+)
+PLUME_COLUMNS = [
+    *PLUME_CORE,
     "source_type",
     "country",
     "instrument",

@@ -11,7 +11,6 @@ from openmrv.estimate.plumes.quantify import (
     ime_rate,
     local_xy,
     pixel_areas,
-    plume_table,
     ppb_to_kg_m2,
 )
 from openmrv.estimate.plumes.wind import Wind, external_wind, scene_wind
@@ -27,7 +26,6 @@ __all__ = [
     "ime_rate",
     "local_xy",
     "pixel_areas",
-    "plume_table",
     "ppb_to_kg_m2",
     "robust_background",
     "scene_wind",

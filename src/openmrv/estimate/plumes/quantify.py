@@ -34,7 +34,6 @@ from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from openmrv.errors import InputError
 from openmrv.estimate.inversion.forward import constant as physical_constant
@@ -267,25 +266,3 @@ def csf_rate(
     if n == 1:
         flags.append("one transect only: method uncertainty set to 100 %")
     return RateEstimate("CSF", q, _combine(budget), budget, flags, {"n_transects": n})
-
-
-COLUMNS = [
-    "time",
-    "lat",
-    "lon",
-    "rate_t_per_h",
-    "rate_sigma_t_per_h",
-    "method",
-    "source",
-    "facility_id",
-    "scene",
-    "flags",
-]
-
-
-def plume_table(rows: list[dict]) -> pd.DataFrame:
-    """The plume table: one row per plume and method; ``source`` 'openmrv' for ours."""
-    df = pd.DataFrame(rows, columns=COLUMNS)
-    df["source"] = df["source"].fillna("openmrv")
-    df["time"] = pd.to_datetime(df["time"])
-    return df
