@@ -36,11 +36,12 @@ from openmrv.errors import InputError
 from openmrv.estimate.inventory import InventoryResult
 from openmrv.estimate.inversion import transport as tr
 from openmrv.estimate.inversion.solver import (
+    Accumulator,
     NormalEquations,
     Posterior,
+    SolverSettings,
     choose_gamma,
     exponential_covariance,
-    normal_equations,
     solve,
 )
 from openmrv.estimate.inversion.statevector import StateVector, build_state_vector, sector_fields
@@ -51,8 +52,8 @@ KG_S_TO_KT = SECONDS_PER_YEAR / 1e6  # kg/s -> kt/yr
 DEFAULT_SECTORS = ["1.A", "1.B.1", "1.B.2", "2", "3.A", "3.B", "3.C", "4.A", "4.B", "4.D"]
 #: uncorrelated share of the prior variance kept for numerical definiteness
 NUGGET = 1e-6
-#: distinct truth wind-error fields per rose direction on dense (imager) days
-TRUTH_POOL = 3
+#: how the transport (model) error enters S_o: perturbed-wind ensemble, rank-one scaling
+TRANSPORT_ERRORS = ("ensemble", "scaling", "none")
 SAMPLING_TABLE = Path(tr.__file__).parent / "data" / "sampling.csv"
 
 
@@ -81,6 +82,7 @@ class Settings:
     truth_scale: dict[str, float] = field(default_factory=dict)
     seed: int = 20251220
     wind_error: bool = True
+    transport_error: str = "ensemble"
 
     @property
     def osse(self) -> bool:
@@ -123,7 +125,15 @@ class Settings:
             truth_scale={str(k): float(v) for k, v in (osse.get("truth_scale") or {}).items()},
             seed=int(osse.get("seed", 20251220)),
             wind_error=bool(osse.get("wind_error", True)),
+            transport_error=str(cfg.get("transport_error", "ensemble")),
         )
+        if s.transport_error not in TRANSPORT_ERRORS:
+            raise InputError(
+                f"transport_error '{s.transport_error}' unknown; use one of "
+                f"{', '.join(TRANSPORT_ERRORS)}",
+                file=case.config_file,
+                field="top_down.inversion.transport_error",
+            )
         designs = sampling_designs()
         if s.osse and s.sampling not in designs:
             raise InputError(
@@ -310,52 +320,99 @@ def _truth(sv: StateVector, s: Settings) -> np.ndarray:
     return np.r_[scale @ share, np.zeros(sv.n - sv.n_emission)]
 
 
-def _osse_climatological(sv, s, rng, progress):
+def _superobs_errors(sigma_o: float, count: np.ndarray) -> np.ndarray:
+    """Super-observation errors s(P) (Chen et al. 2023, the cited table), as everywhere."""
+    return SolverSettings(superobs=True).observation_errors(sigma_o, count.astype(float))
+
+
+def _member_rng(s: Settings) -> np.random.Generator:
+    """The transport-error ensemble's own random stream: independent of the OSSE truth's
+    wind-error draws (never the truth's own field)."""
+    return np.random.default_rng([s.seed, 0x7E])
+
+
+def _ensemble_error(anomalies: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and low-rank factor of the model error from member anomalies (N, members):
+    bias = mean, E = centred anomalies / sqrt(members − 1) so that E Eᵀ is the sample
+    covariance."""
+    bias = anomalies.mean(axis=1)
+    e = (anomalies - bias[:, None]) / np.sqrt(max(anomalies.shape[1] - 1, 1))
+    return bias, e
+
+
+def _rose_model_error(sv: StateVector, s: Settings, rose, k_rose, pat):
+    """Per rose direction: (bias (N,), E (N, r) or None) of the modelled XCH4 [ppb].
+
+    ``ensemble``: members of the wind-error model (``_wind_error``) added to the
+    direction's wind, each the steady state of the prior's emission field (one tracer);
+    anomalies = member − unperturbed. Their mean corrects F(x_a) (wind errors raise the
+    mean speed, |u + δ|² = U² + 2σ², and spread plumes: the expected column is not the
+    column of the expected wind) and their spread is E. ``scaling``: E = σ_wind/U ·
+    (K x_a), the day's whole enhancement scaled by the relative wind-speed error.
+    """
+    n_e = sv.n_emission
+    x_e = sv.x_a[:n_e]
+    if s.transport_error == "none":
+        return [(0.0, None)] * len(rose)
+    if s.transport_error == "scaling":
+        rel = tr.parameter("wind_error_sigma") / tr.parameter("climatological_wind_speed")
+        return [(0.0, rel * (k[:, :n_e] @ x_e)[:, None]) for k in k_rose]
+    rng = _member_rng(s)
+    members = int(tr.parameter("transport_error_members"))
+    dx, dy = sv.grid.cell_widths()
+    field_a = pat @ x_e
+    out = []
+    for (u, v), k in zip(rose, k_rose, strict=True):
+        base = k[:, :n_e] @ x_e
+        anomalies = np.empty((base.size, members))
+        for j in range(members):
+            du, dv = _wind_error(rng, sv.grid.shape, dx, dy)
+            anomalies[:, j] = (
+                _steady_jacobian(sv, u + du, v + dv, None, field_a[:, None], edges=False)[:, 0]
+                - base
+            )
+        out.append(_ensemble_error(anomalies))
+    return out
+
+
+def _osse_climatological(sv, s, rng, progress, truth=None):
     """Normal equations of an OSSE in the climatological wind rose.
 
-    Each day one direction of the rose; the truth in that wind plus a correlated error
-    field drawn for the day (adjoint rows when the day has fewer sounding cells than
-    elements), or, for imagers, one of ``TRUTH_POOL`` error fields per direction (forward
-    tracers; the pool bounds the cost of dense days).
+    Each day one direction of the rose; the truth (``_truth`` unless given, e.g. drawn
+    from the prior) is simulated as one tracer in that wind plus a correlated error field
+    drawn for the day. The inversion's observation errors per day are the super-observation
+    errors plus the transport error of ``s.transport_error`` (``_rose_model_error``),
+    correlated among the day's soundings (S_o,day = D + E Eᵀ, by Woodbury).
     """
-    from openmrv.observe.superobs import load_parameters, superobs_error
-
-    par = load_parameters()
     rose = _wind_rose()
     k_rose = [_steady_jacobian(sv, u, v) for u, v in rose]
     days, sigma_o = _draw_soundings(s, sv.grid, rng)
     sigma_o = s.obs_error or sigma_o
-    truth = _truth(sv, s)
-    ne = NormalEquations(np.zeros((sv.n, sv.n)), np.zeros(sv.n), 0.0, 0)
-    dx, dy = sv.grid.cell_widths()
-    pool: dict[tuple[int, int], np.ndarray] = {}
-
-    pat = sv.patterns()
+    truth = _truth(sv, s) if truth is None else np.asarray(truth, float)
     n_e = sv.n_emission
-
-    def perturbed(r: int, cells=None) -> np.ndarray:
-        """Emission rows in the perturbed wind (the background keeps the rose's)."""
-        du, dv = _wind_error(rng, sv.grid.shape, dx, dy)
-        return _steady_jacobian(sv, rose[r][0] + du, rose[r][1] + dv, cells, pat, edges=False)
-
+    pat = sv.patterns()
+    truth_field = (pat @ truth[:n_e])[:, None]
+    model_error = _rose_model_error(sv, s, rose, k_rose, pat)
+    dx, dy = sv.grid.cell_widths()
+    acc = Accumulator()
     for i, (_, cells, count) in enumerate(days):
         r = int(rng.integers(len(rose)))
         k = k_rose[r][cells]
-        if not s.wind_error:
-            k_true = k
-        elif cells.size < n_e:
-            k_true = np.c_[perturbed(r, cells), k[:, n_e:]]
+        if s.wind_error:
+            du, dv = _wind_error(rng, sv.grid.shape, dx, dy)
+            u, v = rose[r][0] + du, rose[r][1] + dv
+            field = _steady_jacobian(sv, u, v, None, truth_field, edges=False)[cells, 0]
+            y_true = field + k[:, n_e:] @ truth[n_e:]  # background keeps the rose's
         else:
-            key = (r, int(rng.integers(TRUTH_POOL)))
-            if key not in pool:
-                pool[key] = perturbed(r)
-            k_true = np.c_[pool[key][cells], k[:, n_e:]]
-        err = superobs_error(sigma_o, count.astype(float), par.r, par.sigma_t)
-        y = k_true @ truth + rng.normal(0.0, err)
-        ne = ne + normal_equations(k, y - k @ sv.x_a, err)
+            y_true = k @ truth
+        err = _superobs_errors(sigma_o, count)
+        y = y_true + rng.normal(0.0, err)
+        bias, e = model_error[r]
+        dy_a = y - k @ sv.x_a - (bias[cells] if e is not None and np.ndim(bias) else 0.0)
+        acc.add(k, dy_a, err, correlated=None if e is None else e[cells])
         if progress is not None and i % 30 == 0:
             progress(f"inversion: day {i + 1} of {len(days)}")
-    return ne, truth
+    return acc.result(), truth
 
 
 def _perturbed_winds(winds: xr.Dataset, rng) -> xr.Dataset:
@@ -390,31 +447,81 @@ def _run_jacobian(sv, winds, times, cells, start, progress):
     return np.c_[ppb, out[:, n_e:]]
 
 
+def _run_field(sv, winds, times, cells, start, field: np.ndarray) -> np.ndarray:
+    """XCH4 enhancement [ppb] at the soundings of one emission field [kg/s per cell]
+    (one tracer) run through ``winds``."""
+    kh = tr.parameter("eddy_diffusivity")
+    tau = tr.parameter("ventilation_timescale")
+    out = tr.sample_run(sv.grid, winds, field[:, None], times, cells, start, kh, tau)[:, 0]
+    area = sv.grid.area().ravel()[cells]
+    return tr.column_to_ppb(out / area, tr.constant("p_surface_standard"))
+
+
+def _mean_speed(winds: xr.Dataset) -> float:
+    return float(np.sqrt(winds["u"] ** 2 + winds["v"] ** 2).mean())
+
+
+def _winds_model_error(sv, s, winds, times, cells, start, k, progress):
+    """(bias (m,), E (m, r) or None) [ppb] of the soundings in a winds-file run:
+    ``ensemble`` runs the prior's emission field (one tracer) through members of the
+    wind-error model (independent draws, ``_member_rng``); ``scaling`` is σ_wind/Ū ·
+    K x_a with Ū the winds' mean speed."""
+    n_e = sv.n_emission
+    base = k[:, :n_e] @ sv.x_a[:n_e]
+    if s.transport_error == "none":
+        return 0.0, None
+    if s.transport_error == "scaling":
+        rel = tr.parameter("wind_error_sigma") / max(_mean_speed(winds), 0.1)
+        return 0.0, rel * base[:, None]
+    rng = _member_rng(s)
+    field_a = sv.patterns() @ sv.x_a[:n_e]
+    members = int(tr.parameter("transport_error_members"))
+    anomalies = np.empty((base.size, members))
+    for j in range(members):
+        if progress is not None:
+            progress(f"transport error: member {j + 1} of {members}")
+        pert = _perturbed_winds(winds, rng)
+        anomalies[:, j] = _run_field(sv, pert, times, cells, start, field_a) - base
+    return _ensemble_error(anomalies)
+
+
+def _accumulate_by_day(k, dy, err, e, times) -> NormalEquations:
+    """Normal equations with S_o block-diagonal by UTC day: D + E_day E_dayᵀ (one wind
+    field a day: its transport error is correlated among the day's soundings)."""
+    day = np.asarray(times, dtype="datetime64[D]")
+    acc = Accumulator()
+    for d in np.unique(day):
+        i = np.flatnonzero(day == d)
+        acc.add(k[i], dy[i], err[i], correlated=None if e is None else e[i])
+    return acc.result()
+
+
 def _spinup_start(s: Settings, winds: xr.Dataset) -> pd.Timestamp:
     """Three ventilation lifetimes before the period, or the winds' start if later."""
     spin = pd.Timedelta(seconds=3 * tr.parameter("ventilation_timescale"))
     return max(pd.Timestamp(s.start) - spin, pd.Timestamp(winds["time"].values[0]))
 
 
-def _osse_winds(sv, s, winds, rng, progress):
-    from openmrv.observe.superobs import superobs_error
-
+def _osse_winds(sv, s, winds, rng, progress, truth=None):
     days, sigma_o = _draw_soundings(s, sv.grid, rng)
     sigma_o = s.obs_error or sigma_o
     times = np.concatenate([np.full(c.size, np.datetime64(t, "ns")) for t, c, _ in days])
     cells = np.concatenate([c for _, c, _ in days])
-    count = np.concatenate([n for _, _, n in days]).astype(float)
+    count = np.concatenate([n for _, _, n in days])
     start = _spinup_start(s, winds)
     k = _run_jacobian(sv, winds, times, cells, start, progress)
-    truth = _truth(sv, s)
-    k_true = (
-        _run_jacobian(sv, _perturbed_winds(winds, rng), times, cells, start, progress)
-        if s.wind_error
-        else k
-    )
-    err = superobs_error(sigma_o, count)
-    y = k_true @ truth + rng.normal(0.0, err)
-    return normal_equations(k, y - k @ sv.x_a, err), truth
+    truth = _truth(sv, s) if truth is None else np.asarray(truth, float)
+    n_e = sv.n_emission
+    if s.wind_error:
+        field = sv.patterns() @ truth[:n_e]
+        pert = _perturbed_winds(winds, rng)
+        y_true = _run_field(sv, pert, times, cells, start, field) + k[:, n_e:] @ truth[n_e:]
+    else:
+        y_true = k @ truth
+    err = _superobs_errors(sigma_o, count)
+    y = y_true + rng.normal(0.0, err)
+    bias, e = _winds_model_error(sv, s, winds, times, cells, start, k, progress)
+    return _accumulate_by_day(k, y - k @ sv.x_a - bias, err, e, times), truth
 
 
 def _real(sv, s, winds, progress):
@@ -447,18 +554,33 @@ def _real(sv, s, winds, progress):
             f"no soundings in the period {s.start:%Y-%m-%d} to {s.end:%Y-%m-%d}",
             field="top_down.inversion.period",
         )
+    # the same Chen et al. (2023) super-observation error s(P) as the OSSE paths
     sup = superobservations(
         obs, resolution=(s.resolution, s.resolution), origin=(so, w), sigma_o=s.obs_error
     )
     cells = sv.grid.locate(sup["latitude"].values, sup["longitude"].values)
     y = sup["xch4"].values
     err = sup["xch4_uncertainty"].values
+    times = sup["time"].values
+    n_e = sv.n_emission
     if winds is not None:
-        k = _run_jacobian(sv, winds, sup["time"].values, cells, _spinup_start(s, winds), progress)
+        start = _spinup_start(s, winds)
+        k = _run_jacobian(sv, winds, times, cells, start, progress)
+        bias, e = _winds_model_error(sv, s, winds, times, cells, start, k, progress)
     else:
-        k = np.mean([_steady_jacobian(sv, u, v) for u, v in _wind_rose()], axis=0)[cells]
+        k_rose = [_steady_jacobian(sv, u, v)[cells] for u, v in _wind_rose()]
+        k = np.mean(k_rose, axis=0)
+        base = k[:, :n_e] @ sv.x_a[:n_e]
+        bias, e = 0.0, None
+        if s.transport_error == "ensemble":  # the day's direction is unknown: the rose
+            dev = np.stack([kr[:, :n_e] @ sv.x_a[:n_e] - base for kr in k_rose], axis=1)
+            e = dev / np.sqrt(dev.shape[1])
+        elif s.transport_error == "scaling":
+            rel = tr.parameter("wind_error_sigma") / tr.parameter("climatological_wind_speed")
+            e = rel * base[:, None]
     background = float(np.median(y))  # boundary elements are offsets from this
-    return normal_equations(k, y - background - k @ sv.x_a, err), background
+    dy = y - background - k @ sv.x_a - bias
+    return _accumulate_by_day(k, dy, err, e, times), background
 
 
 def _open_winds(path: Path) -> xr.Dataset:
@@ -552,6 +674,21 @@ def _maps(sv: StateVector, post: Posterior, land: np.ndarray, out: Path, label: 
     return files
 
 
+def _diagnostics_attrs(post: Posterior) -> dict:
+    """The solver's condition diagnostics as netCDF attributes."""
+    d = post.diagnostics
+    if d is None:
+        return {}
+    return {
+        "rcond_prior": d.rcond_prior,
+        "rcond_hessian": d.rcond_hessian,
+        "condition_hessian": d.condition,
+        "no_sensitivity_elements": np.asarray(d.no_sensitivity, dtype=np.int64)
+        if d.no_sensitivity.size
+        else "none",
+    }
+
+
 def _write(res: CaseInversion, land: np.ndarray, out_dir: Path, extra: dict) -> list[Path]:
     inv = Path(out_dir) / "inversion"
     inv.mkdir(parents=True, exist_ok=True)
@@ -575,6 +712,9 @@ def _write(res: CaseInversion, land: np.ndarray, out_dir: Path, extra: dict) -> 
         "n_obs": post.m,
         "J_A": post.j_a,
         "J_O": post.j_o,
+        "transport_error": s.transport_error,
+        "superobs_error": "Chen et al. (2023) s(P), openmrv.observe.superobs table",
+        **_diagnostics_attrs(post),
         "units": "emission elements kg/s; boundary elements ppb",
         "method": "analytical Gaussian posterior; regional column transport (openmrv)",
         **extra,
