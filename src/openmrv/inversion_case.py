@@ -21,6 +21,7 @@ carries ``osse = 1`` then.
 from __future__ import annotations
 
 import csv
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -320,9 +321,18 @@ def _truth(sv: StateVector, s: Settings) -> np.ndarray:
     return np.r_[scale @ share, np.zeros(sv.n - sv.n_emission)]
 
 
+@functools.cache
+def _superobs_settings() -> SolverSettings:
+    from openmrv.observe.superobs import load_parameters
+
+    par = load_parameters()  # the cited table, read once
+    return SolverSettings(superobs=True, superobs_r=par.r, superobs_sigma_t=par.sigma_t)
+
+
 def _superobs_errors(sigma_o: float, count: np.ndarray) -> np.ndarray:
-    """Super-observation errors s(P) (Chen et al. 2023, the cited table), as everywhere."""
-    return SolverSettings(superobs=True).observation_errors(sigma_o, count.astype(float))
+    """Super-observation errors s(P) (Chen et al. 2023, the cited table of
+    ``openmrv.observe.superobs``): the same formula for OSSE and real soundings."""
+    return _superobs_settings().observation_errors(sigma_o, count.astype(float))
 
 
 def _member_rng(s: Settings) -> np.random.Generator:
@@ -331,32 +341,57 @@ def _member_rng(s: Settings) -> np.random.Generator:
     return np.random.default_rng([s.seed, 0x7E])
 
 
-def _ensemble_error(anomalies: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and low-rank factor of the model error from member anomalies (N, members):
-    bias = mean, E = centred anomalies / sqrt(members − 1) so that E Eᵀ is the sample
-    covariance."""
+def _ensemble_error(anomalies: np.ndarray, base: np.ndarray):
+    """Mean effect and low-rank factor of the model error from member anomalies
+    (N, members) of the prior's modelled enhancement ``base`` (N,).
+
+    Returns (ρ, bias, E): E = centred anomalies / sqrt(members − 1), so E Eᵀ is the sample
+    covariance; the mean anomaly (bias) is the expected column under wind error minus the
+    column of the expected wind. The model becomes F(x) = ρK_e x_e + K_b x_b + bias −
+    (ρ − 1)K_e x_a,e: equal to the ensemble mean at x_a (Δy = y − Kx_a − bias), with the
+    bias's part proportional to the signal, ρ − 1 = bias·base / base·base (dilution: the
+    mean speed |u + δ| exceeds |u|, and plumes spread), growing with the emissions.
+    """
     bias = anomalies.mean(axis=1)
     e = (anomalies - bias[:, None]) / np.sqrt(max(anomalies.shape[1] - 1, 1))
-    return bias, e
+    bb = float(base @ base)
+    rho = 1.0 + float(bias @ base) / bb if bb > 0 else 1.0
+    return rho, bias, e
 
 
-def _rose_model_error(sv: StateVector, s: Settings, rose, k_rose, pat):
-    """Per rose direction: (bias (N,), E (N, r) or None) of the modelled XCH4 [ppb].
+def _reference(sv: StateVector, x_ref) -> np.ndarray:
+    """Emission state at which the transport error is evaluated: x_a, or (second pass)
+    the first posterior, negative elements set to 0."""
+    x = sv.x_a if x_ref is None else np.asarray(x_ref, float)
+    return np.maximum(x[: sv.n_emission], 0.0)
+
+
+def _model_offset(k, n_e, rho, bias, x_a, x_e):
+    """bias + (ρ − 1)K_e(x_a − x_ref): F(x_a) − Kx_a of the corrected model (ρK_e, bias
+    evaluated at x_ref)."""
+    if rho == 1.0:
+        return bias
+    return bias + (rho - 1.0) * (k[:, :n_e] @ (x_a[:n_e] - x_e))
+
+
+def _rose_model_error(sv: StateVector, s: Settings, rose, k_rose, pat, x_ref=None):
+    """Per rose direction: (ρ, bias (N,), E (N, r) or None) of the modelled XCH4 [ppb]
+    (ρ scales the emission Jacobian, see ``_ensemble_error``).
 
     ``ensemble``: members of the wind-error model (``_wind_error``) added to the
     direction's wind, each the steady state of the prior's emission field (one tracer);
-    anomalies = member − unperturbed. Their mean corrects F(x_a) (wind errors raise the
+    anomalies = member − unperturbed. Their mean corrects the model (wind errors raise the
     mean speed, |u + δ|² = U² + 2σ², and spread plumes: the expected column is not the
     column of the expected wind) and their spread is E. ``scaling``: E = σ_wind/U ·
     (K x_a), the day's whole enhancement scaled by the relative wind-speed error.
     """
     n_e = sv.n_emission
-    x_e = sv.x_a[:n_e]
+    x_e = _reference(sv, x_ref)
     if s.transport_error == "none":
-        return [(0.0, None)] * len(rose)
+        return [(1.0, 0.0, None)] * len(rose)
     if s.transport_error == "scaling":
         rel = tr.parameter("wind_error_sigma") / tr.parameter("climatological_wind_speed")
-        return [(0.0, rel * (k[:, :n_e] @ x_e)[:, None]) for k in k_rose]
+        return [(1.0, 0.0, rel * (k[:, :n_e] @ x_e)[:, None]) for k in k_rose]
     rng = _member_rng(s)
     members = int(tr.parameter("transport_error_members"))
     dx, dy = sv.grid.cell_widths()
@@ -371,11 +406,20 @@ def _rose_model_error(sv: StateVector, s: Settings, rose, k_rose, pat):
                 _steady_jacobian(sv, u + du, v + dv, None, field_a[:, None], edges=False)[:, 0]
                 - base
             )
-        out.append(_ensemble_error(anomalies))
+        out.append(_ensemble_error(anomalies, base))
     return out
 
 
-def _osse_climatological(sv, s, rng, progress, truth=None):
+def rose_jacobians(sv: StateVector, s: Settings, x_ref=None):
+    """The rose's Jacobians (one per direction, all cells) and their transport errors
+    (``_rose_model_error`` at ``x_ref``): what every day of a climatological run draws
+    from."""
+    rose = _wind_rose()
+    k_rose = [_steady_jacobian(sv, u, v) for u, v in rose]
+    return k_rose, _rose_model_error(sv, s, rose, k_rose, sv.patterns(), x_ref)
+
+
+def _osse_climatological(sv, s, rng, progress, truth=None, rose_setup=None, x_ref=None):
     """Normal equations of an OSSE in the climatological wind rose.
 
     Each day one direction of the rose; the truth (``_truth`` unless given, e.g. drawn
@@ -383,21 +427,22 @@ def _osse_climatological(sv, s, rng, progress, truth=None):
     drawn for the day. The inversion's observation errors per day are the super-observation
     errors plus the transport error of ``s.transport_error`` (``_rose_model_error``),
     correlated among the day's soundings (S_o,day = D + E Eᵀ, by Woodbury).
+    ``rose_setup`` reuses a :func:`rose_jacobians` result.
     """
     rose = _wind_rose()
-    k_rose = [_steady_jacobian(sv, u, v) for u, v in rose]
+    k_rose, model_error = rose_setup or rose_jacobians(sv, s, x_ref)
+    x_e = _reference(sv, x_ref)
     days, sigma_o = _draw_soundings(s, sv.grid, rng)
     sigma_o = s.obs_error or sigma_o
     truth = _truth(sv, s) if truth is None else np.asarray(truth, float)
     n_e = sv.n_emission
-    pat = sv.patterns()
-    truth_field = (pat @ truth[:n_e])[:, None]
-    model_error = _rose_model_error(sv, s, rose, k_rose, pat)
+    truth_field = (sv.patterns() @ truth[:n_e])[:, None]
     dx, dy = sv.grid.cell_widths()
     acc = Accumulator()
     for i, (_, cells, count) in enumerate(days):
         r = int(rng.integers(len(rose)))
         k = k_rose[r][cells]
+        rho, bias, e = model_error[r]
         if s.wind_error:
             du, dv = _wind_error(rng, sv.grid.shape, dx, dy)
             u, v = rose[r][0] + du, rose[r][1] + dv
@@ -407,8 +452,9 @@ def _osse_climatological(sv, s, rng, progress, truth=None):
             y_true = k @ truth
         err = _superobs_errors(sigma_o, count)
         y = y_true + rng.normal(0.0, err)
-        bias, e = model_error[r]
-        dy_a = y - k @ sv.x_a - (bias[cells] if e is not None and np.ndim(bias) else 0.0)
+        b = bias[cells] if np.ndim(bias) else bias
+        dy_a = y - k @ sv.x_a - _model_offset(k, n_e, rho, b, sv.x_a, x_e)
+        k = _scaled(k, n_e, rho)
         acc.add(k, dy_a, err, correlated=None if e is None else e[cells])
         if progress is not None and i % 30 == 0:
             progress(f"inversion: day {i + 1} of {len(days)}")
@@ -461,20 +507,21 @@ def _mean_speed(winds: xr.Dataset) -> float:
     return float(np.sqrt(winds["u"] ** 2 + winds["v"] ** 2).mean())
 
 
-def _winds_model_error(sv, s, winds, times, cells, start, k, progress):
-    """(bias (m,), E (m, r) or None) [ppb] of the soundings in a winds-file run:
+def _winds_model_error(sv, s, winds, times, cells, start, k, progress, x_ref=None):
+    """(ρ, bias (m,), E (m, r) or None) [ppb] of the soundings in a winds-file run:
     ``ensemble`` runs the prior's emission field (one tracer) through members of the
     wind-error model (independent draws, ``_member_rng``); ``scaling`` is σ_wind/Ū ·
     K x_a with Ū the winds' mean speed."""
     n_e = sv.n_emission
-    base = k[:, :n_e] @ sv.x_a[:n_e]
+    x_e = _reference(sv, x_ref)
+    base = k[:, :n_e] @ x_e
     if s.transport_error == "none":
-        return 0.0, None
+        return 1.0, 0.0, None
     if s.transport_error == "scaling":
         rel = tr.parameter("wind_error_sigma") / max(_mean_speed(winds), 0.1)
-        return 0.0, rel * base[:, None]
+        return 1.0, 0.0, rel * base[:, None]
     rng = _member_rng(s)
-    field_a = sv.patterns() @ sv.x_a[:n_e]
+    field_a = sv.patterns() @ x_e
     members = int(tr.parameter("transport_error_members"))
     anomalies = np.empty((base.size, members))
     for j in range(members):
@@ -482,7 +529,12 @@ def _winds_model_error(sv, s, winds, times, cells, start, k, progress):
             progress(f"transport error: member {j + 1} of {members}")
         pert = _perturbed_winds(winds, rng)
         anomalies[:, j] = _run_field(sv, pert, times, cells, start, field_a) - base
-    return _ensemble_error(anomalies)
+    return _ensemble_error(anomalies, base)
+
+
+def _scaled(k: np.ndarray, n_e: int, rho: float) -> np.ndarray:
+    """The Jacobian with its emission columns scaled by ρ (mean transport-error effect)."""
+    return k if rho == 1.0 else np.c_[rho * k[:, :n_e], k[:, n_e:]]
 
 
 def _accumulate_by_day(k, dy, err, e, times) -> NormalEquations:
@@ -502,7 +554,7 @@ def _spinup_start(s: Settings, winds: xr.Dataset) -> pd.Timestamp:
     return max(pd.Timestamp(s.start) - spin, pd.Timestamp(winds["time"].values[0]))
 
 
-def _osse_winds(sv, s, winds, rng, progress, truth=None):
+def _osse_winds(sv, s, winds, rng, progress, truth=None, x_ref=None):
     days, sigma_o = _draw_soundings(s, sv.grid, rng)
     sigma_o = s.obs_error or sigma_o
     times = np.concatenate([np.full(c.size, np.datetime64(t, "ns")) for t, c, _ in days])
@@ -520,11 +572,12 @@ def _osse_winds(sv, s, winds, rng, progress, truth=None):
         y_true = k @ truth
     err = _superobs_errors(sigma_o, count)
     y = y_true + rng.normal(0.0, err)
-    bias, e = _winds_model_error(sv, s, winds, times, cells, start, k, progress)
-    return _accumulate_by_day(k, y - k @ sv.x_a - bias, err, e, times), truth
+    rho, bias, e = _winds_model_error(sv, s, winds, times, cells, start, k, progress, x_ref)
+    dy = y - k @ sv.x_a - _model_offset(k, n_e, rho, bias, sv.x_a, _reference(sv, x_ref))
+    return _accumulate_by_day(_scaled(k, n_e, rho), dy, err, e, times), truth
 
 
-def _real(sv, s, winds, progress):
+def _real(sv, s, winds, progress, x_ref=None):
     """Normal equations from real soundings: super-observations per cell and day."""
     from openmrv.observe.batch import read_file
     from openmrv.observe.soundings import concat_soundings
@@ -566,20 +619,28 @@ def _real(sv, s, winds, progress):
     if winds is not None:
         start = _spinup_start(s, winds)
         k = _run_jacobian(sv, winds, times, cells, start, progress)
-        bias, e = _winds_model_error(sv, s, winds, times, cells, start, k, progress)
+        rho, bias, e = _winds_model_error(sv, s, winds, times, cells, start, k, progress, x_ref)
     else:
+        rho = 1.0
         k_rose = [_steady_jacobian(sv, u, v)[cells] for u, v in _wind_rose()]
         k = np.mean(k_rose, axis=0)
-        base = k[:, :n_e] @ sv.x_a[:n_e]
+        x_e = _reference(sv, x_ref)
+        base = k[:, :n_e] @ x_e
         bias, e = 0.0, None
         if s.transport_error == "ensemble":  # the day's direction is unknown: the rose
-            dev = np.stack([kr[:, :n_e] @ sv.x_a[:n_e] - base for kr in k_rose], axis=1)
+            dev = np.stack([kr[:, :n_e] @ x_e - base for kr in k_rose], axis=1)
             e = dev / np.sqrt(dev.shape[1])
         elif s.transport_error == "scaling":
             rel = tr.parameter("wind_error_sigma") / tr.parameter("climatological_wind_speed")
             e = rel * base[:, None]
     background = float(np.median(y))  # boundary elements are offsets from this
-    dy = y - background - k @ sv.x_a - bias
+    dy = (
+        y
+        - background
+        - k @ sv.x_a
+        - _model_offset(k, n_e, rho, bias, sv.x_a, _reference(sv, x_ref))
+    )
+    k = _scaled(k, n_e, rho)
     return _accumulate_by_day(k, dy, err, e, times), background
 
 
@@ -755,6 +816,24 @@ def _write(res: CaseInversion, land: np.ndarray, out_dir: Path, extra: dict) -> 
     return files + _maps(sv, post, land, inv, label)
 
 
+def setup_state(case: Case, inventory_result: InventoryResult, s: Settings):
+    """The domain's land mask, national prior by sector [kg/s], the placement table and
+    the state vector of a case's inversion."""
+    grid, land = _domain(s)
+    totals = sector_totals(inventory_result, s.sectors, s.year)
+    fields, placed = sector_fields(grid, totals, _facilities(case), land)
+    sv = build_state_vector(
+        grid,
+        fields,
+        list(totals),
+        mode=s.mode,
+        n_clusters=s.clusters,
+        hotspot_fraction=s.hotspot_fraction,
+        seed=s.seed,
+    )
+    return land, totals, placed, sv
+
+
 def run_case_inversion(
     case: Case,
     inventory_result: InventoryResult,
@@ -785,35 +864,34 @@ def run_case_inversion(
     say = progress or (lambda _text: None)
     s = Settings.from_case(case)
     say("inversion: prior on the grid")
-    grid, land = _domain(s)
-    totals = sector_totals(inventory_result, s.sectors, s.year)
-    fields, placed = sector_fields(grid, totals, _facilities(case), land)
-    sv = build_state_vector(
-        grid,
-        fields,
-        list(totals),
-        mode=s.mode,
-        n_clusters=s.clusters,
-        hotspot_fraction=s.hotspot_fraction,
-        seed=s.seed,
-    )
+    land, totals, placed, sv = setup_state(case, inventory_result, s)
     winds = _open_winds(s.winds) if s.winds is not None else None
     label = f"winds {s.winds.name}" if winds is not None else "climatological winds"
-    rng = np.random.default_rng(s.seed)
     say(f"inversion: {sv.n} elements, Jacobian by transport ({label})")
     extra: dict = {}
-    truth = None
-    if s.osse:
-        if winds is None:
-            ne, truth = _osse_climatological(sv, s, rng, progress)
-        else:
-            ne, truth = _osse_winds(sv, s, winds, rng, progress)
-    else:
-        ne, background = _real(sv, s, winds, progress)
-        extra["background_ppb"] = background
     s_a = _prior_covariance(sv, s)
+
+    def normal(x_ref=None):
+        # the same random stream in every pass: the same soundings, truth and noise
+        r = np.random.default_rng(s.seed)
+        if not s.osse:
+            return _real(sv, s, winds, progress, x_ref)
+        if winds is None:
+            return _osse_climatological(sv, s, r, progress, x_ref=x_ref)
+        return _osse_winds(sv, s, winds, r, progress, x_ref=x_ref)
+
+    ne, other = normal()
     gamma = s.gamma if s.gamma > 0 else choose_gamma(ne, sv.x_a, s_a)[0]
     post = solve(ne, sv.x_a, s_a, gamma)
+    if s.transport_error != "none":
+        # the transport error scales with the emissions: evaluate it again at the
+        # first posterior (one outer iteration) and solve once more
+        say("inversion: transport error at the first posterior")
+        ne, other = normal(post.x_hat)
+        post = solve(ne, sv.x_a, s_a, gamma)
+    truth = other if s.osse else None
+    if not s.osse:
+        extra["background_ppb"] = other
     res = CaseInversion(s, sv, post, _totals(sv, post, s), placed, truth, label, [], ne.m)
     if truth is not None:
         # the truth by sector is known exactly (prior x truth_scale); the state vector

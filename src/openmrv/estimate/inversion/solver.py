@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.linalg import LinAlgError, cho_factor, cho_solve, solve_triangular
+from scipy.linalg import LinAlgError, cho_factor, cho_solve
 from scipy.linalg.blas import dsyrk
-from scipy.linalg.lapack import dpocon
+from scipy.linalg.lapack import dpocon, dtrtrs
 
 from openmrv.errors import InputError
 
@@ -162,8 +162,9 @@ class Accumulator:
         c = np.eye(e.shape[1]) + ew.T @ ew
         low = np.linalg.cholesky(c)  # C = I + E'D^-1E is positive definite
         p = k.T @ (ew * w[:, None])  # K'D^-1 E, (n, r)
-        wmat = solve_triangular(low, p.T, lower=True)  # L^-1 E'D^-1 K, (r, n)
-        q = solve_triangular(low, ew.T @ dw, lower=True)  # L^-1 E'D^-1 dy
+        # L^-1 E'D^-1 K (r, n) and L^-1 E'D^-1 dy by LAPACK's triangular solve
+        wmat = dtrtrs(low, np.asfortranarray(p.T), lower=1)[0]
+        q = dtrtrs(low, ew.T @ dw, lower=1)[0]
         self._c = dsyrk(-1.0, wmat, beta=1.0, c=self._c, trans=1, lower=1, overwrite_c=1)
         self.ktdy -= wmat.T @ q
         self.dyy -= float(q @ q)
