@@ -1,7 +1,8 @@
 """Analytical Bayesian inversion (Rodgers 2000; Jacob et al. 2016; Varon et al. 2022).
 
 With state vector x (prior x_a, covariance S_a), observations y with errors S_o (diagonal,
-or diagonal plus a low-rank correlated part per block, by Woodbury), Jacobian K and regularisation γ:
+or diagonal plus a low-rank correlated part per block, by Woodbury), Jacobian K and
+regularisation γ:
 
 .. math::
     \\hat{x} = x_a + \\hat S\\, \\gamma K^T S_o^{-1} (y - F(x_a)), \\qquad
@@ -149,8 +150,7 @@ class Accumulator:
             e = e[:, None]
         if e.ndim != 2 or e.shape[0] != k.shape[0]:
             raise InputError(
-                f"correlated error of shape {e.shape} does not match {k.shape[0]} "
-                "observations",
+                f"correlated error of shape {e.shape} does not match {k.shape[0]} observations",
                 file=where,
                 field="correlated",
             )
