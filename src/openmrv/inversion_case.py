@@ -16,6 +16,11 @@ and day with the Chen et al. (2023) error; the truth is simulated in winds pertu
 spatially correlated random field (``wind_error_sigma``, ``wind_error_length``) that the
 inversion does not know, so transport error enters as it would in reality. Every output
 carries ``osse = 1`` then.
+
+The inversion's observation errors carry that transport error (``transport_error``,
+default ``ensemble``): per day S_o = D + E Eᵀ with E the spread of a perturbed-wind
+ensemble and the ensemble mean as the model, applied by Woodbury in the normal equations
+(docs/inversion.md, "Transport error in S_o").
 """
 
 from __future__ import annotations
