@@ -353,7 +353,7 @@ def _ensemble_error(anomalies: np.ndarray, base: np.ndarray):
     Returns (ρ, bias, E): E = centred anomalies / sqrt(members − 1), so E Eᵀ is the sample
     covariance; the mean anomaly (bias) is the expected column under wind error minus the
     column of the expected wind. The model becomes F(x) = ρK_e x_e + K_b x_b + bias −
-    (ρ − 1)K_e x_a,e: equal to the ensemble mean at x_a (Δy = y − Kx_a − bias), with the
+    (ρ − 1)K_e x_ref: equal to the ensemble mean at the reference state x_ref, with the
     bias's part proportional to the signal, ρ − 1 = bias·base / base·base (dilution: the
     mean speed |u + δ| exceeds |u|, and plumes spread), growing with the emissions.
     """
@@ -384,11 +384,12 @@ def _rose_model_error(sv: StateVector, s: Settings, rose, k_rose, pat, x_ref=Non
     (ρ scales the emission Jacobian, see ``_ensemble_error``).
 
     ``ensemble``: members of the wind-error model (``_wind_error``) added to the
-    direction's wind, each the steady state of the prior's emission field (one tracer);
+    direction's wind, each the steady state of the reference emission field (x_a or, in
+    the second pass, the first posterior; one tracer);
     anomalies = member − unperturbed. Their mean corrects the model (wind errors raise the
     mean speed, |u + δ|² = U² + 2σ², and spread plumes: the expected column is not the
     column of the expected wind) and their spread is E. ``scaling``: E = σ_wind/U ·
-    (K x_a), the day's whole enhancement scaled by the relative wind-speed error.
+    (K x_ref), the day's whole enhancement scaled by the relative wind-speed error.
     """
     n_e = sv.n_emission
     x_e = _reference(sv, x_ref)
