@@ -308,3 +308,36 @@ def test_superobs_errors_in_the_imi_case():
     assert np.all(off == 15.0)
     with pytest.raises(InputError, match="counts must be > 0"):
         settings.observation_errors(15.0, np.array([1.0, 0.0]))
+
+
+def test_low_rank_plus_diagonal_errors_equal_the_dense_inverse():
+    """S_o = D + E Eᵀ per block (Woodbury, chunk by chunk) against a dense numpy S_o⁻¹."""
+    from scipy.linalg import block_diag
+
+    from openmrv.estimate.inversion import Accumulator, low_rank_normal_equations
+
+    rng = np.random.default_rng(3)
+    n, blocks = 7, [(40, 3), (25, 1), (60, 5)]
+    acc = Accumulator()
+    ks, dys, covs = [], [], []
+    for m, r in blocks:
+        k = rng.normal(size=(m, n))
+        dy = rng.normal(size=m)
+        sig = rng.uniform(0.5, 2.0, m)
+        e = rng.normal(size=(m, r)) * 1.5
+        acc.add(k, dy, sig, correlated=e)
+        ks.append(k)
+        dys.append(dy)
+        covs.append(np.diag(sig**2) + e @ e.T)
+    ne = acc.result()
+    k, dy = np.vstack(ks), np.concatenate(dys)
+    s_inv = np.linalg.inv(block_diag(*covs))
+    np.testing.assert_allclose(ne.ktk, k.T @ s_inv @ k, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ne.ktdy, k.T @ s_inv @ dy, rtol=1e-10, atol=1e-12)
+    assert ne.dyy == pytest.approx(dy @ s_inv @ dy, rel=1e-10)
+    assert ne.m == sum(m for m, _ in blocks)
+    # one block through the function; no correlated columns = the diagonal case
+    one = low_rank_normal_equations(ks[0], dys[0], 1.0, None)
+    np.testing.assert_allclose(one.ktk, ks[0].T @ ks[0], rtol=1e-12)
+    with pytest.raises(InputError, match="does not match"):
+        low_rank_normal_equations(ks[0], dys[0], 1.0, np.ones((3, 2)))

@@ -407,6 +407,7 @@ INVERSION_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "sectors": (list, "IPCC codes whose CH4 totals form the prior's sectors"),
     "soundings": (list, "real sounding files (relative paths or glob patterns)"),
     "osse": (dict, "{sampling: gosat|gosat-gw-wide|tropomi, truth_scale: {code: f}, seed}"),
+    "transport_error": (str, "transport error in S_o: ensemble (default), scaling or none"),
 }
 
 
@@ -485,6 +486,10 @@ def _inversion(cfg: Any, root: Path, path: Path) -> dict[str, Any]:
                 file=path,
                 field=f"{where}.osse.truth_scale",
             )
+    if cfg.get("transport_error", "ensemble") not in ("ensemble", "scaling", "none"):
+        raise CaseError(
+            "expected ensemble, scaling or none", file=path, field=f"{where}.transport_error"
+        )
     sv = cfg.get("state_vector") or {}
     if set(sv) - {"mode", "clusters", "hotspot_fraction", "regions"}:
         raise CaseError(

@@ -16,11 +16,17 @@ and day with the Chen et al. (2023) error; the truth is simulated in winds pertu
 spatially correlated random field (``wind_error_sigma``, ``wind_error_length``) that the
 inversion does not know, so transport error enters as it would in reality. Every output
 carries ``osse = 1`` then.
+
+The inversion's observation errors carry that transport error (``transport_error``,
+default ``ensemble``): per day S_o = D + E Eᵀ with E the spread of a perturbed-wind
+ensemble and the ensemble mean as the model, applied by Woodbury in the normal equations
+(docs/inversion.md, "Transport error in S_o").
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -36,11 +42,12 @@ from openmrv.errors import InputError
 from openmrv.estimate.inventory import InventoryResult
 from openmrv.estimate.inversion import transport as tr
 from openmrv.estimate.inversion.solver import (
+    Accumulator,
     NormalEquations,
     Posterior,
+    SolverSettings,
     choose_gamma,
     exponential_covariance,
-    normal_equations,
     solve,
 )
 from openmrv.estimate.inversion.statevector import StateVector, build_state_vector, sector_fields
@@ -51,8 +58,8 @@ KG_S_TO_KT = SECONDS_PER_YEAR / 1e6  # kg/s -> kt/yr
 DEFAULT_SECTORS = ["1.A", "1.B.1", "1.B.2", "2", "3.A", "3.B", "3.C", "4.A", "4.B", "4.D"]
 #: uncorrelated share of the prior variance kept for numerical definiteness
 NUGGET = 1e-6
-#: distinct truth wind-error fields per rose direction on dense (imager) days
-TRUTH_POOL = 3
+#: how the transport (model) error enters S_o: perturbed-wind ensemble, rank-one scaling
+TRANSPORT_ERRORS = ("ensemble", "scaling", "none")
 SAMPLING_TABLE = Path(tr.__file__).parent / "data" / "sampling.csv"
 
 
@@ -82,6 +89,7 @@ class Settings:
     truth_scale: dict[str, float] = field(default_factory=dict)
     seed: int = 20251220
     wind_error: bool = True
+    transport_error: str = "ensemble"
 
     @property
     def osse(self) -> bool:
@@ -125,7 +133,15 @@ class Settings:
             truth_scale={str(k): float(v) for k, v in (osse.get("truth_scale") or {}).items()},
             seed=int(osse.get("seed", 20251220)),
             wind_error=bool(osse.get("wind_error", True)),
+            transport_error=str(cfg.get("transport_error", "ensemble")),
         )
+        if s.transport_error not in TRANSPORT_ERRORS:
+            raise InputError(
+                f"transport_error '{s.transport_error}' unknown; use one of "
+                f"{', '.join(TRANSPORT_ERRORS)}",
+                file=case.config_file,
+                field="top_down.inversion.transport_error",
+            )
         designs = sampling_designs()
         if s.osse and s.sampling not in designs:
             raise InputError(
@@ -351,52 +367,145 @@ def _truth(sv: StateVector, s: Settings) -> np.ndarray:
     return np.r_[scale @ share, np.zeros(sv.n - sv.n_emission)]
 
 
-def _osse_climatological(sv, s, rng, progress):
-    """Normal equations of an OSSE in the climatological wind rose.
+@functools.cache
+def _superobs_settings() -> SolverSettings:
+    from openmrv.observe.superobs import load_parameters
 
-    Each day one direction of the rose; the truth in that wind plus a correlated error
-    field drawn for the day (adjoint rows when the day has fewer sounding cells than
-    elements), or, for imagers, one of ``TRUTH_POOL`` error fields per direction (forward
-    tracers; the pool bounds the cost of dense days).
+    par = load_parameters()  # the cited table, read once
+    return SolverSettings(superobs=True, superobs_r=par.r, superobs_sigma_t=par.sigma_t)
+
+
+def _superobs_errors(sigma_o: float, count: np.ndarray) -> np.ndarray:
+    """Super-observation errors s(P) (Chen et al. 2023, the cited table of
+    ``openmrv.observe.superobs``): the same formula for OSSE and real soundings."""
+    return _superobs_settings().observation_errors(sigma_o, count.astype(float))
+
+
+def _member_rng(s: Settings) -> np.random.Generator:
+    """The transport-error ensemble's own random stream: independent of the OSSE truth's
+    wind-error draws (never the truth's own field)."""
+    return np.random.default_rng([s.seed, 0x7E])
+
+
+def _ensemble_error(anomalies: np.ndarray, base: np.ndarray):
+    """Mean effect and low-rank factor of the model error from member anomalies
+    (N, members) of the prior's modelled enhancement ``base`` (N,).
+
+    Returns (ρ, bias, E): E = centred anomalies / sqrt(members − 1), so E Eᵀ is the sample
+    covariance; the mean anomaly (bias) is the expected column under wind error minus the
+    column of the expected wind. The model becomes F(x) = ρK_e x_e + K_b x_b + bias −
+    (ρ − 1)K_e x_ref: equal to the ensemble mean at the reference state x_ref, with the
+    bias's part proportional to the signal, ρ − 1 = bias·base / base·base (dilution: the
+    mean speed |u + δ| exceeds |u|, and plumes spread), growing with the emissions.
     """
-    from openmrv.observe.superobs import load_parameters, superobs_error
+    bias = anomalies.mean(axis=1)
+    e = (anomalies - bias[:, None]) / np.sqrt(max(anomalies.shape[1] - 1, 1))
+    bb = float(base @ base)
+    rho = 1.0 + float(bias @ base) / bb if bb > 0 else 1.0
+    return rho, bias, e
 
-    par = load_parameters()
+
+def _reference(sv: StateVector, x_ref) -> np.ndarray:
+    """Emission state at which the transport error is evaluated: x_a, or (second pass)
+    the first posterior, negative elements set to 0."""
+    x = sv.x_a if x_ref is None else np.asarray(x_ref, float)
+    return np.maximum(x[: sv.n_emission], 0.0)
+
+
+def _model_offset(k, n_e, rho, bias, x_a, x_e):
+    """bias + (ρ − 1)K_e(x_a − x_ref): F(x_a) − Kx_a of the corrected model (ρK_e, bias
+    evaluated at x_ref)."""
+    if rho == 1.0:
+        return bias
+    return bias + (rho - 1.0) * (k[:, :n_e] @ (x_a[:n_e] - x_e))
+
+
+def _rose_model_error(sv: StateVector, s: Settings, rose, k_rose, pat, x_ref=None):
+    """Per rose direction: (ρ, bias (N,), E (N, r) or None) of the modelled XCH4 [ppb]
+    (ρ scales the emission Jacobian, see ``_ensemble_error``).
+
+    ``ensemble``: members of the wind-error model (``_wind_error``) added to the
+    direction's wind, each the steady state of the reference emission field (x_a or, in
+    the second pass, the first posterior; one tracer);
+    anomalies = member − unperturbed. Their mean corrects the model (wind errors raise the
+    mean speed, |u + δ|² = U² + 2σ², and spread plumes: the expected column is not the
+    column of the expected wind) and their spread is E. ``scaling``: E = σ_wind/U ·
+    (K x_ref), the day's whole enhancement scaled by the relative wind-speed error.
+    """
+    n_e = sv.n_emission
+    x_e = _reference(sv, x_ref)
+    if s.transport_error == "none":
+        return [(1.0, 0.0, None)] * len(rose)
+    if s.transport_error == "scaling":
+        rel = tr.parameter("wind_error_sigma") / tr.parameter("climatological_wind_speed")
+        return [(1.0, 0.0, rel * (k[:, :n_e] @ x_e)[:, None]) for k in k_rose]
+    rng = _member_rng(s)
+    members = int(tr.parameter("transport_error_members"))
+    dx, dy = sv.grid.cell_widths()
+    field_a = pat @ x_e
+    out = []
+    for (u, v), k in zip(rose, k_rose, strict=True):
+        base = k[:, :n_e] @ x_e
+        anomalies = np.empty((base.size, members))
+        for j in range(members):
+            du, dv = _wind_error(rng, sv.grid.shape, dx, dy)
+            anomalies[:, j] = (
+                _steady_jacobian(sv, u + du, v + dv, None, field_a[:, None], edges=False)[:, 0]
+                - base
+            )
+        out.append(_ensemble_error(anomalies, base))
+    return out
+
+
+def rose_jacobians(sv: StateVector, s: Settings, x_ref=None):
+    """The rose's Jacobians (one per direction, all cells) and their transport errors
+    (``_rose_model_error`` at ``x_ref``): what every day of a climatological run draws
+    from."""
     rose = _wind_rose()
     k_rose = [_steady_jacobian(sv, u, v) for u, v in rose]
+    return k_rose, _rose_model_error(sv, s, rose, k_rose, sv.patterns(), x_ref)
+
+
+def _osse_climatological(sv, s, rng, progress, truth=None, rose_setup=None, x_ref=None):
+    """Normal equations of an OSSE in the climatological wind rose.
+
+    Each day one direction of the rose; the truth (``_truth`` unless given, e.g. drawn
+    from the prior) is simulated as one tracer in that wind plus a correlated error field
+    drawn for the day. The inversion's observation errors per day are the super-observation
+    errors plus the transport error of ``s.transport_error`` (``_rose_model_error``),
+    correlated among the day's soundings (S_o,day = D + E Eᵀ, by Woodbury).
+    ``rose_setup`` reuses a :func:`rose_jacobians` result.
+    """
+    rose = _wind_rose()
+    k_rose, model_error = rose_setup or rose_jacobians(sv, s, x_ref)
+    x_e = _reference(sv, x_ref)
     days, sigma_o = _draw_soundings(s, sv.grid, rng)
     sigma_o = s.obs_error or sigma_o
-    truth = _truth(sv, s)
-    ne = NormalEquations(np.zeros((sv.n, sv.n)), np.zeros(sv.n), 0.0, 0)
-    dx, dy = sv.grid.cell_widths()
-    pool: dict[tuple[int, int], np.ndarray] = {}
-
-    pat = sv.patterns()
+    truth = _truth(sv, s) if truth is None else np.asarray(truth, float)
     n_e = sv.n_emission
-
-    def perturbed(r: int, cells=None) -> np.ndarray:
-        """Emission rows in the perturbed wind (the background keeps the rose's)."""
-        du, dv = _wind_error(rng, sv.grid.shape, dx, dy)
-        return _steady_jacobian(sv, rose[r][0] + du, rose[r][1] + dv, cells, pat, edges=False)
-
+    truth_field = (sv.patterns() @ truth[:n_e])[:, None]
+    dx, dy = sv.grid.cell_widths()
+    acc = Accumulator()
     for i, (_, cells, count) in enumerate(days):
         r = int(rng.integers(len(rose)))
         k = k_rose[r][cells]
-        if not s.wind_error:
-            k_true = k
-        elif cells.size < n_e:
-            k_true = np.c_[perturbed(r, cells), k[:, n_e:]]
+        rho, bias, e = model_error[r]
+        if s.wind_error:
+            du, dv = _wind_error(rng, sv.grid.shape, dx, dy)
+            u, v = rose[r][0] + du, rose[r][1] + dv
+            field = _steady_jacobian(sv, u, v, None, truth_field, edges=False)[cells, 0]
+            y_true = field + k[:, n_e:] @ truth[n_e:]  # background keeps the rose's
         else:
-            key = (r, int(rng.integers(TRUTH_POOL)))
-            if key not in pool:
-                pool[key] = perturbed(r)
-            k_true = np.c_[pool[key][cells], k[:, n_e:]]
-        err = superobs_error(sigma_o, count.astype(float), par.r, par.sigma_t)
-        y = k_true @ truth + rng.normal(0.0, err)
-        ne = ne + normal_equations(k, y - k @ sv.x_a, err)
+            y_true = k @ truth
+        err = _superobs_errors(sigma_o, count)
+        y = y_true + rng.normal(0.0, err)
+        b = bias[cells] if np.ndim(bias) else bias
+        dy_a = y - k @ sv.x_a - _model_offset(k, n_e, rho, b, sv.x_a, x_e)
+        k = _scaled(k, n_e, rho)
+        acc.add(k, dy_a, err, correlated=None if e is None else e[cells])
         if progress is not None and i % 30 == 0:
             progress(f"inversion: day {i + 1} of {len(days)}")
-    return ne, truth
+    return acc.result(), truth
 
 
 def _perturbed_winds(winds: xr.Dataset, rng) -> xr.Dataset:
@@ -431,34 +540,91 @@ def _run_jacobian(sv, winds, times, cells, start, progress):
     return np.c_[ppb, out[:, n_e:]]
 
 
+def _run_field(sv, winds, times, cells, start, field: np.ndarray) -> np.ndarray:
+    """XCH4 enhancement [ppb] at the soundings of one emission field [kg/s per cell]
+    (one tracer) run through ``winds``."""
+    kh = tr.parameter("eddy_diffusivity")
+    tau = tr.parameter("ventilation_timescale")
+    out = tr.sample_run(sv.grid, winds, field[:, None], times, cells, start, kh, tau)[:, 0]
+    area = sv.grid.area().ravel()[cells]
+    return tr.column_to_ppb(out / area, tr.constant("p_surface_standard"))
+
+
+def _mean_speed(winds: xr.Dataset) -> float:
+    return float(np.sqrt(winds["u"] ** 2 + winds["v"] ** 2).mean())
+
+
+def _winds_model_error(sv, s, winds, times, cells, start, k, progress, x_ref=None):
+    """(ρ, bias (m,), E (m, r) or None) [ppb] of the soundings in a winds-file run:
+    ``ensemble`` runs the prior's emission field (one tracer) through members of the
+    wind-error model (independent draws, ``_member_rng``); ``scaling`` is σ_wind/Ū ·
+    K x_a with Ū the winds' mean speed."""
+    n_e = sv.n_emission
+    x_e = _reference(sv, x_ref)
+    base = k[:, :n_e] @ x_e
+    if s.transport_error == "none":
+        return 1.0, 0.0, None
+    if s.transport_error == "scaling":
+        rel = tr.parameter("wind_error_sigma") / max(_mean_speed(winds), 0.1)
+        return 1.0, 0.0, rel * base[:, None]
+    rng = _member_rng(s)
+    field_a = sv.patterns() @ x_e
+    members = int(tr.parameter("transport_error_members"))
+    anomalies = np.empty((base.size, members))
+    for j in range(members):
+        if progress is not None:
+            progress(f"transport error: member {j + 1} of {members}")
+        pert = _perturbed_winds(winds, rng)
+        anomalies[:, j] = _run_field(sv, pert, times, cells, start, field_a) - base
+    return _ensemble_error(anomalies, base)
+
+
+def _scaled(k: np.ndarray, n_e: int, rho: float) -> np.ndarray:
+    """The Jacobian with its emission columns scaled by ρ (mean transport-error effect)."""
+    return k if rho == 1.0 else np.c_[rho * k[:, :n_e], k[:, n_e:]]
+
+
+def _accumulate_by_day(k, dy, err, e, times) -> NormalEquations:
+    """Normal equations with S_o block-diagonal by UTC day: D + E_day E_dayᵀ (one wind
+    field a day: its transport error is correlated among the day's soundings)."""
+    day = np.asarray(times, dtype="datetime64[D]")
+    acc = Accumulator()
+    for d in np.unique(day):
+        i = np.flatnonzero(day == d)
+        acc.add(k[i], dy[i], err[i], correlated=None if e is None else e[i])
+    return acc.result()
+
+
 def _spinup_start(s: Settings, winds: xr.Dataset) -> pd.Timestamp:
     """Three ventilation lifetimes before the period, or the winds' start if later."""
     spin = pd.Timedelta(seconds=3 * tr.parameter("ventilation_timescale"))
     return max(pd.Timestamp(s.start) - spin, pd.Timestamp(winds["time"].values[0]))
 
 
-def _osse_winds(sv, s, winds, rng, progress):
-    from openmrv.observe.superobs import superobs_error
-
+def _osse_winds(sv, s, winds, rng, progress, truth=None, x_ref=None):
     days, sigma_o = _draw_soundings(s, sv.grid, rng)
     sigma_o = s.obs_error or sigma_o
     times = np.concatenate([np.full(c.size, np.datetime64(t, "ns")) for t, c, _ in days])
     cells = np.concatenate([c for _, c, _ in days])
-    count = np.concatenate([n for _, _, n in days]).astype(float)
+    count = np.concatenate([n for _, _, n in days])
     start = _spinup_start(s, winds)
     k = _run_jacobian(sv, winds, times, cells, start, progress)
-    truth = _truth(sv, s)
-    k_true = (
-        _run_jacobian(sv, _perturbed_winds(winds, rng), times, cells, start, progress)
-        if s.wind_error
-        else k
-    )
-    err = superobs_error(sigma_o, count)
-    y = k_true @ truth + rng.normal(0.0, err)
-    return normal_equations(k, y - k @ sv.x_a, err), truth
+    truth = _truth(sv, s) if truth is None else np.asarray(truth, float)
+    n_e = sv.n_emission
+    if s.wind_error:
+        field = sv.patterns() @ truth[:n_e]
+        pert = _perturbed_winds(winds, rng)
+        y_true = _run_field(sv, pert, times, cells, start, field) + k[:, n_e:] @ truth[n_e:]
+    else:
+        y_true = k @ truth
+    err = _superobs_errors(sigma_o, count)
+    y = y_true + rng.normal(0.0, err)
+    rho, bias, e = _winds_model_error(sv, s, winds, times, cells, start, k, progress, x_ref)
+    dy = y - k @ sv.x_a - _model_offset(k, n_e, rho, bias, sv.x_a, _reference(sv, x_ref))
+    return _accumulate_by_day(_scaled(k, n_e, rho), dy, err, e, times), truth
 
 
-def _real(sv, s, winds, progress):
+def _real(sv, s, winds, progress, x_ref=None):
     """Normal equations from real soundings: super-observations per cell and day."""
     from openmrv.observe.batch import read_file
     from openmrv.observe.soundings import concat_soundings
@@ -489,6 +655,7 @@ def _real(sv, s, winds, progress):
             field="top_down.inversion.period",
         )
     obs, extra = _with_operator(obs)
+    # the same Chen et al. (2023) super-observation error s(P) as the OSSE paths
     sup = superobservations(
         obs,
         resolution=(s.resolution, s.resolution),
@@ -499,14 +666,39 @@ def _real(sv, s, winds, progress):
     cells = sv.grid.locate(sup["latitude"].values, sup["longitude"].values)
     y = sup["xch4"].values
     err = sup["xch4_uncertainty"].values
+    times = sup["time"].values
+    n_e = sv.n_emission
     if winds is not None:
-        k = _run_jacobian(sv, winds, sup["time"].values, cells, _spinup_start(s, winds), progress)
+        start = _spinup_start(s, winds)
+        k = _run_jacobian(sv, winds, times, cells, start, progress)
+        rho, bias, e = _winds_model_error(sv, s, winds, times, cells, start, k, progress, x_ref)
     else:
-        k = np.mean([_steady_jacobian(sv, u, v) for u, v in _wind_rose()], axis=0)[cells]
-    if extra:  # the satellite sees the emission elements through its averaging kernel
-        k[:, : sv.n_emission] *= sup["bl_sensitivity"].values[:, None]
+        rho = 1.0
+        k_rose = [_steady_jacobian(sv, u, v)[cells] for u, v in _wind_rose()]
+        k = np.mean(k_rose, axis=0)
+        x_e = _reference(sv, x_ref)
+        base = k[:, :n_e] @ x_e
+        bias, e = 0.0, None
+        if s.transport_error == "ensemble":  # the day's direction is unknown: the rose
+            dev = np.stack([kr[:, :n_e] @ x_e - base for kr in k_rose], axis=1)
+            e = dev / np.sqrt(dev.shape[1])
+        elif s.transport_error == "scaling":
+            rel = tr.parameter("wind_error_sigma") / tr.parameter("climatological_wind_speed")
+            e = rel * base[:, None]
+    if extra:  # the satellite sees the emission part through its averaging kernel
+        sens = sup["bl_sensitivity"].values
+        k[:, :n_e] *= sens[:, None]
+        bias = bias * sens
+        e = None if e is None else e * sens[:, None]
     background = float(np.median(y))  # boundary elements are offsets from this
-    return normal_equations(k, y - background - k @ sv.x_a, err), background
+    dy = (
+        y
+        - background
+        - k @ sv.x_a
+        - _model_offset(k, n_e, rho, bias, sv.x_a, _reference(sv, x_ref))
+    )
+    k = _scaled(k, n_e, rho)
+    return _accumulate_by_day(k, dy, err, e, times), background
 
 
 def _with_operator(obs: xr.Dataset) -> tuple[xr.Dataset, tuple[str, ...]]:
@@ -620,6 +812,21 @@ def _maps(sv: StateVector, post: Posterior, land: np.ndarray, out: Path, label: 
     return files
 
 
+def _diagnostics_attrs(post: Posterior) -> dict:
+    """The solver's condition diagnostics as netCDF attributes."""
+    d = post.diagnostics
+    if d is None:
+        return {}
+    return {
+        "rcond_prior": d.rcond_prior,
+        "rcond_hessian": d.rcond_hessian,
+        "condition_hessian": d.condition,
+        "no_sensitivity_elements": np.asarray(d.no_sensitivity, dtype=np.int64)
+        if d.no_sensitivity.size
+        else "none",
+    }
+
+
 def _write(res: CaseInversion, land: np.ndarray, out_dir: Path, extra: dict) -> list[Path]:
     inv = Path(out_dir) / "inversion"
     inv.mkdir(parents=True, exist_ok=True)
@@ -643,6 +850,9 @@ def _write(res: CaseInversion, land: np.ndarray, out_dir: Path, extra: dict) -> 
         "n_obs": post.m,
         "J_A": post.j_a,
         "J_O": post.j_o,
+        "transport_error": s.transport_error,
+        "superobs_error": "Chen et al. (2023) s(P), openmrv.observe.superobs table",
+        **_diagnostics_attrs(post),
         "units": "emission elements kg/s; boundary elements ppb",
         "method": "analytical Gaussian posterior; regional column transport (openmrv)",
         **extra,
@@ -683,6 +893,24 @@ def _write(res: CaseInversion, land: np.ndarray, out_dir: Path, extra: dict) -> 
     return files + _maps(sv, post, land, inv, label)
 
 
+def setup_state(case: Case, inventory_result: InventoryResult, s: Settings):
+    """The domain's land mask, national prior by sector [kg/s], the placement table and
+    the state vector of a case's inversion."""
+    grid, land = _domain(s)
+    totals = sector_totals(inventory_result, s.sectors, s.year)
+    fields, placed = sector_fields(grid, totals, _facilities(case), land)
+    sv = build_state_vector(
+        grid,
+        fields,
+        list(totals),
+        mode=s.mode,
+        n_clusters=s.clusters,
+        hotspot_fraction=s.hotspot_fraction,
+        seed=s.seed,
+    )
+    return land, totals, placed, sv
+
+
 def run_case_inversion(
     case: Case,
     inventory_result: InventoryResult,
@@ -713,32 +941,11 @@ def run_case_inversion(
     say = progress or (lambda _text: None)
     s = Settings.from_case(case)
     say("inversion: prior on the grid")
-    grid, land = _domain(s)
-    totals = sector_totals(inventory_result, s.sectors, s.year)
-    fields, placed = sector_fields(grid, totals, _facilities(case), land)
-    sv = build_state_vector(
-        grid,
-        fields,
-        list(totals),
-        mode=s.mode,
-        n_clusters=s.clusters,
-        hotspot_fraction=s.hotspot_fraction,
-        seed=s.seed,
-    )
+    land, totals, placed, sv = setup_state(case, inventory_result, s)
     winds = _open_winds(s.winds) if s.winds is not None else None
     label = f"winds {s.winds.name}" if winds is not None else "climatological winds"
-    rng = np.random.default_rng(s.seed)
     say(f"inversion: {sv.n} elements, Jacobian by transport ({label})")
     extra: dict = {}
-    truth = None
-    if s.osse:
-        if winds is None:
-            ne, truth = _osse_climatological(sv, s, rng, progress)
-        else:
-            ne, truth = _osse_winds(sv, s, winds, rng, progress)
-    else:
-        ne, background = _real(sv, s, winds, progress)
-        extra["background_ppb"] = background
     shared = (
         sector_errors(case, inventory_result, s.sectors, s.year)
         if s.sector_prior_error == "inventory"
@@ -748,8 +955,28 @@ def run_case_inversion(
     extra["sector_prior_error"] = (
         "; ".join(f"{k} {v:.3f}" for k, v in shared.items()) if shared else "none"
     )
+
+    def normal(x_ref=None):
+        # the same random stream in every pass: the same soundings, truth and noise
+        r = np.random.default_rng(s.seed)
+        if not s.osse:
+            return _real(sv, s, winds, progress, x_ref)
+        if winds is None:
+            return _osse_climatological(sv, s, r, progress, x_ref=x_ref)
+        return _osse_winds(sv, s, winds, r, progress, x_ref=x_ref)
+
+    ne, other = normal()
     gamma = s.gamma if s.gamma > 0 else choose_gamma(ne, sv.x_a, s_a)[0]
     post = solve(ne, sv.x_a, s_a, gamma)
+    if s.transport_error != "none":
+        # the transport error scales with the emissions: evaluate it again at the
+        # first posterior (one outer iteration) and solve once more
+        say("inversion: transport error at the first posterior")
+        ne, other = normal(post.x_hat)
+        post = solve(ne, sv.x_a, s_a, gamma)
+    truth = other if s.osse else None
+    if not s.osse:
+        extra["background_ppb"] = other
     res = CaseInversion(s, sv, post, _totals(sv, post, s), placed, truth, label, [], ne.m)
     if truth is not None:
         # the truth by sector is known exactly (prior x truth_scale); the state vector

@@ -22,6 +22,7 @@ from openmrv.estimate.inversion.solver import (
     accumulate,
     choose_gamma,
     exponential_covariance,
+    low_rank_normal_equations,
     solve,
 )
 
@@ -37,6 +38,7 @@ __all__ = [
     "choose_gamma",
     "exponential_covariance",
     "lognormal_sigma",
+    "low_rank_normal_equations",
     "solve",
     "solve_lognormal",
 ]

@@ -1,7 +1,8 @@
 """Analytical Bayesian inversion (Rodgers 2000; Jacob et al. 2016; Varon et al. 2022).
 
-With state vector x (prior x_a, covariance S_a), observations y with errors S_o (diagonal
-here), Jacobian K and regularisation γ:
+With state vector x (prior x_a, covariance S_a), observations y with errors S_o (diagonal,
+or diagonal plus a low-rank correlated part per block, by Woodbury), Jacobian K and
+regularisation γ:
 
 .. math::
     \\hat{x} = x_a + \\hat S\\, \\gamma K^T S_o^{-1} (y - F(x_a)), \\qquad
@@ -30,7 +31,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 from scipy.linalg.blas import dsyrk
-from scipy.linalg.lapack import dpocon
+from scipy.linalg.lapack import dpocon, dtrtrs
 
 from openmrv.errors import InputError
 
@@ -77,10 +78,25 @@ class Accumulator:
         self.m = 0
         self.chunks = 0
 
-    def add(self, k: ArrayLike, dy: ArrayLike, obs_error: ArrayLike, source: object = None):
+    def add(
+        self,
+        k: ArrayLike,
+        dy: ArrayLike,
+        obs_error: ArrayLike,
+        source: object = None,
+        correlated: ArrayLike | None = None,
+    ):
         """Add one chunk: Jacobian rows k (m, n) [obs unit / state unit], Δy = y − F(x_a)
         (m,) [obs unit], 1-sigma errors (scalar or (m,)) [obs unit]; ``source`` (a file
-        name) is named in errors."""
+        name) is named in errors.
+
+        ``correlated`` (m, r) [obs unit] adds an error correlated across the chunk's
+        observations: the chunk's error covariance is S = D + E Eᵀ (D = diag(σ²), E =
+        ``correlated``, e.g. model-error columns of one day's soundings), applied exactly
+        by the Woodbury identity S⁻¹ = D⁻¹ − D⁻¹E C⁻¹EᵀD⁻¹, C = I + EᵀD⁻¹E (r × r):
+        KᵀS⁻¹K = KᵀD⁻¹K − WWᵀ with W = KᵀD⁻¹E L⁻ᵀ (C = LLᵀ), one more ``dsyrk`` of rank
+        r; the same for KᵀS⁻¹Δy and ΔyᵀS⁻¹Δy. Memory stays O(n²) + O(mr).
+        """
         where = source if source is not None else f"chunk {self.chunks + 1}"
         k = np.asarray(k, dtype=float)
         dy = np.asarray(dy, dtype=float)
@@ -122,8 +138,36 @@ class Accumulator:
             self.ktdy += ktdy
         dw = dy * w
         self.dyy += float(dw @ dw)
+        if correlated is not None:
+            self._low_rank(k, dw, w, correlated, where)
         self.m += int(k.shape[0])
         self.chunks += 1
+
+    def _low_rank(self, k, dw, w, e, where) -> None:
+        """Subtract the Woodbury correction of a correlated error E from the sums."""
+        e = np.asarray(e, dtype=float)
+        if e.ndim == 1:
+            e = e[:, None]
+        if e.ndim != 2 or e.shape[0] != k.shape[0]:
+            raise InputError(
+                f"correlated error of shape {e.shape} does not match {k.shape[0]} observations",
+                file=where,
+                field="correlated",
+            )
+        if not np.all(np.isfinite(e)):
+            raise InputError("correlated error contains NaN or inf", file=where)
+        if e.shape[1] == 0:
+            return
+        ew = e * w[:, None]  # D^-1/2 E
+        c = np.eye(e.shape[1]) + ew.T @ ew
+        low = np.linalg.cholesky(c)  # C = I + E'D^-1E is positive definite
+        p = k.T @ (ew * w[:, None])  # K'D^-1 E, (n, r)
+        # L^-1 E'D^-1 K (r, n) and L^-1 E'D^-1 dy by LAPACK's triangular solve
+        wmat = dtrtrs(low, np.asfortranarray(p.T), lower=1)[0]
+        q = dtrtrs(low, ew.T @ dw, lower=1)[0]
+        self._c = dsyrk(-1.0, wmat, beta=1.0, c=self._c, trans=1, lower=1, overwrite_c=1)
+        self.ktdy -= wmat.T @ q
+        self.dyy -= float(q @ q)
 
     def result(self) -> NormalEquations:
         """The accumulated normal equations (full symmetric ``KᵀS_o⁻¹K``)."""
@@ -148,6 +192,17 @@ def normal_equations(k: ArrayLike, dy: ArrayLike, obs_error: ArrayLike) -> Norma
     """
     acc = Accumulator()
     acc.add(k, dy, obs_error)
+    return acc.result()
+
+
+def low_rank_normal_equations(
+    k: ArrayLike, dy: ArrayLike, obs_error: ArrayLike, correlated: ArrayLike
+) -> NormalEquations:
+    """Normal-equation sums of one block of observations whose errors are correlated:
+    S_o = diag(σ²) + E Eᵀ with E = ``correlated`` (m, r) [observation unit], by the
+    Woodbury identity (see :meth:`Accumulator.add`); never forms the m × m S_o."""
+    acc = Accumulator()
+    acc.add(k, dy, obs_error, correlated=correlated)
     return acc.result()
 
 
