@@ -437,7 +437,6 @@ def _invert_jacobians(
     bc_error: float,
     bc_elements: int,
 ) -> None:
-    import xarray as xr
 
     from openmrv.estimate.inversion import accumulate, choose_gamma, solve
     from openmrv.jacobians import read_imi_jacobians
@@ -458,21 +457,11 @@ def _invert_jacobians(
     except OpenMRVError as exc:
         _fail(exc)
     i = np.arange(n)
-    ds = xr.Dataset(
+    ds = post.to_dataset(
+        i + 1, kind=("element", ["emission"] * n_emis + ["boundary"] * bc_elements)
+    )
+    ds.attrs.update(
         {
-            "x_a": ("element", post.x_a),
-            "xhat": ("element", post.x_hat),
-            "S_a": (("element", "element2"), post.s_a),
-            "S_post": (("element", "element2"), post.s_hat),
-            "A": (("element", "element2"), post.a),
-            "dofs": ((), post.dofs),
-        },
-        coords={
-            "element": i + 1,
-            "element2": i + 1,
-            "kind": ("element", ["emission"] * n_emis + ["boundary"] * bc_elements),
-        },
-        attrs={
             "prior_error": prior_error,
             "obs_error_ppb": obs_error,
             "gamma": g,
@@ -483,7 +472,7 @@ def _invert_jacobians(
             "J_O": post.j_o,
             "files": ";".join(c.file.name for c in chunks),
             "method": "analytical Gaussian posterior (openmrv.estimate.inversion)",
-        },
+        }
     )
     ds.to_netcdf(out)
     console.print(

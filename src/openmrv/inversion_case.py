@@ -857,28 +857,17 @@ def _write(res: CaseInversion, land: np.ndarray, out_dir: Path, extra: dict) -> 
         "method": "analytical Gaussian posterior; regional column transport (openmrv)",
         **extra,
     }
-    ds = xr.Dataset(
-        {
-            "x_a": ("element", post.x_a),
-            "xhat": ("element", post.x_hat),
-            "S_a": (("element", "element2"), post.s_a),
-            "S_post": (("element", "element2"), post.s_hat),
-            "A": (("element", "element2"), post.a),
-            "dofs": ((), post.dofs),
-            "G": (("sector", "element"), sv.sector_matrix()),
-            "element_of_cell": (("latitude", "longitude"), sv.labels),
-        },
-        coords={
-            "element": i,
-            "element2": i,
-            "name": ("element", sv.names),
-            "kind": ("element", sv.kinds),
-            "sector": sv.sectors,
-            "latitude": sv.grid.lat,
-            "longitude": sv.grid.lon,
-        },
-        attrs=attrs,
+    ds = post.to_dataset(
+        i,
+        name=("element", sv.names),
+        kind=("element", sv.kinds),
+        sector=sv.sectors,
+        latitude=sv.grid.lat,
+        longitude=sv.grid.lon,
     )
+    ds["G"] = (("sector", "element"), sv.sector_matrix())
+    ds["element_of_cell"] = (("latitude", "longitude"), sv.labels)
+    ds.attrs = attrs
     if res.truth is not None:
         ds["x_true"] = ("element", res.truth)
     files = [inv / "result.nc", inv / "totals.csv", inv / "elements.csv"]

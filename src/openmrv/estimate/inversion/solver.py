@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
+import xarray as xr
 from numpy.typing import ArrayLike
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 from scipy.linalg.blas import dsyrk
@@ -336,6 +337,23 @@ class Posterior:
             float(np.sqrt(w @ self.s_a @ w)),
             float(w @ self.x_hat),
             float(np.sqrt(w @ self.s_hat @ w)),
+        )
+
+    def to_dataset(self, element=None, **coords) -> xr.Dataset:
+        """The posterior as a dataset (``result.nc``): x_a, xhat, S_a, S_post, A, dofs on
+        dims ``element``/``element2`` (coordinate ``element``: default 0..n-1), with the
+        element ``coords`` given (e.g. ``kind=("element", [...])``)."""
+        i = np.arange(self.n) if element is None else np.asarray(element)
+        return xr.Dataset(
+            {
+                "x_a": ("element", self.x_a),
+                "xhat": ("element", self.x_hat),
+                "S_a": (("element", "element2"), self.s_a),
+                "S_post": (("element", "element2"), self.s_hat),
+                "A": (("element", "element2"), self.a),
+                "dofs": ((), self.dofs),
+            },
+            coords={"element": i, "element2": i, **coords},
         )
 
 
