@@ -174,9 +174,10 @@ def _unpack(v: Any) -> np.ndarray:
         data = data * v.getncattr("scale_factor")
     if "add_offset" in attrs:
         data = data + v.getncattr("add_offset")
-    out = data.astype(np.float64)  # NaN stays NaN
-    for bad in tests:
-        np.putmask(out, bad, np.nan)
+    # one float64 array; NaN stays NaN
+    out = data.astype(np.float64, copy=False)  # raw is a fresh array read from the file
+    if tests:
+        np.putmask(out, tests[0] if len(tests) == 1 else np.logical_or.reduce(tests), np.nan)
     return out
 
 
