@@ -49,7 +49,7 @@ def raw_read(path: Path) -> int:
 
 
 def ours(path: Path) -> int:
-    ds = read_soundings(path)
+    ds = read_soundings(path, qa=True)
     apply_qa(ds)
     return ds.sizes["sounding"]
 

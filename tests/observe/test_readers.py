@@ -216,3 +216,21 @@ def test_ppm_unit_converted(tmp_path: Path):
     ds = read_soundings(f)
     assert 1800 < float(ds.xch4.mean()) < 1900
     assert float(ds.xch4_uncertainty[0]) == pytest.approx(12.0, rel=1e-5)
+
+
+@pytest.mark.parametrize("name", ["UOL", "BLENDED", "SUPEROBS", "TROPOMI_SUB", "PATCH"])
+def test_screening_while_reading_equals_screening_afterwards(name, tmp_path):
+    from observe import synthetic as files
+
+    path = getattr(files, name)
+    after, dropped_after = apply_qa(read_soundings(path))
+    during, dropped_during = apply_qa(read_soundings(path, qa=True))
+    assert dropped_during == dropped_after
+    assert during.sizes["sounding"] == after.sizes["sounding"]
+    for var in ("xch4", "latitude", "longitude", "time"):
+        np.testing.assert_array_equal(during[var].values, after[var].values)
+    # a NIES GOSAT file (synthetic, the documented layout): the same
+    g = files.write_gosat_nies(tmp_path / "GOSATTFTS20120101_02C02SV0295R12030800010.h5")
+    a, da = apply_qa(read_soundings(g))
+    b, db = apply_qa(read_soundings(g, qa=True))
+    assert da == db and a.sizes == b.sizes

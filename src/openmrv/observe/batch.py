@@ -6,6 +6,7 @@ memory at once; a bad file is listed, not fatal.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,8 +63,13 @@ def read_file(
     from openmrv.observe.registry import read_soundings
 
     try:
-        ds = read_soundings(path)
-        n_read = ds.sizes["sounding"] + int(ds.attrs.get("soundings_without_retrieval", 0))
+        ds = read_soundings(path, qa=qa)
+        screened = json.loads(ds.attrs.get("qa_dropped", "{}"))  # dropped while reading
+        n_read = (
+            ds.sizes["sounding"]
+            + int(ds.attrs.get("soundings_without_retrieval", 0))
+            + sum(screened.values())
+        )
         if qa:
             ds, dropped = apply_qa(ds)
         else:

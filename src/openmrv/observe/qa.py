@@ -8,6 +8,7 @@ the first rule it fails).
 
 from __future__ import annotations
 
+import json
 import operator
 from collections.abc import Mapping
 
@@ -44,7 +45,11 @@ def evaluate(cond: Condition, ds: xr.Dataset) -> np.ndarray:
             file=_files(ds),
             field=cond.variable,
         )
-    values = ds[cond.variable].values
+    return compare(cond, ds[cond.variable].values)
+
+
+def compare(cond: Condition, values: np.ndarray) -> np.ndarray:
+    """A condition on one variable's values (NaN compares False)."""
     if cond.mask is not None:
         finite = np.isfinite(values.astype(float))
         masked = np.where(finite, np.nan_to_num(values.astype(float)), 0).astype(np.int64)
@@ -91,6 +96,8 @@ def apply_qa(
     fill = int(ds.attrs.get("soundings_without_retrieval", 0))
     if fill:
         dropped[NO_RETRIEVAL] = fill
+    if ds.attrs.get("qa_applied"):  # screened by the reader in its one filtering pass
+        return ds, merge_counts(dropped, json.loads(ds.attrs.get("qa_dropped", "{}")))
     keep = np.ones(ds.sizes["sounding"], dtype=bool)
     for rule in rules:
         ok = evaluate(rule.keep, ds)
@@ -102,6 +109,39 @@ def apply_qa(
     if keep.all():
         return ds, dropped
     return ds.isel(sounding=np.flatnonzero(keep)), dropped
+
+
+def screen(
+    data: Mapping[str, np.ndarray],
+    rules: tuple[QARule, ...],
+    missing: list[str],
+    n: int,
+    file: object = None,
+) -> tuple[np.ndarray, dict[str, int]]:
+    """The rules on a reader's arrays (``n`` soundings) before the dataset is built:
+    (keep mask, dropped per reason), counted as :func:`apply_qa` counts them (under the
+    first rule failed)."""
+    keep = np.ones(n, dtype=bool)
+    dropped: dict[str, int] = {}
+
+    def values(cond: Condition) -> np.ndarray:
+        if cond.variable not in data or cond.variable in missing:
+            raise ObservationError(
+                f"the quality rule needs '{cond.variable}', which the file does not hold; "
+                "read with qa=False to keep these soundings unscreened",
+                file=file,
+                field=cond.variable,
+            )
+        return compare(cond, np.asarray(data[cond.variable]))
+
+    for rule in rules:
+        ok = values(rule.keep)
+        if rule.applies_if is not None:
+            ok |= ~values(rule.applies_if)
+        newly = keep & ~ok
+        dropped[rule.reason] = dropped.get(rule.reason, 0) + int(newly.sum())
+        keep &= ok
+    return keep, dropped
 
 
 def merge_counts(*counts: Mapping[str, int]) -> dict[str, int]:

@@ -80,6 +80,16 @@ def _version_from_name(path: Path, pattern: str) -> str | None:
     return m.group(1) if m else None
 
 
+def _qa_names(spec: ProductSpec) -> set[str]:
+    """The variables the product's quality rules read."""
+    names = set()
+    for rule in spec.qa:
+        names.add(rule.keep.variable)
+        if rule.applies_if is not None:
+            names.add(rule.applies_if.variable)
+    return names
+
+
 def _finish(
     data: dict[str, np.ndarray],
     missing: list[str],
@@ -95,8 +105,17 @@ def _finish(
     for name in ("latitude", "longitude"):
         ok &= np.isfinite(data[name]) & (np.abs(data[name]) <= (90 if name == "latitude" else 180))
     ok &= ~np.isnat(data["time"])
-    kept = data if ok.all() else {k: v[ok] for k, v in data.items()}
     attrs = {"soundings_without_retrieval": int((~ok).sum()), **(extra_attrs or {})}
+    if getattr(src, "screen", False):  # the product's QA in the same filtering pass
+        import json
+
+        from openmrv.observe.qa import screen
+
+        valid = {k: v[ok] for k, v in data.items() if k in _qa_names(spec)}
+        keep, dropped = screen(valid, spec.qa, missing, int(ok.sum()), src.path)
+        ok[ok] = keep
+        attrs.update(qa_applied=1, qa_dropped=json.dumps(dropped, sort_keys=True))
+    kept = data if ok.all() else {k: v[ok] for k, v in data.items()}
     return make_soundings(
         kept,
         product=spec.name,

@@ -112,7 +112,7 @@ def identify(path: str | Path) -> Reader:
     )
 
 
-def read_soundings(path: str | Path, product: str | None = None) -> xr.Dataset:
+def read_soundings(path: str | Path, product: str | None = None, *, qa: bool = False) -> xr.Dataset:
     """Read one satellite file into the canonical soundings dataset.
 
     Parameters
@@ -121,11 +121,16 @@ def read_soundings(path: str | Path, product: str | None = None) -> xr.Dataset:
         The file.
     product
         The registry name of its product; by default chosen by :func:`identify`.
+    qa
+        Screen by the product's quality rules while reading (one filtering pass, faster
+        than screening afterwards); :func:`openmrv.observe.qa.apply_qa` then returns the
+        dataset as it is with the counts of what was dropped. Readers from other
+        packages that do not screen leave the screening to ``apply_qa``.
 
     Returns
     -------
     xarray.Dataset
-        Soundings (see ``docs/data-format.md``), unscreened: apply
+        Soundings (see ``docs/data-format.md``); unscreened unless ``qa``: apply
         :func:`openmrv.observe.qa.apply_qa` for the product's quality screening.
 
     Raises
@@ -149,6 +154,7 @@ def read_soundings(path: str | Path, product: str | None = None) -> xr.Dataset:
     if not reader.spec.published:
         return reader.read(_Unopened(path), reader.spec)
     src = OPENERS[reader.spec.format](path)
+    src.screen = qa
     try:
         return reader.read(src, reader.spec)
     except InputError:
