@@ -32,6 +32,7 @@ import os
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +55,18 @@ SWATH = "Sentinel_7_CO2_2015042311_o1670_l0483.nc"
 HALF = 20  # window half-width [pixels]
 MT_YR_TO_KG_S = 1e9 / (8760 * 3600)
 CO2_NOISE_PPM, NO2_NOISE = 0.5, 1e15  # SMARTCARB "low" scenarios (ddeq's noise levels)
-WIND_ERR = 0.3  # relative 1-sigma wind error in our budgets (the CLI default; ddeq given 0)
+WIND_ERR = constant("rel_wind_error")  # our budgets' wind error (the CLI default; ddeq: 0)
+
+
+def _methods(scene, det, area, x_m, y_m, wind, ps, pix, molar_mass):
+    """IME, CSF and the Gaussian fit on one scene, as calls (``det.mask`` read at call)."""
+    sp = float(np.hypot(*wind))
+    common = {"molar_mass": molar_mass}
+    return (
+        partial(ime_rate, scene, det, area, sp, WIND_ERR, ps, "CO2M", **common),
+        partial(csf_rate, scene, det, x_m, y_m, area, sp, wind, WIND_ERR, ps, **common),
+        partial(gaussian_plume_fit, scene, det, x_m, y_m, wind, WIND_ERR, ps, pix, **common),
+    )
 
 
 def ddeq_data() -> Path:
@@ -126,7 +138,6 @@ def ours(
         ps = ds["PS"].values[w].astype(float)
         x_m, y_m = local_xy(lat, lon, s.lat, s.lon)
         u, v = wind_at(wf, s.lat, s.lon)
-        sp = float(np.hypot(u, v))
         res = {"source": s.source, "truth": s.truth_kg_s}
         try:
             d_no2 = detect_plume(no2[w], NO2_NOISE, source=src_px)
@@ -134,22 +145,15 @@ def ours(
                 raise InputError("NO2: " + "; ".join(d_no2.flags))
             det = detect_plume(scene, CO2_NOISE_PPM * 1e3, source=src_px)
             det.mask, det.source, det.detected = d_no2.mask, d_no2.source, True
+            pix = float(np.sqrt(np.median(area)))
+            ime, csf, gauss = _methods(scene, det, area, x_m, y_m, (u, v), ps, pix, m_co2)
+
             t1 = time.perf_counter()
-            i = ime_rate(scene, det, area, sp, WIND_ERR, ps, instrument="CO2M", molar_mass=m_co2)
+            i = ime()
             t2 = time.perf_counter()
-            c = csf_rate(scene, det, x_m, y_m, area, sp, (u, v), WIND_ERR, ps, molar_mass=m_co2)
+            c = csf()
             t3 = time.perf_counter()
-            g = gaussian_plume_fit(
-                scene,
-                det,
-                x_m,
-                y_m,
-                (u, v),
-                WIND_ERR,
-                ps,
-                float(np.sqrt(np.median(area))),
-                molar_mass=m_co2,
-            )
+            g = gauss()
             t4 = time.perf_counter()
             if split:
                 oth = known[known["source"] != s.source]
@@ -164,34 +168,14 @@ def ours(
                     (0.0, 0.0),
                     np.column_stack([ox[near], oy[near]]),
                     (u, v),
-                    float(np.sqrt(np.median(area))),
+                    pix,
                 )
                 if res["px_given"] and own_mask.sum() >= 3:
                     whole = det.mask
                     det.mask = own_mask
-                    i = with_neighbour_term(
-                        i, ime_rate(scene, det, area, sp, WIND_ERR, ps, "CO2M", molar_mass=m_co2)
-                    )
-                    c = with_neighbour_term(
-                        c,
-                        csf_rate(
-                            scene, det, x_m, y_m, area, sp, (u, v), WIND_ERR, ps, molar_mass=m_co2
-                        ),
-                    )
-                    g = with_neighbour_term(
-                        g,
-                        gaussian_plume_fit(
-                            scene,
-                            det,
-                            x_m,
-                            y_m,
-                            (u, v),
-                            WIND_ERR,
-                            ps,
-                            float(np.sqrt(np.median(area))),
-                            molar_mass=m_co2,
-                        ),
-                    )
+                    i = with_neighbour_term(i, ime())
+                    c = with_neighbour_term(c, csf())
+                    g = with_neighbour_term(g, gauss())
                     det.mask = whole
             pre = t1 - t0  # window, areas, wind, both detections: shared by the methods
             res.update(ime_s=pre + t2 - t1, csf_s=pre + t3 - t2, gauss_s=pre + t4 - t3)
