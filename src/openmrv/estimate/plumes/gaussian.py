@@ -46,7 +46,6 @@ from openmrv.estimate.plumes.quantify import RateEstimate, _check_wind, _combine
 
 #: flag on Gaussian-fit rates from pixels coarser than ``gaussian_validated_max_pixel_m``
 NOT_VALIDATED = "not validated on real scenes (coarse pixels: biased low on TROPOMI and CO2M)"
-DIRECTION_PRIOR_DEG = 30.0  # 1-sigma prior on the wind direction (stated assumption)
 
 
 SUBSAMPLES = 3  # points per pixel side averaged by the model
@@ -105,7 +104,7 @@ def _fit(obs, sig, xy, speed, ps, pix, th0, src_xy, stability, b_fixed=None):
     each step; then the Jacobian of all six parameters at the optimum (central
     differences)."""
     sub = _subpixels(xy, ps, pix)
-    prior_sd = np.array([np.deg2rad(DIRECTION_PRIOR_DEG), pix, pix])
+    prior_sd = np.array([np.deg2rad(constant("gaussian_direction_prior_deg")), pix, pix])
     prior_mu = np.array([th0, src_xy[0], src_xy[1]])
 
     def full(p):
