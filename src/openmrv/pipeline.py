@@ -173,7 +173,15 @@ class PlumeEvidence:
     contributors: pd.DataFrame
 
 
-def plume_evidence(case: Case, result: InventoryResult) -> PlumeEvidence | None:
+def oil_and_gas_facilities(case: Case) -> pd.DataFrame:
+    """The facility register's 1.B.2 rows: the sites plumes are attributed to."""
+    facilities = read_facilities(case)
+    return facilities[facilities["category"].str.startswith("1.B.2")]
+
+
+def plume_evidence(
+    case: Case, result: InventoryResult, facilities: pd.DataFrame | None = None
+) -> PlumeEvidence | None:
     """Read the case's plume catalogues, keep the country's plumes, attribute them to the
     facility register and annualise per year: lower-bound top-down rows for 1.B.2 CH4."""
     if not case.plume_catalogues:
@@ -187,14 +195,13 @@ def plume_evidence(case: Case, result: InventoryResult) -> PlumeEvidence | None:
     plumes = plumes[
         region_mask(plumes["lon"].to_numpy(), plumes["lat"].to_numpy(), case.country)
     ].reset_index(drop=True)
-    facilities = read_facilities(case)
+    if facilities is None:
+        facilities = oil_and_gas_facilities(case)
     # oil and gas plumes go to 1.B.2 facilities; landfill/urban plumes are not 1.B.2 evidence
     plumes = plumes[
         ~plumes["source_type"].fillna("").str.contains("Landfill|Urban|Coal", regex=True)
     ]
-    plumes = pv.attribute(
-        plumes.reset_index(drop=True), facilities[facilities["category"].str.startswith("1.B.2")]
-    )
+    plumes = pv.attribute(plumes.reset_index(drop=True), facilities)
     by_fac, td_rows, contrib = [], [], []
     evidence = "third-party plume catalogues (annualised)"
     for year in sorted(pd.DatetimeIndex(plumes["time"]).year.unique()):
@@ -390,20 +397,18 @@ def observations(case: Case, run_dir: Path, scheduler: str | None = None) -> lis
     return files
 
 
-def own_plumes(case: Case, run_dir: Path) -> tuple[pd.DataFrame, list[Path]]:
+def own_plumes(
+    case: Case, run_dir: Path, facilities: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, list[Path]]:
     """openmrv's own detection and quantification on the case's scenes, attributed to the
-    facility register; quick-look figures under ``plumes/``."""
+    facility register's 1.B.2 sites; quick-look figures under ``plumes/``."""
     if not case.plume_scenes:
         return pd.DataFrame(), []
     from openmrv.plumes_cli import detect_scenes
 
-    facilities = read_facilities(case)
-    table, figs = detect_scenes(
-        case.plume_scenes,
-        facilities[facilities["category"].str.startswith("1.B.2")],
-        out=run_dir,
-    )
-    return table, figs
+    if facilities is None:
+        facilities = oil_and_gas_facilities(case)
+    return detect_scenes(case.plume_scenes, facilities, out=run_dir)
 
 
 def top_down_stages(
@@ -424,7 +429,8 @@ def top_down_stages(
             progress(f"observations: {len(case.sounding_files)} satellite files")
         address = client.scheduler.address if client is not None else None
         files += observations(case, run_dir, address)
-    evidence = plume_evidence(case, result)
+    oil_gas = oil_and_gas_facilities(case)  # read once for both plume sources
+    evidence = plume_evidence(case, result, oil_gas)
     top_down, contributors = [], []
     if evidence is not None:
         top_down.append(evidence.top_down)
@@ -440,7 +446,7 @@ def top_down_stages(
 
         if progress is not None and case.plume_scenes:
             progress(f"plumes: {len(case.plume_scenes)} scenes")
-        own, figs = own_plumes(case, run_dir)
+        own, figs = own_plumes(case, run_dir, oil_gas)
         parts = [t for t in (own, None if evidence is None else evidence.plumes) if len(t)]
         table = pd.concat(parts, ignore_index=True) if parts else own
         files += figs + write_plume_outputs(table, run_dir)
