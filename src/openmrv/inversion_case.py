@@ -101,7 +101,8 @@ class Settings:
         year = int(cfg.get("year", case.last_year))
         if not case.first_year <= year <= case.last_year:
             raise InputError(
-                f"year {year} is outside the inventory's {case.first_year}-{case.last_year}",
+                f"year {year} is outside the inventory's {case.first_year}-{case.last_year}; "
+                "choose a year the inventory covers",
                 file=case.config_file,
                 field="top_down.inversion.year",
             )
@@ -209,7 +210,11 @@ def sector_totals(result: InventoryResult, sectors: list[str], year: int) -> dic
         if rest > 1e-9 * max(1.0, sum(out.values())):
             out["other"] = rest
     if not out:
-        raise InputError(f"the inventory has no CH4 in {year} for the sectors {sectors}")
+        raise InputError(
+            f"the inventory has no CH4 in {year} for the sectors {sectors}; list sectors "
+            "with CH4 estimates under top_down.inversion.sectors",
+            field="top_down.inversion.sectors",
+        )
     return out
 
 
@@ -642,7 +647,8 @@ def _real(sv, s, winds, progress, x_ref=None):
             progress(f"soundings: file {i + 1} of {len(s.soundings)}")
     if not parts:
         raise InputError(
-            "no QA-passed soundings fall in the inversion domain",
+            "no QA-passed soundings fall in the inversion domain; give files that cover "
+            "the country or widen top_down.inversion.padding",
             field="top_down.inversion.soundings",
         )
     obs = concat_soundings(parts) if len(parts) > 1 else parts[0]
@@ -651,7 +657,8 @@ def _real(sv, s, winds, progress, x_ref=None):
     obs = obs.isel(sounding=np.flatnonzero(keep))
     if obs.sizes["sounding"] == 0:
         raise InputError(
-            f"no soundings in the period {s.start:%Y-%m-%d} to {s.end:%Y-%m-%d}",
+            f"no soundings in the period {s.start:%Y-%m-%d} to {s.end:%Y-%m-%d}; set "
+            "top_down.inversion.period to the dates of the sounding files",
             field="top_down.inversion.period",
         )
     obs, extra = _with_operator(obs)
@@ -731,7 +738,11 @@ def _open_winds(path: Path) -> xr.Dataset:
             if has_uv:
                 return ds[["u", "v"]].load()
     except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read the winds file: {exc}", file=path) from None
+        raise InputError(
+            f"cannot read the winds file ({exc}); give a netCDF file with u, v [m/s] on "
+            "(time, latitude, longitude) or an ERA5 single-level file",
+            file=path,
+        ) from None
     from openmrv.observe.winds import read_era5_winds
 
     return read_era5_winds(path)[["u", "v"]]

@@ -512,7 +512,9 @@ def write_plume_outputs(table: pd.DataFrame, out: Path) -> list[Path]:
         (out / "plumes.geojson").write_text(json.dumps(to_geojson(table), indent=1))
         persistence(table).to_csv(out / "plumes_by_facility.csv", index=False)
     except OSError as exc:
-        raise InputError(f"cannot write the plume outputs: {exc}", file=out) from exc
+        raise InputError(
+            f"cannot write the plume outputs ({exc}); choose a writable --out", file=out
+        ) from exc
     return [out / n for n in ("plumes.csv", "plumes.geojson", "plumes_by_facility.csv")]
 
 

@@ -87,6 +87,9 @@ class SourceFile(Protocol):
 
     path: Path
     attrs: Mapping[str, str]
+    #: set by ``read_soundings(qa=True)``: readers screen by the product's rules as they
+    #: filter (``readers._finish``)
+    screen: bool
 
     def has(self, name: str) -> bool: ...
 
@@ -99,6 +102,8 @@ class SourceFile(Protocol):
 
 class NetCDFFile:
     """A netCDF4 file; variable names may contain groups (``PRODUCT/qa_value``)."""
+
+    screen = False
 
     def __init__(self, path: Path) -> None:
         import netCDF4
@@ -184,6 +189,8 @@ def _unpack(v: Any) -> np.ndarray:
 class HDF5File:
     """An HDF5 file read with h5py; units from the ``unit`` (NIES) or ``units`` attribute."""
 
+    screen = False
+
     def __init__(self, path: Path) -> None:
         import h5py
 
@@ -225,6 +232,8 @@ class HDF5File:
 
 class NpzFile:
     """A numpy ``.npz`` archive (object arrays allowed: the plume patches store datetimes)."""
+
+    screen = False
 
     def __init__(self, path: Path) -> None:
         self.path = path

@@ -106,7 +106,7 @@ def _finish(
         ok &= np.isfinite(data[name]) & (np.abs(data[name]) <= (90 if name == "latitude" else 180))
     ok &= ~np.isnat(data["time"])
     attrs = {"soundings_without_retrieval": int((~ok).sum()), **(extra_attrs or {})}
-    if getattr(src, "screen", False):  # the product's QA in the same filtering pass
+    if src.screen:  # the product's QA in the same filtering pass
         import json
 
         from openmrv.observe.qa import screen
