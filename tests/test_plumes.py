@@ -15,7 +15,7 @@ from openmrv.estimate.plumes import csf_rate, detect_plume, ime_rate, ppb_to_kg_
 from openmrv.estimate.plumes.gaussian import gaussian_plume_fit
 from openmrv.estimate.plumes.synthetic import gaussian_plume_scene
 from openmrv.estimate.plumes.wind import external_wind, scene_wind
-from openmrv.plumes_cli import detect_scenes, write_plume_outputs
+from openmrv.plumes_cli import detect_scenes, scene_arrays, scene_neighbours, write_plume_outputs
 
 AREA = 7000.0 * 5500.0
 NOISE = 8.0
@@ -245,6 +245,27 @@ def test_detect_scenes_api_and_outputs(tmp_path: Path):
     assert r2["rate_ime_t_per_h"] == pytest.approx(d0["rate_ime_t_per_h"])
     assert r2["rate_ime_sigma_t_per_h"] > d0["rate_ime_sigma_t_per_h"]
     assert "neighbours term" in r2["flags"]
+    # the same known source given through a facility register: the same budget; the
+    # register's facility at the detected source itself is not a neighbour of it
+    reg = pd.DataFrame(
+        {
+            "facility_id": ["SELF", "NEAR", "FAR"],
+            "lat": [d0["lat"], d0["lat"] + 0.06, d0["lat"] + 5.0],
+            "lon": [d0["lon"], d0["lon"] + 0.06, d0["lon"]],
+        }
+    )
+    sc0 = scene_arrays(PATCH_FILES[0])
+    assert scene_neighbours(sc0, reg) == [
+        (d0["lat"], d0["lon"]),
+        (d0["lat"] + 0.06, d0["lon"] + 0.06),
+    ]
+    t3, _ = detect_scenes(PATCH_FILES[:1], sources=src, neighbours=reg)
+    assert t3.iloc[0]["rate_ime_sigma_t_per_h"] == pytest.approx(r2["rate_ime_sigma_t_per_h"])
+    t4, _ = detect_scenes(PATCH_FILES[:1], sources=src, neighbours=reg.iloc[[0, 2]])
+    assert t4.iloc[0]["rate_ime_sigma_t_per_h"] == pytest.approx(d0["rate_ime_sigma_t_per_h"])
+    assert "neighbours term" not in t4.iloc[0]["flags"]
+    with pytest.raises(InputError, match="lat and lon"):
+        scene_neighbours(sc0, reg.drop(columns="lon"))
 
 
 def test_plumes_cli(tmp_path: Path):
@@ -268,6 +289,22 @@ def test_plumes_cli(tmp_path: Path):
     assert len(t) == len(PATCH_FILES)
     assert {"rate_t_per_h", "rate_sigma_t_per_h", "facility_id", "method"} <= set(t.columns)
     assert (out / "plumes.geojson").exists()
+    # --neighbours: the case's other facilities inside a scene widen the budget there
+    with (case / "facilities.csv").open("a") as f:
+        f.write("P2,Plant 2,coal_mine,1.B.1,25.97,71.01,IND,,1990,,,synthetic,\n")
+    out2 = tmp_path / "out2"
+    res = CliRunner().invoke(
+        app,
+        ["plumes", str(PATCH_FILES[0]), "--case", str(case), "--out", str(out2), "--neighbours"],
+    )
+    assert res.exit_code == 0, res.output
+    t2 = pd.read_csv(out2 / "plumes.csv")
+    assert "neighbours term" in t2["flags"].iloc[0]
+    assert t2["rate_ime_sigma_t_per_h"].iloc[0] > t["rate_ime_sigma_t_per_h"].iloc[0]
+    res = CliRunner().invoke(
+        app, ["plumes", str(PATCH_FILES[0]), "--out", str(out2), "--neighbours"]
+    )
+    assert res.exit_code == 2 and "--case" in res.output
     # a real L2 orbit subset (3 valid pixels): searched, no candidate, said so
     l2 = sorted(PATCHES.glob("S5P_OFFL_L2__CH4*.nc4"))[0]
     res = CliRunner().invoke(app, ["plumes", str(l2), "--out", str(out)])

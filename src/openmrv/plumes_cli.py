@@ -201,7 +201,9 @@ def quantify_scene(
     ``methods``: the methods to run (default all). ``neighbours``: (lat, lon) of other
     known sources near this one; each rate's budget then gets a ``neighbours`` term
     (:func:`openmrv.estimate.plumes.quantify.with_neighbour_term` over the part of the
-    mask :func:`openmrv.estimate.plumes.split_mask` leaves to this source).
+    mask :func:`openmrv.estimate.plumes.split_mask` leaves to this source). Known sources
+    within one pixel (the square root of the median pixel area) of the detected source
+    are the source itself, not neighbours, and are left out.
     """
     if rel_wind_error is None:  # the stated default of the constants table
         from openmrv.estimate.plumes.quantify import constant
@@ -247,7 +249,8 @@ def quantify_scene(
         area = pixel_areas_from_centres(lat, lon)
     if not np.isfinite(area).all():
         area = np.where(np.isfinite(area), area, np.nanmedian(area))
-    row["pixel_km"] = float(np.sqrt(np.median(area))) / 1000.0  # for the attribution radius
+    pixel = float(np.sqrt(np.median(area)))  # [m]
+    row["pixel_km"] = pixel / 1000.0  # for the attribution radius
     x_m, y_m = local_xy(lat, lon, row["lat"], row["lon"])
     ps = sc["surface_pressure"]
     speed, x = wind.speed, sc["xch4"]
@@ -264,22 +267,19 @@ def quantify_scene(
             (wind.u, wind.v),
             rel_wind_error,
             ps,
-            pixel_size=float(np.sqrt(np.median(area))),
+            pixel_size=pixel,
         ),
     }
     ests = [run[m]() for m in METHODS if m in methods]
+    others = np.empty((0, 2))
     if neighbours:
-        nlat = np.array([n[0] for n in neighbours], float)
-        nlon = np.array([n[1] for n in neighbours], float)
-        ox, oy = local_xy(nlat, nlon, row["lat"], row["lon"])
+        nb = np.asarray(neighbours, float).reshape(-1, 2)
+        others = np.column_stack(local_xy(nb[:, 0], nb[:, 1], row["lat"], row["lon"]))
+        # a known source within one pixel of the detected one cannot be told apart from it
+        others = others[np.hypot(others[:, 0], others[:, 1]) > pixel]
+    if len(others):
         own_mask, given = split_mask(
-            det.mask,
-            x_m,
-            y_m,
-            (0.0, 0.0),
-            np.column_stack([ox, oy]),
-            (wind.u, wind.v),
-            float(np.sqrt(np.median(area))),
+            det.mask, x_m, y_m, (0.0, 0.0), others, (wind.u, wind.v), pixel
         )
         if given and own_mask.sum() >= 3:
             whole = det.mask
@@ -384,6 +384,35 @@ def to_geojson(table: pd.DataFrame) -> dict:
     return {"type": "FeatureCollection", "features": feats}
 
 
+def scene_neighbours(sc: dict, register: pd.DataFrame) -> list[tuple[float, float]]:
+    """The (lat, lon) of the register's facilities inside a scene's footprint (the
+    bounding box of its pixel centres, widened by one pixel): the known sources whose
+    plumes may share a plume mask there."""
+    missing = {"lat", "lon"} - set(register.columns)
+    if missing:
+        raise InputError(
+            f"the facility register has no {sorted(missing)} column(s): neighbouring "
+            "sources need each facility's lat and lon",
+            field="neighbours",
+        )
+    lat, lon = np.asarray(sc["lat"], float), np.asarray(sc["lon"], float)
+    if not np.isfinite(lat).any():
+        return []
+    rows, cols = lat.shape
+    pad_lat = (np.nanmax(lat) - np.nanmin(lat)) / max(rows - 1, 1)
+    pad_lon = (np.nanmax(lon) - np.nanmin(lon)) / max(cols - 1, 1)
+    pad = max(pad_lat, pad_lon)
+    flat = pd.to_numeric(register["lat"], errors="coerce").to_numpy(float)
+    flon = pd.to_numeric(register["lon"], errors="coerce").to_numpy(float)
+    inside = (
+        (flat >= np.nanmin(lat) - pad)
+        & (flat <= np.nanmax(lat) + pad)
+        & (flon >= np.nanmin(lon) - pad)
+        & (flon <= np.nanmax(lon) + pad)
+    )
+    return list(zip(flat[inside].tolist(), flon[inside].tolist(), strict=True))
+
+
 def detect_scenes(
     paths: list[Path],
     facilities: pd.DataFrame | None = None,
@@ -393,7 +422,7 @@ def detect_scenes(
     sources: dict[str, tuple[float, float]] | None = None,
     rel_wind_error: float | None = None,
     progress=None,
-    neighbours: dict[str, list[tuple[float, float]]] | None = None,
+    neighbours: dict[str, list[tuple[float, float]]] | pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, list[Path]]:
     """Detect, quantify and attribute one plume per scene.
 
@@ -416,8 +445,11 @@ def detect_scenes(
     progress
         Optional callable run after each scene (e.g. a progress bar's advance).
     neighbours
-        Optional other known sources [(lat, lon), ...] per scene file name: their plumes
-        may share the mask; each rate's budget gets a ``neighbours`` term.
+        Other known sources whose plumes may share the mask; each rate's budget then
+        gets a ``neighbours`` term. Either [(lat, lon), ...] per scene file name, or a
+        facility register (``lat``, ``lon`` columns, e.g. the ``facilities`` above):
+        every facility inside a scene (or orbit window) is a known source there, except
+        the one at the detected source's pixel (:func:`scene_neighbours`).
 
     Returns
     -------
@@ -453,7 +485,11 @@ def detect_scenes(
                     winds,
                     rel_wind_error,
                     method,
-                    neighbours=(neighbours or {}).get(p.name),
+                    neighbours=(
+                        scene_neighbours(sub, neighbours)
+                        if isinstance(neighbours, pd.DataFrame)
+                        else (neighbours or {}).get(p.name)
+                    ),
                 )
             except InputError as exc:  # e.g. every pixel fails QA: listed with the reason
                 row = {
@@ -527,6 +563,14 @@ def plumes_command(
     method: Annotated[
         str, typer.Option("--method", help="Method for rate_t_per_h: IME, CSF or Gaussian.")
     ] = "IME",
+    neighbours: Annotated[
+        bool,
+        typer.Option(
+            "--neighbours",
+            help="Treat the case's other facilities inside a scene as sources whose plumes "
+            "may share the mask: each rate's 1-sigma gets a 'neighbours' term (needs --case).",
+        ),
+    ] = False,
 ) -> None:
     """Detect and quantify one plume per scene; write OUT/plumes.csv, plumes.geojson,
     plumes_by_facility.csv and OUT/plumes/quicklook_<scene>.png."""
@@ -534,6 +578,13 @@ def plumes_command(
 
     from openmrv.case import load_case, read_facilities
 
+    if neighbours and case is None:
+        typer.echo(
+            "error: --neighbours takes the known sources from a facility register: "
+            "give --case CASE",
+            err=True,
+        )
+        raise typer.Exit(2)
     try:
         facilities = read_facilities(load_case(case)) if case is not None else None
         with Progress(transient=True) as bar:
@@ -544,6 +595,7 @@ def plumes_command(
                 out=out,
                 method=method,  # type: ignore[arg-type]
                 progress=lambda: bar.advance(task),
+                neighbours=facilities if neighbours else None,
             )
         write_plume_outputs(table, out)
     except InputError as exc:
@@ -563,5 +615,6 @@ __all__ = [
     "plumes_command",
     "quantify_scene",
     "scene_arrays",
+    "scene_neighbours",
     "write_plume_outputs",
 ]
