@@ -401,14 +401,16 @@ def own_plumes(
     case: Case, run_dir: Path, facilities: pd.DataFrame | None = None
 ) -> tuple[pd.DataFrame, list[Path]]:
     """openmrv's own detection and quantification on the case's scenes, attributed to the
-    facility register's 1.B.2 sites; quick-look figures under ``plumes/``."""
+    facility register's 1.B.2 sites, whose other sites inside a scene count as neighbouring
+    sources (a ``neighbours`` term in the rate's 1-sigma); quick-look figures under
+    ``plumes/``."""
     if not case.plume_scenes:
         return pd.DataFrame(), []
     from openmrv.plumes_cli import detect_scenes
 
     if facilities is None:
         facilities = oil_and_gas_facilities(case)
-    return detect_scenes(case.plume_scenes, facilities, out=run_dir)
+    return detect_scenes(case.plume_scenes, facilities, out=run_dir, neighbours=facilities)
 
 
 def top_down_stages(
