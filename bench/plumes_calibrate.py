@@ -22,6 +22,7 @@ import numpy as np
 from openmrv.estimate.plumes import detect_plume, ime_rate
 from openmrv.estimate.plumes.synthetic import gaussian_plume_scene
 
+U10_RANGE = (1.5, 10.0)  # [m/s]: ueff.csv's u10_min, u10_max (flagged outside it)
 SETUPS = {
     # pixel (row, col) [m], shape, noise [ppb], Q range [kg/s]
     "TROPOMI": ((7000.0, 5500.0), (32, 32), 8.0, (3.0, 30.0)),
@@ -36,7 +37,7 @@ def main(instrument: str = "TROPOMI", n: int = 400, seed: int = 1) -> None:
     rng = np.random.default_rng(seed)
     rows = []
     for _ in range(n):
-        q, u = rng.uniform(qlo, qhi), rng.uniform(1.5, 10)
+        q, u = rng.uniform(qlo, qhi), rng.uniform(*U10_RANGE)
         d, _, _ = gaussian_plume_scene(q, u, rng.uniform(0, 360), shape=shape, pixel_m=pixel)
         scene = 1900 + d + rng.normal(0, noise, d.shape)
         det = detect_plume(scene, noise, source=centre)
@@ -54,7 +55,10 @@ def main(instrument: str = "TROPOMI", n: int = 400, seed: int = 1) -> None:
     est = (a * u + b) * ime / length
     e = est / q - 1
     method = float(np.sqrt(max(np.mean(e**2) - np.mean(noise_rel**2), 0.0)))
-    print(f"{instrument}: detected {len(rows)} of {n}; a={a:.3f} b={b:.3f} m/s")
+    print(
+        f"{instrument}: detected {len(rows)} of {n}; a={a:.3f} b={b:.3f} m/s; "
+        f"u10_min={U10_RANGE[0]:g} u10_max={U10_RANGE[1]:g} m/s"
+    )
     print(f"relative error: mean {e.mean():+.3f}, rms {np.sqrt(np.mean(e**2)):.3f}")
     print(
         f"noise+background rms {np.sqrt(np.mean(noise_rel**2)):.3f}; method residual {method:.3f}"

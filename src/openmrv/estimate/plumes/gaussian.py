@@ -243,6 +243,11 @@ def gaussian_plume_fit(
     }
     if q <= 0:
         flags.append("non-positive fitted rate")
+    if speed < constant("gaussian_min_wind"):
+        flags.append(
+            f"wind {speed:.1f} m/s below the Gaussian plume model's calm threshold "
+            f"({constant('gaussian_min_wind'):g} m/s)"
+        )
     if pixel_size > constant("gaussian_validated_max_pixel_m"):
         flags.append(NOT_VALIDATED)
     return RateEstimate(

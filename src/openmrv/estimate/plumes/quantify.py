@@ -58,10 +58,11 @@ def constant(name: str) -> float:
 
 
 def ueff_coefficients(instrument: str = "TROPOMI") -> dict[str, float]:
-    """(a, b, rel_residual) of U_eff = a·U10 + b for ``instrument`` (``data/ueff.csv``)."""
+    """(a, b, rel_residual, u10_min, u10_max) of U_eff = a·U10 + b for ``instrument``
+    (``data/ueff.csv``; u10_min, u10_max [m/s]: the wind range of the calibration)."""
     for r in _rows("ueff.csv"):
         if r["instrument"] == instrument:
-            return {k: float(r[k]) for k in ("a", "b", "rel_residual")}
+            return {k: float(r[k]) for k in ("a", "b", "rel_residual", "u10_min", "u10_max")}
     raise InputError(f"no U_eff calibration for instrument '{instrument}'", field="instrument")
 
 
@@ -189,6 +190,11 @@ def ime_rate(
     flags = list(det.flags)
     if q <= 0:
         flags.append("non-positive IME")
+    if not c["u10_min"] <= u10 <= c["u10_max"]:
+        flags.append(
+            f"wind {u10:.1f} m/s outside the U_eff calibration range "
+            f"({c['u10_min']:g}-{c['u10_max']:g} m/s): extrapolated"
+        )
     return RateEstimate(
         "IME",
         q,
