@@ -148,6 +148,20 @@ UOL_PROXY = ProductSpec(
 )
 
 _TROPOMI_L2 = "PRODUCT/SUPPORT_DATA"
+#: canonical name -> (group under PRODUCT/SUPPORT_DATA, variable) of the TROPOMI L2 support
+#: data; the blended product keeps the same variable names in a flat file
+_TROPOMI_SUPPORT = {
+    "latitude_bounds": ("GEOLOCATIONS", "latitude_bounds"),
+    "longitude_bounds": ("GEOLOCATIONS", "longitude_bounds"),
+    "averaging_kernel": ("DETAILED_RESULTS", "column_averaging_kernel"),
+    "ch4_profile_apriori": ("INPUT_DATA", "methane_profile_apriori"),
+    "dry_air_subcolumns": ("INPUT_DATA", "dry_air_subcolumns"),
+    "surface_pressure": ("INPUT_DATA", "surface_pressure"),
+    "pressure_interval": ("INPUT_DATA", "pressure_interval"),
+    "surface_albedo": ("DETAILED_RESULTS", "surface_albedo_SWIR"),
+    "surface_classification": ("INPUT_DATA", "surface_classification"),
+    "chi_square_swir": ("DETAILED_RESULTS", "chi_square_SWIR"),
+}
 TROPOMI_OFFL = ProductSpec(
     name="tropomi_ch4_l2",
     description="Sentinel-5P TROPOMI operational L2 CH4 (OFFL/RPRO/NRTI), grouped netCDF",
@@ -160,25 +174,18 @@ TROPOMI_OFFL = ProductSpec(
         "PRODUCT/delta_time",
         "PRODUCT/methane_mixing_ratio_bias_corrected|PRODUCT/methane_mixing_ratio",
     ),
-    variables=_v(
-        latitude="PRODUCT/latitude",
-        longitude="PRODUCT/longitude",
-        xch4=("PRODUCT/methane_mixing_ratio_bias_corrected", "PRODUCT/methane_mixing_ratio"),
-        xch4_uncertainty="PRODUCT/methane_mixing_ratio_precision",
-        qa_value="PRODUCT/qa_value",
-        latitude_bounds=f"{_TROPOMI_L2}/GEOLOCATIONS/latitude_bounds",
-        longitude_bounds=f"{_TROPOMI_L2}/GEOLOCATIONS/longitude_bounds",
-        averaging_kernel=f"{_TROPOMI_L2}/DETAILED_RESULTS/column_averaging_kernel",
-        ch4_profile_apriori=f"{_TROPOMI_L2}/INPUT_DATA/methane_profile_apriori",
-        dry_air_subcolumns=f"{_TROPOMI_L2}/INPUT_DATA/dry_air_subcolumns",
-        surface_pressure=f"{_TROPOMI_L2}/INPUT_DATA/surface_pressure",
-        pressure_interval=f"{_TROPOMI_L2}/INPUT_DATA/pressure_interval",
-        surface_albedo=f"{_TROPOMI_L2}/DETAILED_RESULTS/surface_albedo_SWIR",
-        surface_classification=f"{_TROPOMI_L2}/INPUT_DATA/surface_classification",
-        chi_square_swir=f"{_TROPOMI_L2}/DETAILED_RESULTS/chi_square_SWIR",
-        eastward_wind=f"{_TROPOMI_L2}/INPUT_DATA/eastward_wind",
-        northward_wind=f"{_TROPOMI_L2}/INPUT_DATA/northward_wind",
-    ),
+    variables={
+        **_v(
+            latitude="PRODUCT/latitude",
+            longitude="PRODUCT/longitude",
+            xch4=("PRODUCT/methane_mixing_ratio_bias_corrected", "PRODUCT/methane_mixing_ratio"),
+            xch4_uncertainty="PRODUCT/methane_mixing_ratio_precision",
+            qa_value="PRODUCT/qa_value",
+            eastward_wind=f"{_TROPOMI_L2}/INPUT_DATA/eastward_wind",
+            northward_wind=f"{_TROPOMI_L2}/INPUT_DATA/northward_wind",
+        ),
+        **{k: (f"{_TROPOMI_L2}/{group}/{leaf}",) for k, (group, leaf) in _TROPOMI_SUPPORT.items()},
+    },
     qa=(
         QARule(
             "qa_value < 0.5",
@@ -190,24 +197,17 @@ TROPOMI_OFFL = ProductSpec(
     reference="Lorente et al. (2021), doi:10.5194/amt-14-665-2021",
 )
 
-_BLENDED_VARS = _v(
-    latitude="latitude",
-    longitude="longitude",
-    time="time_utc",
-    xch4="methane_mixing_ratio_blended",
-    xch4_uncertainty="methane_mixing_ratio_precision",
-    qa_value="qa_value",
-    latitude_bounds="latitude_bounds",
-    longitude_bounds="longitude_bounds",
-    averaging_kernel="column_averaging_kernel",
-    ch4_profile_apriori="methane_profile_apriori",
-    dry_air_subcolumns="dry_air_subcolumns",
-    surface_pressure="surface_pressure",
-    pressure_interval="pressure_interval",
-    surface_albedo="surface_albedo_SWIR",
-    surface_classification="surface_classification",
-    chi_square_swir="chi_square_SWIR",
-)
+_BLENDED_VARS = {
+    **_v(
+        latitude="latitude",
+        longitude="longitude",
+        time="time_utc",
+        xch4="methane_mixing_ratio_blended",
+        xch4_uncertainty="methane_mixing_ratio_precision",
+        qa_value="qa_value",
+    ),
+    **{k: (leaf,) for k, (_, leaf) in _TROPOMI_SUPPORT.items()},
+}
 _BLND_SOURCE = "Balasus et al. (2023), Sect. 2, and Product User Manual (2024)"
 TROPOMI_BLENDED = ProductSpec(
     name="tropomi_gosat_blended",
