@@ -152,7 +152,8 @@ def _time(values: pd.Series, path: Path, field: str, geojson: bool = False) -> p
     """UTC times from ISO 8601 text (with or without a UTC offset; no offset = UTC, as the
     MARS export writes ``2022-11-05T07:01:46.161000``; Carbon Mapper ``...+00``)."""
     text = values.fillna("").astype(str).str.strip()
-    t = pd.to_datetime(text, utc=True, format="mixed", errors="coerce")
+    # ISO 8601 only: "mixed" would read 05/11/2022 as 11 May without a word
+    t = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
     bad = t.isna()
     if bad.any():
         k = int(np.flatnonzero(bad.to_numpy())[0])
@@ -167,9 +168,45 @@ def _time(values: pd.Series, path: Path, field: str, geojson: bool = False) -> p
     return t.dt.tz_localize(None)  # naive UTC, like the SRON reader and our own table
 
 
+def _ring_centroid(ring) -> tuple[float, float, float]:
+    """(signed area, centroid lon, centroid lat) of a closed lon/lat ring, planar
+    (shoelace; plume outlines span a few km, where the planar error is negligible)."""
+    xy = np.asarray(ring, dtype=float)[:, :2]
+    x0, y0 = xy[0]
+    x, y = xy[:, 0] - x0, xy[:, 1] - y0  # relative to a vertex: no loss of digits
+    x1, y1 = np.roll(x, -1), np.roll(y, -1)
+    cross = x * y1 - x1 * y
+    a = cross.sum() / 2.0
+    if a == 0.0:  # degenerate outline: the mean of its vertices
+        return 0.0, float(x0 + x.mean()), float(y0 + y.mean())
+    cx = ((x + x1) * cross).sum() / (6 * a)
+    cy = ((y + y1) * cross).sum() / (6 * a)
+    return a, float(x0 + cx), float(y0 + cy)
+
+
+def _geometry_point(geom: dict) -> tuple[float, float] | None:
+    """(lon, lat) of a feature: the point, or the area-weighted centroid of the outer
+    rings of a (Multi)Polygon plume outline (MARS exports outlines); None otherwise."""
+    kind = geom.get("type")
+    if kind == "Point":
+        lon, lat = geom["coordinates"][:2]
+        return float(lon), float(lat)
+    polys = {"Polygon": [geom.get("coordinates")], "MultiPolygon": geom.get("coordinates")}
+    if kind not in polys or not polys[kind] or not polys[kind][0]:
+        return None
+    parts = [_ring_centroid(poly[0]) for poly in polys[kind] if poly]
+    w = np.array([abs(a) for a, _, _ in parts])
+    if w.sum() == 0.0:
+        w = np.ones(len(parts))
+    lon = float(np.dot(w, [c[1] for c in parts]) / w.sum())
+    lat = float(np.dot(w, [c[2] for c in parts]) / w.sum())
+    return lon, lat
+
+
 def _read_any(path: Path) -> tuple[pd.DataFrame, bool]:
     """A catalogue as a frame of its columns (CSV) or of its features' properties
-    (GeoJSON, with ``_lon``/``_lat`` from point geometries); and whether it was GeoJSON."""
+    (GeoJSON, with ``_lon``/``_lat`` from the point, or the outline's centroid); and
+    whether it was GeoJSON."""
     if path.suffix.lower() in (".geojson", ".json"):
         try:
             doc = json.loads(path.read_text(encoding="utf-8-sig"))
@@ -178,10 +215,11 @@ def _read_any(path: Path) -> tuple[pd.DataFrame, bool]:
             for f in feats:
                 props = dict(f.get("properties") or {})
                 geom = f.get("geometry") or {}
-                if geom.get("type") == "Point":
-                    props["_lon"], props["_lat"] = geom["coordinates"][:2]
+                point = _geometry_point(geom)
+                if point is not None:
+                    props["_lon"], props["_lat"] = point
                 rows.append(props)
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
             raise InputError(
                 f"cannot be read as a GeoJSON FeatureCollection ({exc})", file=path
             ) from None
