@@ -14,14 +14,29 @@ Readers (:func:`read_plume_catalogue` tells the layout from the header and dispa
   9071-9098, doi:10.5194/acp-23-9071-2023 (2021, all detections) and SRON's weekly lists
   (2024-2025, with ``source_country``): :func:`read_sron_catalogue`.
 - UNEP IMEO MARS plumes (Eye on Methane data download, methanedata.unep.org, the
-  "detected plumes" CSV or GeoJSON; columns as in its data definitions:
-  ``id_plume, tile_date, lat, lon, satellite, sector, country, ch4_fluxrate,
-  ch4_fluxrate_std`` [kg/h], ``wind_speed`` [m/s], ...): :func:`read_imeo_catalogue`.
+  "detected plumes" CSV or GeoJSON; ``id_plume, satellite, tile_date, lat, lon, country,
+  sector, tile, ch4_fluxrate, ch4_fluxrate_std`` [kg/h], ``wind_u, wind_v, wind_speed``
+  [m/s], ...): :func:`read_imeo_catalogue`. Checked against a real export (October 2024,
+  ``tests/data/catalogues``): ``satellite`` reads ``<satellite> - <agency>``
+  (``Sentinel-2 - ESA``, ``Sentinel-5P/TROPOMI - ESA``); ``tile_date`` is ISO 8601 without
+  an offset (UTC); the Kayrros TROPOMI rows give a rate but no ``ch4_fluxrate_std`` and no
+  ``tile``; one row has a zero rate, one none.
 - Carbon Mapper data portal plume export (data.carbonmapper.org, the ``plume-csv``
   CSV or the plume GeoJSON; ``plume_id, plume_latitude, plume_longitude, datetime, gas,
   ipcc_sector, instrument, platform, gsd`` [m], ``emission_auto,
   emission_uncertainty_auto`` [kg/h], ``wind_speed_avg_auto`` [m/s], ...):
-  :func:`read_carbonmapper_catalogue`.
+  :func:`read_carbonmapper_catalogue`. Checked against a real ``plume-csv`` export (June
+  2025): ``datetime`` like ``2025-05-21T18:08:50+00``; ``instrument`` is a code (``tan``,
+  ``emi``, ``GAO``) and ``platform`` a carrier (``Tanager``, ``ISS``, ``Global Airborne
+  Observatory``); ``gsd`` is empty for EMIT and GAO; 10 % of rows have no emission.
+
+Rows with no rate or a zero rate are dropped and counted in ``attrs['unquantified']``;
+rows with a rate but no uncertainty are dropped and counted in ``attrs['no_uncertainty']``
+unless ``require_uncertainty=False`` (then kept with ``rate_sigma_t_per_h`` NaN). Times
+must be ISO 8601 (no day/month guessing). A UTF-8 byte-order mark is ignored. GeoJSON
+features are placed at ``lat``/``lon`` (properties) when given, else at the point, else at
+the centroid of the plume outline (Polygon/MultiPolygon), which lies downwind of the
+source.
 """
 
 from __future__ import annotations
