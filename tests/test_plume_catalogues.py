@@ -10,7 +10,9 @@ The values are invented; expected values follow by hand (kg/h / 1000 = t/h).
 
 from __future__ import annotations
 
+import csv
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -231,3 +233,176 @@ def test_attribute_uses_pixel_and_wind_radius():
     # wind from (wind_u, wind_v) where no wind_speed: hypot(6, 8) = 10 -> 0.06 + 18 + 10
     own = plumes.drop(columns="wind_speed_m_s").assign(wind_u=6.0, wind_v=8.0)
     assert pv.plume_radii_km(own)[1] == pytest.approx(28.06)
+
+
+# --- real exports: excerpts copied byte for byte (tests/data/catalogues/NOTICE.md) ---------
+# The expected values are read from the file's text with the standard library's csv module
+# (an independent reading: no pandas, no reader code); the counts were made by hand.
+
+REAL = Path(__file__).parent / "data" / "catalogues"
+MARS_REAL = REAL / "imeo_mars_plumes_excerpt.csv"
+CM_REAL = REAL / "carbonmapper_plumes_excerpt.csv"
+# pixel sizes [km] of the cited table (observe/data/instrument_pixels.csv), by hand
+PIXEL = {"Sentinel-2": 0.02, "Landsat": 0.03, "EMIT": 0.06, "PRISMA": 0.03, "EnMAP": 0.03}
+PIXEL |= {"GOES": 2.0, "TROPOMI": 7.0}
+
+
+def _rows(path):
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _num(text):
+    return float(text) if text.strip() else np.nan
+
+
+def test_real_mars_export_header_is_the_published_one():
+    # the MARS download of October 2024: 21 columns, no source_name column (the data
+    # definitions list one); the reader needs none of the missing ones
+    header = MARS_REAL.read_text().splitlines()[0].split(",")
+    assert len(header) == 21 and "source_name" not in header
+    assert {"tile_date", "lat", "lon", "ch4_fluxrate", "ch4_fluxrate_std"} <= set(header)
+
+
+def test_real_mars_excerpt_against_its_text():
+    rows = _rows(MARS_REAL)
+    assert len(rows) == 22
+    t = read_plume_catalogue(MARS_REAL)
+    assert list(t.columns) == PLUME_COLUMNS
+    # by hand: b90dbf68 (GOES) has no rate, bf1b78a3 (TROPOMI) a rate of 0.0 -> unquantified;
+    # 477cb395, 87ebe944, 7d35d6f9, d1ecb497 (Kayrros TROPOMI) have a rate but no std
+    assert t.attrs["unquantified"] == 2 and t.attrs["no_uncertainty"] == 4
+    kept = [r for r in rows if _num(r["ch4_fluxrate"]) > 0 and r["ch4_fluxrate_std"].strip()]
+    assert len(t) == len(kept) == 16
+    for k, r in enumerate(kept):
+        row = t.iloc[k]
+        assert row["rate_t_per_h"] == pytest.approx(float(r["ch4_fluxrate"]) / 1000, rel=1e-12)
+        assert row["rate_sigma_t_per_h"] == pytest.approx(float(r["ch4_fluxrate_std"]) / 1000)
+        assert (row["lat"], row["lon"]) == (float(r["lat"]), float(r["lon"]))
+        assert row["time"] == pd.Timestamp(r["tile_date"])  # no offset in the file: UTC
+        name = r["satellite"].split(" - ")[0]  # "Landsat - NASA/USGS" -> "Landsat"
+        assert row["instrument"] == name and row["pixel_km"] == pytest.approx(PIXEL[name])
+        assert row["source_type"] == r["sector"] and row["country"] == r["country"]
+        assert row["scene"] == (r["tile"] or r["id_plume"])
+        wind = _num(r["wind_speed"])
+        assert row["wind_speed_m_s"] == pytest.approx(wind, nan_ok=True)
+    # the first Turkmenistan row by eye: 837.0 +- 136.0 kg/h, Landsat 8, 07:01:46.161 UTC
+    tkm = t[t["country"] == "Turkmenistan"]
+    assert len(tkm) == 9  # 11 in the file, less the two TROPOMI rows without a std
+    first = tkm.iloc[0]
+    assert (first["rate_t_per_h"], first["rate_sigma_t_per_h"]) == pytest.approx((0.837, 0.136))
+    assert first["time"] == pd.Timestamp("2022-11-05 07:01:46.161")
+    assert first["scene"] == "LC08_L1TP_163033_20221105_20221115_02_T1"
+
+
+def test_real_mars_rows_without_uncertainty_kept_on_request():
+    t = read_plume_catalogue(MARS_REAL, require_uncertainty=False)
+    assert len(t) == 20 and t.attrs["unquantified"] == 2
+    trop = t[t["instrument"] == "TROPOMI"]
+    # the four Kayrros rows: rate kept, sigma NaN, scene = the plume id (no tile), 7 km pixel
+    assert trop["rate_t_per_h"].tolist() == pytest.approx([37.358, 43.359, 33.754, 68.671])
+    assert trop["rate_sigma_t_per_h"].isna().all()
+    assert trop["pixel_km"].tolist() == [7.0] * 4
+    assert trop["scene"].iloc[1] == "87ebe944-3263-430c-a421-982a6183a587"
+    assert read_imeo_catalogue(MARS_REAL, require_uncertainty=False).equals(t)
+
+
+def test_real_carbonmapper_excerpt_against_its_text():
+    rows = _rows(CM_REAL)
+    assert len(rows) == 19 and {r["gas"] for r in rows} == {"CH4"}
+    t = read_plume_catalogue(CM_REAL)
+    # by hand: six rows have no emission_auto (the -P, -J, -L, -CC Tanager plumes, one EMIT,
+    # one GAO); every row with an emission has its uncertainty
+    assert t.attrs["unquantified"] == 6 and t.attrs["no_uncertainty"] == 0
+    kept = [r for r in rows if r["emission_auto"].strip()]
+    assert len(t) == len(kept) == 13
+    names = {"tan": "Tanager", "emi": "EMIT", "GAO": "Global Airborne Observatory"}
+    for k, r in enumerate(kept):
+        row = t.iloc[k]
+        assert row["scene"] == r["plume_id"]
+        assert row["rate_t_per_h"] == pytest.approx(float(r["emission_auto"]) / 1000, rel=1e-12)
+        sigma = float(r["emission_uncertainty_auto"]) / 1000
+        assert row["rate_sigma_t_per_h"] == pytest.approx(sigma, rel=1e-12)
+        assert (row["lat"], row["lon"]) == (float(r["plume_latitude"]), float(r["plume_longitude"]))
+        # "2025-05-21T18:08:50+00": UTC offset in hours only
+        assert row["time"] == pd.Timestamp(r["datetime"].replace("+00", ""))
+        assert row["instrument"] == names[r["instrument"]]
+        # gsd [m] where given; else EMIT's 60 m; GAO (airborne, no gsd): unknown
+        gsd = _num(r["gsd"]) / 1000
+        if np.isnan(gsd):
+            gsd = {"emi": 0.06, "GAO": np.nan}[r["instrument"]]
+        assert row["pixel_km"] == pytest.approx(gsd, nan_ok=True)
+        assert row["wind_speed_m_s"] == pytest.approx(float(r["wind_speed_avg_auto"]))
+        assert row["source_type"] == r["ipcc_sector"]
+    assert set(t["source_type"]) == {
+        "Oil & Gas (1B2)",
+        "Solid Waste (6A)",
+        "",
+        "Electricity Generation (1A1)",
+        "Coal Mining (1B1a)",
+        "Other",
+    }
+    assert read_carbonmapper_catalogue(CM_REAL).equals(t)
+    # a CO2 request finds none of these CH4 plumes
+    assert read_carbonmapper_catalogue(CM_REAL, gas="CO2").empty
+
+
+@pytest.mark.parametrize("real", [MARS_REAL, CM_REAL])
+def test_real_excerpts_with_bom_and_crlf(tmp_path, real):
+    # the same bytes behind a UTF-8 byte-order mark and with CRLF line ends
+    text = real.read_text()
+    p = tmp_path / real.name
+    p.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
+    assert read_plume_catalogue(p).equals(read_plume_catalogue(real))
+
+
+def test_real_carbonmapper_bad_value_names_its_line_after_the_gas_filter(tmp_path):
+    lines = CM_REAL.read_text().splitlines(keepends=True)
+    # line 2 becomes a CO2 plume (filtered out); a bad rate on line 6 is still line 6
+    lines[1] = lines[1].replace(",CH4,", ",CO2,", 1)
+    rate = next(csv.DictReader(lines[:1] + lines[5:6]))["emission_auto"]
+    lines[5] = lines[5].replace(f",{rate},", ",n/a,", 1)
+    p = tmp_path / "cm.csv"
+    p.write_text("".join(lines))
+    with pytest.raises(InputError, match="emission_auto") as e:
+        read_plume_catalogue(p)
+    assert "line 6" in str(e.value) and "'n/a'" in str(e.value)
+
+
+def test_real_mars_bad_time_names_its_line(tmp_path):
+    lines = MARS_REAL.read_text().splitlines(keepends=True)
+    lines[3] = lines[3].replace("2022-11-05T07:01:46.161000", "05/11/2022 7h", 1)
+    p = tmp_path / "mars.csv"
+    p.write_text("".join(lines))
+    with pytest.raises(InputError, match="tile_date") as e:
+        read_plume_catalogue(p)
+    assert "line 4" in str(e.value) and "ISO 8601" in str(e.value)
+
+
+def test_real_mars_rows_as_geojson_with_outlines(tmp_path):
+    # MARS GeoJSON exports carry plume outlines (polygons); a feature without lat/lon
+    # properties is placed at its outline's centroid. Two real rows, each as a square
+    # outline of half-width 0.01 degree around its lat/lon (centroid = that point), one as
+    # a MultiPolygon of two equal squares either side of it
+    rows = [r for r in _rows(MARS_REAL) if r["country"] == "Turkmenistan"][:2]
+    feats = []
+    for i, r in enumerate(rows):
+        lat, lon, h = float(r["lat"]), float(r["lon"]), 0.01
+        sq = [[lon - h, lat - h], [lon + h, lat - h], [lon + h, lat + h], [lon - h, lat + h]]
+        sq.append(sq[0])
+        if i == 0:
+            geom = {"type": "Polygon", "coordinates": [sq]}
+        else:
+            left = [[x - 2 * h, y] for x, y in sq]
+            right = [[x + 2 * h, y] for x, y in sq]
+            geom = {"type": "MultiPolygon", "coordinates": [[left], [right]]}
+        props = {k: v for k, v in r.items() if k not in ("lat", "lon")}
+        props["ch4_fluxrate"] = float(r["ch4_fluxrate"])  # JSON numbers, as geopandas writes
+        props["ch4_fluxrate_std"] = float(r["ch4_fluxrate_std"])
+        feats.append({"type": "Feature", "geometry": geom, "properties": props})
+    p = tmp_path / "mars.geojson"
+    p.write_text(json.dumps({"type": "FeatureCollection", "features": feats}))
+    t = read_plume_catalogue(p)
+    assert t["lat"].tolist() == pytest.approx([float(r["lat"]) for r in rows], abs=1e-9)
+    assert t["lon"].tolist() == pytest.approx([float(r["lon"]) for r in rows], abs=1e-9)
+    assert t["rate_t_per_h"].tolist() == pytest.approx([0.837, 4.165])

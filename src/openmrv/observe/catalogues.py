@@ -14,14 +14,29 @@ Readers (:func:`read_plume_catalogue` tells the layout from the header and dispa
   9071-9098, doi:10.5194/acp-23-9071-2023 (2021, all detections) and SRON's weekly lists
   (2024-2025, with ``source_country``): :func:`read_sron_catalogue`.
 - UNEP IMEO MARS plumes (Eye on Methane data download, methanedata.unep.org, the
-  "detected plumes" CSV or GeoJSON; columns as in its data definitions:
-  ``id_plume, tile_date, lat, lon, satellite, sector, country, ch4_fluxrate,
-  ch4_fluxrate_std`` [kg/h], ``wind_speed`` [m/s], ...): :func:`read_imeo_catalogue`.
+  "detected plumes" CSV or GeoJSON; ``id_plume, satellite, tile_date, lat, lon, country,
+  sector, tile, ch4_fluxrate, ch4_fluxrate_std`` [kg/h], ``wind_u, wind_v, wind_speed``
+  [m/s], ...): :func:`read_imeo_catalogue`. Checked against a real export (October 2024,
+  ``tests/data/catalogues``): ``satellite`` reads ``<satellite> - <agency>``
+  (``Sentinel-2 - ESA``, ``Sentinel-5P/TROPOMI - ESA``); ``tile_date`` is ISO 8601 without
+  an offset (UTC); the Kayrros TROPOMI rows give a rate but no ``ch4_fluxrate_std`` and no
+  ``tile``; one row has a zero rate, one none.
 - Carbon Mapper data portal plume export (data.carbonmapper.org, the ``plume-csv``
   CSV or the plume GeoJSON; ``plume_id, plume_latitude, plume_longitude, datetime, gas,
   ipcc_sector, instrument, platform, gsd`` [m], ``emission_auto,
   emission_uncertainty_auto`` [kg/h], ``wind_speed_avg_auto`` [m/s], ...):
-  :func:`read_carbonmapper_catalogue`.
+  :func:`read_carbonmapper_catalogue`. Checked against a real ``plume-csv`` export (June
+  2025): ``datetime`` like ``2025-05-21T18:08:50+00``; ``instrument`` is a code (``tan``,
+  ``emi``, ``GAO``) and ``platform`` a carrier (``Tanager``, ``ISS``, ``Global Airborne
+  Observatory``); ``gsd`` is empty for EMIT and GAO; 10 % of rows have no emission.
+
+Rows with no rate or a zero rate are dropped and counted in ``attrs['unquantified']``;
+rows with a rate but no uncertainty are dropped and counted in ``attrs['no_uncertainty']``
+unless ``require_uncertainty=False`` (then kept with ``rate_sigma_t_per_h`` NaN). Times
+must be ISO 8601 (no day/month guessing). A UTF-8 byte-order mark is ignored. GeoJSON
+features are placed at ``lat``/``lon`` (properties) when given, else at the point, else at
+the centroid of the plume outline (Polygon/MultiPolygon), which lies downwind of the
+source.
 """
 
 from __future__ import annotations
@@ -76,22 +91,38 @@ _CM_GEOJSON = ("emission_auto", "emission_uncertainty_auto")
 
 
 @cache
-def instrument_pixels() -> dict[str, float]:
-    """Ground pixel size [km] by instrument name or alias (``data/instrument_pixels.csv``),
-    keys upper-case."""
-    out: dict[str, float] = {}
+def _instrument_table() -> dict[str, tuple[str, float]]:
+    """(instrument name, ground pixel [km]) by instrument name or alias, keys upper-case
+    (``data/instrument_pixels.csv``)."""
+    out: dict[str, tuple[str, float]] = {}
     with (Path(__file__).parent / "data" / "instrument_pixels.csv").open() as fh:
         for r in csv.DictReader(fh):
             for name in [r["instrument"], *r["aliases"].split(";")]:
                 if name.strip():
-                    out[name.strip().upper()] = float(r["pixel_km"])
+                    out[name.strip().upper()] = (r["instrument"], float(r["pixel_km"]))
     return out
+
+
+def instrument_pixels() -> dict[str, float]:
+    """Ground pixel size [km] by instrument name or alias (``data/instrument_pixels.csv``),
+    keys upper-case."""
+    return {k: v[1] for k, v in _instrument_table().items()}
+
+
+def _key(names: pd.Series) -> pd.Series:
+    return names.fillna("").astype(str).str.strip().str.upper()
 
 
 def pixel_km_of(instrument: pd.Series) -> pd.Series:
     """Pixel size [km] of each instrument name (NaN where the table does not know it)."""
-    table = instrument_pixels()
-    return instrument.fillna("").astype(str).str.strip().str.upper().map(table).astype(float)
+    return _key(instrument).map(instrument_pixels()).astype(float)
+
+
+def instrument_name_of(instrument: pd.Series) -> pd.Series:
+    """The table's name of each instrument given by name or alias (``emi`` -> ``EMIT``,
+    ``tan`` -> ``Tanager``); empty where the table does not know it."""
+    names = {k: v[0] for k, v in _instrument_table().items()}
+    return _key(instrument).map(names).fillna("").astype(str)
 
 
 def _text(raw: pd.DataFrame, col: str) -> pd.Series:
@@ -100,61 +131,120 @@ def _text(raw: pd.DataFrame, col: str) -> pd.Series:
     return raw[col].fillna("").astype(str)
 
 
-def _numbers(raw, cols, path, *, allow_missing_rate=False):
+def _where(raw: pd.DataFrame, k: int, geojson: bool) -> tuple[int | None, str]:
+    """Where row ``k`` (position) of ``raw`` is in the file: the CSV line (header = line 1;
+    the frame's index is the data-row number, kept through filtering) or the feature."""
+    i = int(raw.index[k])
+    return (None, f"feature {i + 1}: ") if geojson else (i + 2, "")
+
+
+def _numbers(raw, cols, path, *, allow_missing_rate=False, geojson=False):
     """Columns as floats; a non-numeric or negative entry is an InputError naming the line
-    (CSV line = row + 2). With ``allow_missing_rate`` empty rates are kept as NaN."""
+    (CSV) or feature (GeoJSON). With ``allow_missing_rate`` empty rates are kept as NaN."""
     out = []
     for col in cols:
         v = pd.to_numeric(raw[col], errors="coerce")
         blank = raw[col].isna() | (raw[col].astype(str).str.strip() == "")
         bad = (v.isna() & ~(blank if allow_missing_rate else False)) | (v < 0)
-        if col in ("lat", "lon", "plume_latitude", "plume_longitude"):
+        if col in ("lat", "lon", "plume_latitude", "plume_longitude", "_lat", "_lon"):
             bad = v.isna() | (v.abs() > (90 if "lat" in col else 180))
         if bad.any():
             k = int(np.flatnonzero(bad.to_numpy())[0])
+            line, feature = _where(raw, k, geojson)
             raise InputError(
-                f"{raw[col].iloc[k]!r} is not a valid value "
-                "(a number; rates and uncertainties not negative)",
+                f"{feature}{raw[col].iloc[k]!r} is not a valid value (a number; rates and "
+                "uncertainties not negative, latitude within +-90, longitude within +-180); "
+                "correct the entry or leave the rate empty for an unquantified plume",
                 file=path,
-                row=k + 2,
+                row=line,
                 field=col,
             )
         out.append(v.astype(float))
     return out
 
 
-def _time(values: pd.Series, path: Path, field: str) -> pd.Series:
-    try:
-        t = pd.to_datetime(values, utc=True, format="mixed")
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"times not ISO 8601 ({exc})", file=path, field=field) from None
-    if t.isna().any():
-        k = int(np.flatnonzero(t.isna().to_numpy())[0])
-        raise InputError("time missing", file=path, row=k + 2, field=field)
+def _time(values: pd.Series, path: Path, field: str, geojson: bool = False) -> pd.Series:
+    """UTC times from ISO 8601 text (with or without a UTC offset; no offset = UTC, as the
+    MARS export writes ``2022-11-05T07:01:46.161000``; Carbon Mapper ``...+00``)."""
+    text = values.fillna("").astype(str).str.strip()
+    # ISO 8601 only: "mixed" would read 05/11/2022 as 11 May without a word
+    t = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
+    bad = t.isna()
+    if bad.any():
+        k = int(np.flatnonzero(bad.to_numpy())[0])
+        line, feature = _where(values.to_frame(), k, geojson)
+        raise InputError(
+            f"{feature}time {text.iloc[k]!r} missing or not ISO 8601 "
+            "(expected e.g. 2022-11-05T07:01:46 or 2025-05-21T18:08:50+00)",
+            file=path,
+            row=line,
+            field=field,
+        )
     return t.dt.tz_localize(None)  # naive UTC, like the SRON reader and our own table
+
+
+def _ring_centroid(ring) -> tuple[float, float, float]:
+    """(signed area, centroid lon, centroid lat) of a closed lon/lat ring, planar
+    (shoelace; plume outlines span a few km, where the planar error is negligible)."""
+    xy = np.asarray(ring, dtype=float)[:, :2]
+    x0, y0 = xy[0]
+    x, y = xy[:, 0] - x0, xy[:, 1] - y0  # relative to a vertex: no loss of digits
+    x1, y1 = np.roll(x, -1), np.roll(y, -1)
+    cross = x * y1 - x1 * y
+    a = cross.sum() / 2.0
+    if a == 0.0:  # degenerate outline: the mean of its vertices
+        return 0.0, float(x0 + x.mean()), float(y0 + y.mean())
+    cx = ((x + x1) * cross).sum() / (6 * a)
+    cy = ((y + y1) * cross).sum() / (6 * a)
+    return a, float(x0 + cx), float(y0 + cy)
+
+
+def _geometry_point(geom: dict) -> tuple[float, float] | None:
+    """(lon, lat) of a feature: the point, or the area-weighted centroid of the outer
+    rings of a (Multi)Polygon plume outline (MARS exports outlines); None otherwise."""
+    kind = geom.get("type")
+    if kind == "Point":
+        lon, lat = geom["coordinates"][:2]
+        return float(lon), float(lat)
+    polys = {"Polygon": [geom.get("coordinates")], "MultiPolygon": geom.get("coordinates")}
+    if kind not in polys or not polys[kind] or not polys[kind][0]:
+        return None
+    parts = [_ring_centroid(poly[0]) for poly in polys[kind] if poly]
+    w = np.array([abs(a) for a, _, _ in parts])
+    if w.sum() == 0.0:
+        w = np.ones(len(parts))
+    lon = float(np.dot(w, [c[1] for c in parts]) / w.sum())
+    lat = float(np.dot(w, [c[2] for c in parts]) / w.sum())
+    return lon, lat
 
 
 def _read_any(path: Path) -> tuple[pd.DataFrame, bool]:
     """A catalogue as a frame of its columns (CSV) or of its features' properties
-    (GeoJSON, with ``_lon``/``_lat`` from point geometries); and whether it was GeoJSON."""
+    (GeoJSON, with ``_lon``/``_lat`` from the point, or the outline's centroid); and
+    whether it was GeoJSON."""
     if path.suffix.lower() in (".geojson", ".json"):
         try:
-            doc = json.loads(path.read_text())
+            doc = json.loads(path.read_text(encoding="utf-8-sig"))
             feats = doc["features"]
             rows = []
             for f in feats:
                 props = dict(f.get("properties") or {})
                 geom = f.get("geometry") or {}
-                if geom.get("type") == "Point":
-                    props["_lon"], props["_lat"] = geom["coordinates"][:2]
+                point = _geometry_point(geom)
+                if point is not None:
+                    props["_lon"], props["_lat"] = point
                 rows.append(props)
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
             raise InputError(
                 f"cannot be read as a GeoJSON FeatureCollection ({exc})", file=path
             ) from None
         return pd.DataFrame(rows), True
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""]), False
+        # utf-8-sig: a byte-order mark before the first column name is dropped
+        frame = pd.read_csv(
+            path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig"
+        )
+        return frame, False
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot be read as CSV ({exc})", file=path) from None
 
@@ -181,9 +271,15 @@ def _unknown(path: Path, columns) -> InputError:
     )
 
 
-def read_plume_catalogue(path: str | Path, source: str | None = None) -> pd.DataFrame:
+def read_plume_catalogue(
+    path: str | Path, source: str | None = None, *, require_uncertainty: bool = True
+) -> pd.DataFrame:
     """Read a third-party plume list of any known layout (SRON, UNEP IMEO MARS, Carbon
     Mapper; CSV, and GeoJSON for the latter two) into the plume table.
+
+    ``require_uncertainty`` (IMEO MARS and Carbon Mapper): drop rows that have a rate but
+    no uncertainty (all Kayrros TROPOMI rows of the MARS export), counted in
+    ``attrs['no_uncertainty']``; with False they are kept with ``rate_sigma_t_per_h`` NaN.
 
     Raises
     ------
@@ -197,69 +293,95 @@ def read_plume_catalogue(path: str | Path, source: str | None = None) -> pd.Data
     if kind == "SRON":
         return read_sron_catalogue(path, source)
     if kind == "IMEO MARS":
-        return _imeo(raw, path, source, geojson)
+        return _imeo(raw, path, source, geojson, require_uncertainty)
     if kind == "Carbon Mapper":
-        return _carbonmapper(raw, path, source)
+        return _carbonmapper(raw, path, source, geojson, require_uncertainty=require_uncertainty)
     raise _unknown(path, raw.columns)
 
 
-def read_imeo_catalogue(path: str | Path, source: str | None = None) -> pd.DataFrame:
+def read_imeo_catalogue(
+    path: str | Path, source: str | None = None, *, require_uncertainty: bool = True
+) -> pd.DataFrame:
     """Read a UNEP IMEO MARS plume list (CSV or GeoJSON): ``ch4_fluxrate`` and
-    ``ch4_fluxrate_std`` are kg CH4/h (MARS data definitions), converted to t/h; rows
-    without a flux rate (a detection not quantified) are dropped and counted in
-    ``attrs['unquantified']``; pixel size from ``satellite``."""
+    ``ch4_fluxrate_std`` are kg CH4/h (MARS data definitions), converted to t/h. Rows with
+    no flux rate or a zero one (a detection not quantified) are dropped and counted in
+    ``attrs['unquantified']``; rows with a rate but no ``ch4_fluxrate_std`` are dropped
+    and counted in ``attrs['no_uncertainty']`` unless ``require_uncertainty=False`` (then
+    kept, sigma NaN). ``satellite`` is written ``<satellite> - <agency>`` (``Sentinel-2 -
+    ESA``); the instrument is the part before `` - `` and gives the pixel size."""
     path = Path(path)
     raw, geojson = _read_any(path)
     if catalogue_kind(raw.columns, geojson) != "IMEO MARS":
         raise _unknown(path, raw.columns)
-    return _imeo(raw, path, source, geojson)
+    return _imeo(raw, path, source, geojson, require_uncertainty)
 
 
 def read_carbonmapper_catalogue(
-    path: str | Path, source: str | None = None, gas: str = "CH4"
+    path: str | Path,
+    source: str | None = None,
+    gas: str = "CH4",
+    *,
+    require_uncertainty: bool = True,
 ) -> pd.DataFrame:
     """Read a Carbon Mapper data-portal plume export (CSV or GeoJSON): ``emission_auto``
     and ``emission_uncertainty_auto`` are kg/h, converted to t/h; only plumes of ``gas``
-    are kept (column ``gas``, where present); rows without an emission (not quantified or
-    hidden) are dropped and counted in ``attrs['unquantified']``; pixel size from ``gsd``
-    [m], else from ``instrument``."""
+    are kept (column ``gas``, where present); rows without an emission or with a zero one
+    (not quantified or hidden) are dropped and counted in ``attrs['unquantified']``, rows
+    with an emission but no uncertainty as for :func:`read_imeo_catalogue`. Instrument
+    from the ``instrument`` code (``tan`` Tanager, ``emi`` EMIT) else ``platform``; pixel
+    size from ``gsd`` [m], else from the instrument (NaN for airborne ones without
+    ``gsd``, e.g. GAO: the attribution then uses the fixed radius)."""
     path = Path(path)
     raw, geojson = _read_any(path)
     if catalogue_kind(raw.columns, geojson) != "Carbon Mapper":
         raise _unknown(path, raw.columns)
-    return _carbonmapper(raw, path, source, gas)
+    return _carbonmapper(raw, path, source, geojson, gas, require_uncertainty)
 
 
-def _lat_lon(raw, path, lat_col, lon_col):
+def _lat_lon(raw, path, lat_col, lon_col, geojson=False):
     if lat_col in raw and lon_col in raw:
-        return _numbers(raw, [lat_col, lon_col], path)
+        return _numbers(raw, [lat_col, lon_col], path, geojson=geojson)
     if "_lat" in raw:
-        return _numbers(raw, ["_lat", "_lon"], path)
-    raise InputError(f"no {lat_col}/{lon_col} columns and no point geometry", file=path)
+        return _numbers(raw, ["_lat", "_lon"], path, geojson=geojson)
+    raise InputError(
+        f"no {lat_col}/{lon_col} columns and no point geometry; export the catalogue with "
+        "its coordinates",
+        file=path,
+    )
 
 
-def _finish(frame: pd.DataFrame, unquantified: int) -> pd.DataFrame:
-    out = frame[PLUME_COLUMNS].reset_index(drop=True)
-    out.attrs["unquantified"] = unquantified
+def _finish(frame: pd.DataFrame, require_uncertainty: bool) -> pd.DataFrame:
+    """Drop unquantified rows (no rate, or zero) and, with ``require_uncertainty``, rows
+    with a rate but no uncertainty; count both in ``attrs``."""
+    rate, sigma = frame["rate_t_per_h"], frame["rate_sigma_t_per_h"]
+    quantified = rate.notna() & (rate > 0)
+    no_sigma = quantified & sigma.isna()
+    keep = quantified & ~no_sigma if require_uncertainty else quantified
+    out = frame.loc[keep, PLUME_COLUMNS].reset_index(drop=True)
+    out.attrs["unquantified"] = int((~quantified).sum())
+    out.attrs["no_uncertainty"] = int(no_sigma.sum())
     return out
 
 
-def _imeo(raw, path, source, geojson):
-    lat, lon = _lat_lon(raw, path, "lat", "lon")
-    rate, sigma = _numbers(raw, ["ch4_fluxrate", "ch4_fluxrate_std"], path, allow_missing_rate=True)
-    time = _time(raw["tile_date"], path, "tile_date")
-    wind = (
-        pd.to_numeric(raw["wind_speed"], errors="coerce")
-        if "wind_speed" in raw
-        else pd.Series(np.nan, index=raw.index)
+def _wind(raw: pd.DataFrame, col: str) -> pd.Series:
+    if col in raw:
+        return pd.to_numeric(raw[col], errors="coerce").astype(float)
+    return pd.Series(np.nan, index=raw.index)
+
+
+def _imeo(raw, path, source, geojson, require_uncertainty=True):
+    lat, lon = _lat_lon(raw, path, "lat", "lon", geojson)
+    rate, sigma = _numbers(
+        raw, ["ch4_fluxrate", "ch4_fluxrate_std"], path, allow_missing_rate=True, geojson=geojson
     )
+    time = _time(raw["tile_date"], path, "tile_date", geojson)
+    wind = _wind(raw, "wind_speed")
     if "wind_u" in raw and "wind_v" in raw:
-        uv = np.hypot(
-            pd.to_numeric(raw["wind_u"], errors="coerce"),
-            pd.to_numeric(raw["wind_v"], errors="coerce"),
-        )
-        wind = wind.fillna(uv)
-    instrument = _text(raw, "satellite")
+        wind = wind.fillna(np.hypot(_wind(raw, "wind_u"), _wind(raw, "wind_v")))
+    # "Sentinel-2 - ESA", "Landsat - NASA/USGS", "Sentinel-5P/TROPOMI - ESA"
+    satellite = _text(raw, "satellite").str.split(" - ", n=1).str[0].str.strip()
+    known = instrument_name_of(satellite)
+    tile = _text(raw, "tile")
     frame = pd.DataFrame(
         {
             "time": time,
@@ -270,40 +392,45 @@ def _imeo(raw, path, source, geojson):
             "method": "IMEO MARS",
             "source": source or f"UNEP IMEO MARS ({path.stem})",
             "facility_id": "",
-            "scene": _text(raw, "tile") if "tile" in raw else _text(raw, "id_plume"),
+            # the satellite scene; the plume id where the export gives no tile (TROPOMI, GOES)
+            "scene": tile.where(tile.str.strip() != "", _text(raw, "id_plume")),
             "source_type": _text(raw, "sector"),
             "country": _text(raw, "country"),
-            "instrument": instrument,
-            "pixel_km": pixel_km_of(instrument),
-            "wind_speed_m_s": wind.astype(float),
+            "instrument": known.where(known != "", satellite),
+            "pixel_km": pixel_km_of(satellite),
+            "wind_speed_m_s": wind,
         }
     )
-    ok = frame["rate_t_per_h"].notna() & frame["rate_sigma_t_per_h"].notna()
-    return _finish(frame[ok], int((~ok).sum()))
+    return _finish(frame, require_uncertainty)
 
 
-def _carbonmapper(raw, path, source, gas="CH4"):
+def _carbonmapper(raw, path, source, geojson=False, gas="CH4", require_uncertainty=True):
     if "gas" in raw:
-        raw = raw[raw["gas"].fillna("").astype(str).str.upper() == gas.upper()]
-        raw = raw.reset_index(drop=True)
-    lat, lon = _lat_lon(raw, path, "plume_latitude", "plume_longitude")
+        # keep the data-row numbers (the index) so that errors name the file's line
+        raw = raw[raw["gas"].fillna("").astype(str).str.strip().str.upper() == gas.upper()]
+    lat, lon = _lat_lon(raw, path, "plume_latitude", "plume_longitude", geojson)
     tcol = next((c for c in ("datetime", "scene_timestamp") if c in raw), None)
     if tcol is None:
-        raise InputError("no datetime (or scene_timestamp) column", file=path)
-    time = _time(raw[tcol], path, tcol)
+        raise InputError(
+            "no datetime (or scene_timestamp) column; export the plumes with their times",
+            file=path,
+        )
+    time = _time(raw[tcol], path, tcol, geojson)
     rate, sigma = _numbers(
-        raw, ["emission_auto", "emission_uncertainty_auto"], path, allow_missing_rate=True
+        raw,
+        ["emission_auto", "emission_uncertainty_auto"],
+        path,
+        allow_missing_rate=True,
+        geojson=geojson,
     )
-    instrument = _text(raw, "instrument")
-    inst_name = _text(raw, "platform").where(_text(raw, "platform") != "", instrument)
-    pixel = pixel_km_of(instrument).fillna(pixel_km_of(inst_name))
+    code, platform = _text(raw, "instrument"), _text(raw, "platform")
+    # instrument code (tan, emi, GAO) -> the table's name, else the platform's, else as given
+    name = instrument_name_of(code)
+    name = name.where(name != "", instrument_name_of(platform))
+    name = name.where(name != "", platform.where(platform.str.strip() != "", code))
+    pixel = pixel_km_of(code).fillna(pixel_km_of(platform))
     if "gsd" in raw:
         pixel = (pd.to_numeric(raw["gsd"], errors="coerce") / M_PER_KM).fillna(pixel)
-    wind = (
-        pd.to_numeric(raw["wind_speed_avg_auto"], errors="coerce")
-        if "wind_speed_avg_auto" in raw
-        else pd.Series(np.nan, index=raw.index)
-    )
     frame = pd.DataFrame(
         {
             "time": time,
@@ -317,13 +444,12 @@ def _carbonmapper(raw, path, source, gas="CH4"):
             "scene": _text(raw, "plume_id"),
             "source_type": _text(raw, "ipcc_sector"),
             "country": _text(raw, "country"),
-            "instrument": inst_name,
+            "instrument": name,
             "pixel_km": pixel.astype(float),
-            "wind_speed_m_s": wind.astype(float),
+            "wind_speed_m_s": _wind(raw, "wind_speed_avg_auto"),
         }
     )
-    ok = frame["rate_t_per_h"].notna() & frame["rate_sigma_t_per_h"].notna()
-    return _finish(frame[ok], int((~ok).sum()))
+    return _finish(frame, require_uncertainty)
 
 
 def read_sron_catalogue(path: str | Path, source: str | None = None) -> pd.DataFrame:
