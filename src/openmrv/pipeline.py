@@ -197,10 +197,9 @@ def plume_evidence(
     ].reset_index(drop=True)
     if facilities is None:
         facilities = oil_and_gas_facilities(case)
-    # oil and gas plumes go to 1.B.2 facilities; landfill/urban plumes are not 1.B.2 evidence
-    plumes = plumes[
-        ~plumes["source_type"].fillna("").str.contains("Landfill|Urban|Coal", regex=True)
-    ]
+    # only plumes the catalogue labels oil and gas are 1.B.2 evidence (labels mapped in
+    # verify/data/plume_source_types.csv); coal, waste, power and unlabelled plumes are not
+    plumes = plumes[pv.ipcc_category_of(plumes["source_type"]) == "1.B.2"]
     plumes = pv.attribute(plumes.reset_index(drop=True), facilities)
     by_fac, td_rows, contrib = [], [], []
     evidence = "third-party plume catalogues (annualised)"

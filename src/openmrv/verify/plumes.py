@@ -41,6 +41,22 @@ def assumptions() -> dict[str, dict[str, float]]:
         }
 
 
+@cache
+def _source_types() -> dict[str, str]:
+    with (Path(__file__).parent / "data" / "plume_source_types.csv").open() as fh:
+        return {r["label"].strip().lower(): r["category"] for r in csv.DictReader(fh)}
+
+
+def ipcc_category_of(source_type: pd.Series) -> pd.Series:
+    """The IPCC 2006 category of each catalogue source-type label
+    (``data/plume_source_types.csv``: the labels of the SRON, UNEP IMEO MARS and Carbon
+    Mapper catalogues, case-insensitive); '' where the label is empty, unclassified or
+    not in the table."""
+    table = _source_types()
+    labels = source_type.fillna("").astype(str).str.strip().str.lower()
+    return labels.map(lambda s: table.get(s, "")).astype(str)
+
+
 def _distance_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     """Great-circle distance [km] (haversine, mean Earth radius 6371.0088 km, IUGG)."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
