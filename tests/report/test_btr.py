@@ -91,6 +91,33 @@ def test_annex_sections_follow_the_run_folder(mini_run, tmp_path):
     assert "Methane plumes" not in text  # no plume table in this folder
 
 
+def test_plume_annex_shows_detections_over_time_by_site(mini_run, tmp_path):
+    run = _with_annex(mini_run, tmp_path)
+    plumes = pd.DataFrame(
+        {
+            "time": pd.to_datetime(["2021-01-03", "2021-02-07", "2021-03-01", "2021-01-20"]),
+            "lat": [38.1, 38.1, 38.2, 39.0],
+            "lon": [62.1, 62.1, 62.2, 63.0],
+            "rate_t_per_h": [20.0, 35.0, 12.0, 50.0],
+            "rate_sigma_t_per_h": [7.0, 10.0, 5.0, 20.0],
+            "method": ["IME"] * 4,
+            "source": ["SRON (test)", "SRON (test)", "openmrv", "SRON (test)"],
+            "facility_id": ["F1", "F1", "F1", ""],
+            "scene": [""] * 4,
+        }
+    )
+    plumes.to_csv(run / "plumes.csv", index=False)
+    text = btr.render_html(run)
+    assert "Methane plumes" in text
+    assert {"plumes_map.png", "plumes_persistence.png"} <= _embedded(text)
+    # nothing attributed to a facility: no timeline
+    from openmrv.report import figures
+
+    none = plumes.assign(facility_id="")
+    assert figures.plume_persistence(none, tmp_path / "x.png") is None
+    assert not (tmp_path / "x.png").exists()
+
+
 def test_no_chromium_means_a_warning(mini_run, tmp_path, monkeypatch):
     run = tmp_path / "run"
     shutil.copytree(mini_run, run)

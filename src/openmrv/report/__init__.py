@@ -71,7 +71,8 @@ def write_reports(
     -------
     list of Path
         ``activity.csv``, ``crt.xlsx``, ``crt.json``, ``report.html`` (+ ``report.pdf``,
-        ``verification.png``, ``plumes_map.png`` when made), ``manifest.json``,
+        ``verification.png``, ``plumes_map.png``, ``plumes_persistence.png`` when made),
+        ``manifest.json``,
         ``manifest.sig``. The signing key is chosen as
         :func:`openmrv.report.manifest.load_or_create_key` describes.
     """

@@ -211,6 +211,9 @@ def _annex(run: Path) -> str:
                 "<p>Annualised super-emitter emissions by site (largest 15) [kt CH4]:</p>"
                 + _table(by_fac.head(15), 2)
             )
+        timeline = figures.plume_persistence(plumes, run / "plumes_persistence.png")
+        if timeline:
+            parts.append(_img(timeline, "Plume detections over time by site"))
         quick = sorted((run / "plumes").glob("quicklook_*.png"))[:6]
         parts += [_img(p, p.stem) for p in quick]
     inv = run / "inversion"
@@ -342,7 +345,8 @@ def _limitations(run: Path) -> str:
 
 def render_html(run_dir: str | Path) -> str:
     """The report page of a run folder (HTML text); writes the figures it adds
-    (``verification.png``, ``plumes_map.png``) into the run folder."""
+    (``verification.png``, ``plumes_map.png``, ``plumes_persistence.png``) into the run
+    folder."""
     run = Path(run_dir)
     meta = _json(run, "run.json")
     title = f"{meta.get('case', run.name)}: greenhouse gas inventory report"
@@ -429,7 +433,8 @@ def write_btr(run_dir: str | Path, pdf: bool = True) -> tuple[list[Path], list[s
     text = render_html(run)
     out = run / REPORT_HTML
     out.write_text(text, encoding="utf-8")
-    files = [out] + [p for p in (run / "verification.png", run / "plumes_map.png") if p.is_file()]
+    made = ("verification.png", "plumes_map.png", "plumes_persistence.png")
+    files = [out] + [run / n for n in made if (run / n).is_file()]
     warnings: list[str] = []
     if pdf:
         if find_chromium() is None:

@@ -173,3 +173,72 @@ def plume_map(plumes: pd.DataFrame, path: str | Path, title: str = "") -> Path |
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def plume_persistence(plumes: pd.DataFrame, path: str | Path, top: int = 8) -> Path | None:
+    """Detections over time at the sites detected most often: one panel per facility
+    (the ``top`` with most attributed plumes), each plume's rate ± 1σ [t/h] against its
+    date, coloured by who detected it. None when no plume is attributed."""
+    if plumes.empty or "facility_id" not in plumes:
+        return None
+    fac = plumes["facility_id"].fillna("").astype(str)
+    att = plumes[fac != ""].assign(facility_id=fac[fac != ""])
+    if att.empty:
+        return None
+    order = (
+        att["facility_id"].value_counts().sort_index().sort_values(ascending=False, kind="stable")
+    )
+    sites = list(order.index[:top])
+    plt = _pyplot()
+    fig, axes = plt.subplots(
+        len(sites), 1, figsize=(8, 1.2 + 1.1 * len(sites)), dpi=110, sharex=True, squeeze=False
+    )
+    sources = sorted(att["source"].astype(str).unique())
+    colours = dict(zip(sources, ("#4c72b0", "#c44e52", "#55a868", "#8172b3"), strict=False))
+    times = pd.to_datetime(att["time"])
+    for ax, site in zip(axes[:, 0], sites, strict=True):
+        g = att[att["facility_id"] == site]
+        for src, h in g.groupby(g["source"].astype(str)):
+            ax.errorbar(
+                pd.to_datetime(h["time"]),
+                h["rate_t_per_h"],
+                yerr=h["rate_sigma_t_per_h"],
+                fmt="o",
+                ms=3,
+                lw=0.8,
+                color=colours.get(src, "0.4"),
+                label=src,
+            )
+        ax.set_ylabel(f"{site}\n[t/h]", fontsize=7)
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+        n = len(g)
+        ax.text(
+            0.99, 0.85, f"{n} plume{'s' * (n != 1)}", transform=ax.transAxes, ha="right", fontsize=7
+        )
+    axes[0, 0].set_xlim(times.min() - pd.Timedelta(days=7), times.max() + pd.Timedelta(days=7))
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator()
+    axes[-1, 0].xaxis.set_major_locator(locator)
+    axes[-1, 0].xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    handles, labels = [], []
+    for ax in axes[:, 0]:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    fig.suptitle(
+        "Plume detections over time at the most often detected sites (rate ± 1σ)", fontsize=9
+    )
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()))
+    fig.legend(
+        handles,
+        labels,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 1 - 0.22 / fig.get_figheight()),
+        ncol=2,
+        fontsize=7,
+        frameon=False,
+    )
+    return _save(fig, path)
