@@ -33,10 +33,13 @@ the constants table (as ``bench/plumes_smartcarb.py``). ddeq (1.1, in its own ve
 in an .npz, put into the dataset its SMARTCARB reader builds (window of it), then its
 detection on NO2 with Jänschwalde as the only source, centre curve, background, IME, CSF.
 
-Diagnosis (printed): IME on the noise-free k = 1 scene with (a) the mask detected on the
-noisy NO2, (b) the mask detected on the noisy XCO2 itself (what the U_eff calibration did),
-(c) the whole isolated region; the mask's along-wind length and mean width (the IME
-estimate scales with (U_eff/U)·sqrt(length/width)).
+Diagnosis (printed, :func:`diagnose`): at k = 1, IME and CSF on the noise-free plume
+alone with the background known (A), and on plume + XCO2_BG with the background openmrv's
+detection estimated (B), over four masks (detected on NO2; on XCO2 itself, as the U_eff
+calibration does; the whole cut-out plume; the NO2 mask cut to the 41 x 41 window of
+bench/plumes_smartcarb.py), with the mask's length, width and sqrt(area), the U_eff that
+would give the truth, and the mean of XCO2_BG over the mask less the estimated
+background. Results and reading: docs/plumes.md, "One plume, many noise draws".
 
 Run: PYTHONPATH=src python bench/plumes_isolated.py [--seeds N] [--fig PATH.png]
 (N noise draws per k, default 16: 64 scenes, about 1.5 minutes of which ddeq 1.2 s a scene)
