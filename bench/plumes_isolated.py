@@ -39,7 +39,10 @@ detection estimated (B), over four masks (detected on NO2; on XCO2 itself, as th
 calibration does; the whole cut-out plume; the NO2 mask cut to the 41 x 41 window of
 bench/plumes_smartcarb.py), with the mask's length, width and sqrt(area), the U_eff that
 would give the truth, and the mean of XCO2_BG over the mask less the estimated
-background. Results and reading: docs/plumes.md, "One plume, many noise draws".
+background. What-ifs (printed, not openmrv's method): the background as a plane fitted to
+the pixels outside the mask (IME, CSF), CSF's strips over the mask + 1 pixel only. The
+"all" rows carry a 95 % bootstrap interval of the median |error| (scenes resampled).
+Results and reading: docs/plumes.md, "One plume, many noise draws".
 
 Run: PYTHONPATH=src python bench/plumes_isolated.py [--seeds N] [--fig PATH.png]
 (N noise draws per k, default 16: 64 scenes, about 1.5 minutes of which ddeq 1.2 s a scene)
@@ -52,6 +55,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -144,6 +148,14 @@ def detect(g: Geometry, co2_ppb: np.ndarray, no2: np.ndarray, on: str = "NO2"):
     return det
 
 
+def plane(g: Geometry, scene: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Least-squares plane a + b·x + c·y through the valid pixels outside ``mask``."""
+    out = ~mask & np.isfinite(scene)
+    design = np.column_stack([np.ones(out.sum()), g.x[out] / 1e3, g.y[out] / 1e3])
+    coef = np.linalg.lstsq(design, scene[out], rcond=None)[0]
+    return coef[0] + coef[1] * g.x / 1e3 + coef[2] * g.y / 1e3
+
+
 def ours(g: Geometry, scenes: list[dict], truth: float) -> pd.DataFrame:
     m_co2 = constant("M_CO2")
     rows = []
@@ -165,6 +177,18 @@ def ours(g: Geometry, scenes: list[dict], truth: float) -> pd.DataFrame:
                 t.append(time.perf_counter())
             r["det_s"] = t[0] - t0
             r["ime_s"], r["csf_s"], r["gauss_s"] = np.diff(t)
+            # what-ifs, not openmrv's method (see docs/plumes.md): (1) the background as a
+            # plane fitted to the pixels outside the mask instead of one median; (2) CSF's
+            # strips over the mask and one pixel around it only, not their full width
+            flat = replace(det, background=0.0)
+            sub = scene - plane(g, scene, det.mask)
+            calls = _methods(sub, flat, g.area, g.x, g.y, g.wind, g.ps, g.pix, m_co2)
+            for key, fn in zip(("ime_plane", "csf_plane"), calls[:2], strict=True):
+                est = fn()
+                r[key], r[key + "_sigma"] = est.rate, est.sigma
+            near = np.where(ndimage.binary_dilation(det.mask), scene, np.nan)
+            est = _methods(near, det, g.area, g.x, g.y, g.wind, g.ps, g.pix, m_co2)[1]()
+            r["csf_near"], r["csf_near_sigma"] = est.rate, est.sigma
         except InputError as exc:
             r["note"] = str(exc)[:60]
         rows.append(r)
@@ -199,16 +223,24 @@ def run_ddeq(data: Path, scenes: list[dict], wind: tuple[float, float]) -> pd.Da
             )
 
 
-def stats(tab: pd.DataFrame, key: str) -> dict:
-    """Quantified n/N, median / median abs / rms relative error, coverage of own 1σ."""
+def stats(tab: pd.DataFrame, key: str, boot: int = 0) -> dict:
+    """Quantified n/N, median / median abs / rms relative error, coverage of own 1σ; with
+    ``boot`` > 0 the 95 % bootstrap interval of the median |error| (resampling scenes)."""
     ok = tab[key].notna() if key in tab else pd.Series(False, index=tab.index)
     e = (tab.loc[ok, key] / tab.loc[ok, "truth"] - 1) if ok.any() else pd.Series(dtype=float)
     sig = tab.loc[ok, key + "_sigma"] if key + "_sigma" in tab else np.nan
     cover = ((tab.loc[ok, key] - tab.loc[ok, "truth"]).abs() <= sig) if ok.any() else e
+    ci = ""
+    if boot and len(e) > 1:
+        rng = np.random.default_rng(0)
+        a = np.abs(e.to_numpy())
+        meds = np.median(a[rng.integers(0, len(a), (boot, len(a)))], axis=1)
+        ci = f"{np.quantile(meds, 0.025):.3f}-{np.quantile(meds, 0.975):.3f}"
     return {
         "n/N": f"{int(ok.sum())}/{len(tab)}",
         "median err": e.median(),
         "median |err|": e.abs().median(),
+        "95% CI": ci,
         "rms err": float(np.sqrt(np.mean(e**2))) if len(e) else np.nan,
         "in own 1σ": cover.mean() if len(e) else np.nan,
         "median 1σ/truth": (sig / tab.loc[ok, "truth"]).median() if len(e) else np.nan,
@@ -337,7 +369,8 @@ def main(n_seeds: int = 16, fig: str | None = None) -> pd.DataFrame:
             t = sub[times[key]].median() if times[key] in sub else np.nan
             px = "ddeq_plume_px" if key.startswith("ddeq") else "mask_px"
             px = sub[px].median() if px in sub else np.nan
-            rows.append({"method": key, "k": k, **stats(sub, key), "mask px": px, "s/scene": t})
+            st = stats(sub, key, boot=2000 if k == "all" else 0)
+            rows.append({"method": key, "k": k, **st, "mask px": px, "s/scene": t})
     fmt = {"display.width": 220, "display.float_format": "{:.3f}".format, "display.max_rows": 200}
     with pd.option_context(*[x for kv in fmt.items() for x in kv]):
         print(pd.DataFrame(rows).to_string(index=False))
@@ -348,9 +381,20 @@ def main(n_seeds: int = 16, fig: str | None = None) -> pd.DataFrame:
             same = tab[tab[d_key].notna()]
             for key in (d_key, "ime", "csf", "gauss"):
                 s = same[same[key].notna()] if key in same else same.iloc[:0]
-                both.append({"scenes": f"where {d_key} reports", "method": key, **stats(s, key)})
+                st = stats(s, key, boot=2000)
+                both.append({"scenes": f"where {d_key} reports", "method": key, **st})
         print("\nWhere both report (the same scenes):")
         print(pd.DataFrame(both).to_string(index=False))
+        print(
+            "\nWhat-ifs (not openmrv's method): *_plane: background = plane through the "
+            "non-mask pixels; csf_near: CSF strips over the mask + 1 pixel only"
+        )
+        whatif = [
+            {"method": key, "k": k, **stats(tab if k == "all" else tab[tab["k"] == k], key)}
+            for key in ("ime_plane", "csf_plane", "csf_near")
+            for k in (*KS, "all")
+        ]
+        print(pd.DataFrame(whatif).to_string(index=False))
         ratio = tab["ddeq_s"] / tab["fast_s"] if "ddeq_s" in tab else pd.Series(np.nan)
         ratio_all = tab["ddeq_s"] / tab["all_s"] if "ddeq_s" in tab else pd.Series(np.nan)
         t_ddeq = tab["ddeq_s"].median() if "ddeq_s" in tab else np.nan
