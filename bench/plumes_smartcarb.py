@@ -22,6 +22,9 @@ difference between the rate over the whole detected mask and over the part that
 ``split_mask`` leaves to the source when the mask is shared among the known sources of
 sources-smartcarb.csv within 150 km; ``--no-split`` leaves it out (the earlier budget).
 
+ddeq quantifies only 1-2 of the 7 plants here, so this run cannot say whose error is
+smaller; ``bench/plumes_isolated.py`` does that on one plume with k x N noise draws.
+
 Run: PYTHONPATH=src python bench/plumes_smartcarb.py [--no-split]
 """
 

@@ -1,0 +1,91 @@
+"""Run by bench/plumes_isolated.py with the ddeq peer venv's python (never imported by
+openmrv): ddeq's detection, centre curve, background, IME and CSF on each of the scenes
+handed over in an .npz (the same noisy XCO2 [ppm] and NO2 [cm⁻²] arrays openmrv gets).
+
+Each scene is put into the dataset ddeq's own SMARTCARB reader builds for the swath
+(read once, cut to the window), replacing its CO2 and NO2 values; CO2_std and NO2_std stay
+as the reader sets them for the "low" scenarios (0.5 ppm, 1e15 cm⁻²); clouds are set to 0
+(ignored, as on openmrv's side). Only the one source is passed to the detection. Prints
+one JSON line: per scene k, seed, ddeq_ime, ddeq_csf [kg/s] with their precision and the
+seconds of the preprocessing (detection to plume signal) and of each method.
+
+Args: SWATH_FILE SCENES_NPZ SOURCE
+"""
+
+import json
+import sys
+import time
+import warnings
+from functools import partial
+
+warnings.filterwarnings("ignore")
+import ddeq  # noqa: E402
+import numpy as np  # noqa: E402
+import xarray as xr  # noqa: E402
+from cartopy import crs as ccrs  # noqa: E402
+
+CRS = ccrs.UTM(33)  # the SMARTCARB power plants lie at 12-18 E
+
+swath, npz, name = sys.argv[1], np.load(sys.argv[2]), sys.argv[3]
+r0, r1, c0, c1 = (int(v) for v in npz["window"])
+full = ddeq.smartcarb.read_level2(
+    swath, co2_noise_scenario="low", no2_noise_scenario="low", only_observations=True
+)
+base = full.isel(nobs=slice(r0, r1), nrows=slice(c0, c1)).load()
+base["clouds"][:] = 0.0
+sources = ddeq.sources.read_smartcarb().sel(source=[name])
+u, v = (float(x) for x in npz["wind"])
+coord = {"source": [name]}
+winds = xr.Dataset(
+    {
+        "U": xr.DataArray([u], dims="source", coords=coord),
+        "V": xr.DataArray([v], dims="source", coords=coord),
+    }
+)
+winds["speed"] = np.hypot(winds.U, winds.V)
+winds["speed_precision"] = 0.0 * winds.speed
+winds["direction"] = ddeq.wind.calculate_wind_direction(winds.U, winds.V)
+
+rows = []
+for n in range(len(npz["k"])):
+    r = {"k": float(npz["k"][n]), "seed": int(npz["seed"][n])}
+    t0 = time.perf_counter()
+    data = base.copy(deep=True)
+    data["CO2"][:] = npz["co2"][n]
+    data["NO2"][:] = npz["no2"][n]
+    try:
+        data = ddeq.dplume.detect_plumes(
+            data, sources, variable="NO2", variable_std="NO2_std", crs=CRS
+        )
+        data = ddeq.curves.fit_to_detections(data)
+        data = ddeq.curves.compute_natural_coords(data)
+        data = ddeq.curves.compute_plume_areas(data)
+        data["CO2_isfinite"] = np.isfinite(data["CO2"])
+        data = ddeq.background.estimate(data, "CO2")
+        data = ddeq.emissions.compute_plume_signal(data, "CO2")
+        for var in ("CO2", "CO2_estimated_background", "CO2_minus_estimated_background"):
+            ddeq.emissions.convert_units(data, "CO2", var)  # in place
+        r["ddeq_plume_px"] = int(data["detected_plume"].sum())
+    except Exception as exc:  # the peer's own failures are reported, not hidden
+        r["ddeq_error"] = f"{type(exc).__name__}: {str(exc)[:80]}"
+    r["ddeq_pre_s"] = time.perf_counter() - t0
+    for key, fn in (
+        ("ddeq_ime", partial(ddeq.ime.estimate_emissions, data, winds, sources, "CO2")),
+        ("ddeq_csf", partial(ddeq.csf.estimate_emissions, data, winds, sources, "CO2", crs=CRS)),
+    ):
+        t = time.perf_counter()
+        try:
+            res = fn()
+            val = float(res["CO2_emissions"].values.ravel()[0])
+            if np.isfinite(val):
+                r[key] = val
+                r[key + "_sigma"] = (
+                    float(res["CO2_emissions_precision"].values.ravel()[0])
+                    if "CO2_emissions_precision" in res
+                    else float("nan")
+                )
+        except Exception as exc:
+            r[key + "_error"] = f"{type(exc).__name__}: {str(exc)[:80]}"
+        r[key + "_s"] = time.perf_counter() - t
+    rows.append(r)
+print(json.dumps(rows))
