@@ -40,7 +40,8 @@ calibration does; the whole cut-out plume; the NO2 mask cut to the 41 x 41 windo
 bench/plumes_smartcarb.py), with the mask's length, width and sqrt(area), the U_eff that
 would give the truth, and the mean of XCO2_BG over the mask less the estimated
 background. What-ifs (printed, not openmrv's method): the background as a plane fitted to
-the pixels outside the mask (IME, CSF), CSF's strips over the mask + 1 pixel only. The
+the pixels outside the mask (IME, CSF) (CSF's strips over the mask + 1 pixel, the other
+what-if of the diagnosis, are openmrv's CSF since). The
 "all" rows carry a 95 % bootstrap interval of the median |error| (scenes resampled).
 Results and reading: docs/plumes.md, "One plume, many noise draws".
 
@@ -177,18 +178,15 @@ def ours(g: Geometry, scenes: list[dict], truth: float) -> pd.DataFrame:
                 t.append(time.perf_counter())
             r["det_s"] = t[0] - t0
             r["ime_s"], r["csf_s"], r["gauss_s"] = np.diff(t)
-            # what-ifs, not openmrv's method (see docs/plumes.md): (1) the background as a
-            # plane fitted to the pixels outside the mask instead of one median; (2) CSF's
-            # strips over the mask and one pixel around it only, not their full width
+            # what-if, not openmrv's method (see docs/plumes.md): the background as a plane
+            # fitted to the pixels outside the mask instead of one median. (CSF's strips over
+            # the mask + 1 pixel, the other what-if of the diagnosis, became openmrv's CSF.)
             flat = replace(det, background=0.0)
             sub = scene - plane(g, scene, det.mask)
             calls = _methods(sub, flat, g.area, g.x, g.y, g.wind, g.ps, g.pix, m_co2)
             for key, fn in zip(("ime_plane", "csf_plane"), calls[:2], strict=True):
                 est = fn()
                 r[key], r[key + "_sigma"] = est.rate, est.sigma
-            near = np.where(ndimage.binary_dilation(det.mask), scene, np.nan)
-            est = _methods(near, det, g.area, g.x, g.y, g.wind, g.ps, g.pix, m_co2)[1]()
-            r["csf_near"], r["csf_near_sigma"] = est.rate, est.sigma
         except InputError as exc:
             r["note"] = str(exc)[:60]
         rows.append(r)
@@ -386,12 +384,12 @@ def main(n_seeds: int = 16, fig: str | None = None) -> pd.DataFrame:
         print("\nWhere both report (the same scenes):")
         print(pd.DataFrame(both).to_string(index=False))
         print(
-            "\nWhat-ifs (not openmrv's method): *_plane: background = plane through the "
-            "non-mask pixels; csf_near: CSF strips over the mask + 1 pixel only"
+            "\nWhat-if (not openmrv's method): *_plane: background = plane through the "
+            "non-mask pixels"
         )
         whatif = [
             {"method": key, "k": k, **stats(tab if k == "all" else tab[tab["k"] == k], key)}
-            for key in ("ime_plane", "csf_plane", "csf_near")
+            for key in ("ime_plane", "csf_plane")
             for k in (*KS, "all")
         ]
         print(pd.DataFrame(whatif).to_string(index=False))

@@ -34,6 +34,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
+from scipy import ndimage
 
 from openmrv.errors import InputError
 from openmrv.estimate.inversion.forward import constant as physical_constant
@@ -223,8 +224,10 @@ def csf_rate(
     ``x_m``, ``y_m``: pixel centres [m] east/north; ``wind_dir``: (u, v) wind components
     (only their direction is used); ``spacing``: transect depth [m] (default: the square
     root of the median pixel area). Transects run from one spacing downwind of the source
-    to the far end of the mask; each integrates the pixels within the mask's crosswind
-    extent plus one spacing on either side.
+    to the far end of the mask; each integrates the pixels of the mask widened by one
+    pixel (4-connected dilation) that fall in it: the plume's own cross-section at that
+    distance plus a pixel either side, not the full width the plume reaches anywhere
+    (which would take in background structure along its sides).
     """
     _check_wind(u10)
     if not det.detected or det.source is None:
@@ -241,16 +244,15 @@ def csf_rate(
     r0, c0 = det.source
     dx, dy = x_m - x_m[r0, c0], y_m - y_m[r0, c0]
     along = dx * ex + dy * ey
-    cross = -dx * ey + dy * ex
     h = float(np.sqrt(np.median(area))) if spacing is None else spacing
     m = det.mask & valid
     far = float(np.max(along[m])) if m.any() else 0.0
-    half = float(np.max(np.abs(cross[m]))) + h
+    near = ndimage.binary_dilation(det.mask) & valid
     edges = np.arange(0.5 * h, far + 0.5 * h, h)
     flags = list(det.flags)
     fluxes, noise_terms, areas = [], [], []
     for lo, hi in pairwise(edges):
-        strip = valid & (along >= lo) & (along < hi) & (np.abs(cross) <= half)
+        strip = near & (along >= lo) & (along < hi)
         if strip.sum() < 2:
             continue
         w = area[strip] * conv[strip] / h
