@@ -53,6 +53,31 @@ def test_ime_sigma_covers_truth_about_68_percent():
     assert 0.55 <= hits / n <= 0.80, hits / n
 
 
+def test_background_structure_widens_the_budget_where_the_background_is_not_flat():
+    # the same plumes on a flat background and on one rising 1 ppb per pixel along the
+    # plume (known truth): the structure term is about zero on the flat one; on the
+    # gradient it is several ppb and the stated IME 1-sigma then covers the truth (biased
+    # by the gradient) where the median's standard error alone would not
+    rng = np.random.default_rng(11)
+    cols = np.broadcast_to(np.arange(32.0), (32, 32))
+    flat, slope, hits, hits_se_only = [], [], 0, 0
+    for _ in range(20):
+        q = 15.0
+        s, _, _ = _scene(q, 4.0, 0.0, rng)  # plume blowing east from (15, 15)
+        flat.append(detect_plume(s, NOISE, source=(15, 15)).background_structure)
+        g = s + 1.0 * (cols - 15.5)
+        det = detect_plume(g, NOISE, source=(15, 15))
+        slope.append(det.background_structure)
+        r = ime_rate(g, det, AREA, 4.0, rel_wind_error=0.0)
+        hits += abs(r.rate - q) <= r.sigma
+        det.background_structure = 0.0
+        r0 = ime_rate(g, det, AREA, 4.0, rel_wind_error=0.0)
+        hits_se_only += abs(r0.rate - q) <= r0.sigma
+    assert np.median(flat) < 0.5
+    assert min(slope) > 2.5
+    assert hits >= 12 and hits > hits_se_only + 4, (hits, hits_se_only)
+
+
 def test_ime_mass_conservation():
     d, _, _ = gaussian_plume_scene(10.0, 5.0, 0.0, source_rc=(15.5, 2.5))
     s = 1900 + d

@@ -18,6 +18,14 @@ Steps, each a small function:
    mask is the 8-connected cluster of pixels with smoothed z above ``z_mask`` that holds a
    seed; of several, the one holding (or nearest to) the given source pixel, otherwise
    the one with the largest summed z.
+4. Background structure (for the rates' budgets): one median stands for the background
+   under the whole plume, but real backgrounds have structure (gradients, bands along the
+   plume's path). Three estimates of the background under the mask — the scene median, a
+   plane fitted to the background pixels away from the mask and evaluated over it, and the
+   median of a ring of background pixels around the mask (``background_ring_pixels`` in
+   ``data/constants.csv``) — are compared; their spread beyond what white noise would give
+   is ``background_structure``, and ``background_error`` = sqrt(s.e.² + structure²) is the
+   background's 1-sigma error the budgets use.
 """
 
 from __future__ import annotations
@@ -51,6 +59,13 @@ class Detection:
     alpha: float
     source: tuple[int, int] | None  # (row, col)
     flags: list[str] = field(default_factory=list)
+    background_structure: float = 0.0  # spread of background estimates under the mask
+
+    @property
+    def background_error(self) -> float:
+        """1-sigma error of the background under the plume: the median's standard error
+        and the background's structure, in quadrature."""
+        return float(np.hypot(self.background_se, self.background_structure))
 
 
 def robust_background(values: np.ndarray, clip: float = 2.0) -> tuple[float, float, np.ndarray]:
@@ -74,6 +89,41 @@ def robust_background(values: np.ndarray, clip: float = 2.0) -> tuple[float, flo
     # the clip truncates the upper tail; correct the MAD of a normal cut at +clip sigma
     # roughly: the loss is < 2 % for clip >= 2, so it is left as is and stated
     return float(med), float(sig), used
+
+
+def background_structure(
+    scene: np.ndarray,
+    mask: np.ndarray,
+    used: np.ndarray,
+    background: float,
+    spread: float,
+    ring: int,
+) -> float:
+    """The structure of the background under ``mask``, as a 1-sigma [scene unit].
+
+    Three estimates of the background under the mask: the scene's ``background`` (a
+    median of the ``used`` pixels), the mean over the mask of a plane fitted by least
+    squares to the ``used`` pixels outside the mask widened by one pixel, and the median
+    of those pixels within ``ring`` pixels of the mask (each left out with fewer than 10
+    pixels). Their sample variance less the variance their own noise would give
+    (``spread``² over each estimate's pixel count, times pi/2 for a median: the excess
+    over white noise, floored at 0) is the structure's variance. 0 with fewer than two
+    estimates."""
+    away = used & ~ndimage.binary_dilation(mask) & np.isfinite(scene)
+    est, var = [float(background)], [np.pi / 2 * spread**2 / max(int(used.sum()), 1)]
+    rr, cc = np.indices(scene.shape)
+    if away.sum() >= 10:
+        g = np.column_stack([np.ones(int(away.sum())), rr[away], cc[away]])
+        coef = np.linalg.lstsq(g, scene[away], rcond=None)[0]
+        est.append(float(np.mean(coef[0] + coef[1] * rr[mask] + coef[2] * cc[mask])))
+        var.append(spread**2 / int(away.sum()))
+    near = away & ndimage.binary_dilation(mask, iterations=ring)
+    if near.sum() >= 10:
+        est.append(float(np.median(scene[near])))
+        var.append(np.pi / 2 * spread**2 / int(near.sum()))
+    if len(est) < 2:
+        return 0.0
+    return float(np.sqrt(max(np.var(est, ddof=1) - np.mean(var), 0.0)))
 
 
 def _nearest_label(labels: np.ndarray, candidates: list[int], src: tuple[int, int]) -> int:
@@ -190,6 +240,11 @@ def detect_plume(
     det.detected = True
     det.mask = mask
     det.source = (int(source[0]), int(source[1]))
+    from openmrv.estimate.plumes.quantify import constant  # local: quantify imports detect
+
+    det.background_structure = background_structure(
+        x, mask, used, bg, spread, int(constant("background_ring_pixels"))
+    )
     edge = np.zeros(x.shape, bool)
     edge[0, :] = edge[-1, :] = edge[:, 0] = edge[:, -1] = True
     if (mask & edge).any():

@@ -96,7 +96,7 @@ def _background_term(k, sig, det) -> float:
     """|dQ/dB| x the background's standard error, for Q fitted with B fixed [kg/s]."""
     w = 1.0 / sig**2
     den = float(np.sum(w * k * k))
-    return abs(float(np.sum(w * k)) / den) * float(det.background_se) if den > 0 else 0.0
+    return abs(float(np.sum(w * k)) / den) * det.background_error if den > 0 else 0.0
 
 
 def _fit(obs, sig, xy, speed, ps, pix, th0, src_xy, stability, b_fixed=None):

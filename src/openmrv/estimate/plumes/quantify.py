@@ -184,7 +184,7 @@ def ime_rate(
     q = ueff * ime / length
     budget = {
         "wind": abs(ime / length * c["a"] * rel_wind_error * u10),
-        "background": ueff / length * det.background_se * float(np.sum(w)),
+        "background": ueff / length * det.background_error * float(np.sum(w)),
         "retrieval_noise": ueff / length * float(np.sqrt(np.sum((det.sigma[m] * w) ** 2))),
         "method": abs(q) * c["rel_residual"],
     }
@@ -267,7 +267,7 @@ def csf_rate(
     q = u10 * float(np.mean(line))
     budget = {
         "wind": abs(q) * rel_wind_error,
-        "background": u10 * det.background_se * float(np.mean(areas)),
+        "background": u10 * det.background_error * float(np.mean(areas)),
         "retrieval_noise": u10 * float(np.sqrt(np.sum(np.square(noise_terms)))) / n,
         "method": u10 * float(np.std(line, ddof=1)) / np.sqrt(n) if n > 1 else abs(q),
     }
