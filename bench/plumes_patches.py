@@ -31,11 +31,12 @@ DEFAULT = Path(__file__).resolve().parents[2] / "shared/data/plumes/tropomi_patc
 DDEQ_PY = os.environ.get("DDEQ_PYTHON", "/tmp/ddeq_venv/bin/python")
 
 
-def ddeq_summary(folder: Path, cat: pd.DataFrame, ours: pd.DataFrame) -> None:
-    """ddeq's IME and CSF on the same patches (its own detection, default settings)."""
+def ddeq_summary(folder: Path, cat: pd.DataFrame, ours: pd.DataFrame) -> pd.DataFrame | None:
+    """ddeq's IME and CSF on the same patches (its own detection, default settings):
+    printed, and returned per patch (None when ddeq could not run)."""
     if not Path(DDEQ_PY).exists():
         print(f"ddeq not run: no peer python at {DDEQ_PY}")
-        return
+        return None
     script = Path(__file__).with_name("_ddeq_patches.py")
     out = subprocess.run(
         [DDEQ_PY, str(script), str(folder)], capture_output=True, text=True, timeout=3600
@@ -44,7 +45,7 @@ def ddeq_summary(folder: Path, cat: pd.DataFrame, ours: pd.DataFrame) -> None:
         d = pd.DataFrame(json.loads(out.stdout.strip().splitlines()[-1]))
     except (IndexError, json.JSONDecodeError):
         print(f"ddeq run failed: {out.stderr[-300:]}")
-        return
+        return None
     d = d.merge(cat[["file", "rate_t_per_h", "rate_unc_t_per_h"]], on="file")
     for k in ("ddeq_ime", "ddeq_csf"):
         v = d[k] if k in d else pd.Series(np.nan, index=d.index)
@@ -67,9 +68,12 @@ def ddeq_summary(folder: Path, cat: pd.DataFrame, ours: pd.DataFrame) -> None:
         f"ddeq time per scene: median {d.seconds.median() * 1e3:.0f} ms (detection to "
         f"IME and CSF); openmrv (detection, IME, CSF and Gaussian fit): see above"
     )
+    return d
 
 
-def main(folder: Path = DEFAULT) -> pd.DataFrame:
+def main(folder: Path = DEFAULT, peer: bool = True) -> pd.DataFrame:
+    """Per patch and method: ours, sigma, catalogue, rel, within, seconds; with ``peer``,
+    ddeq's per-patch results in ``attrs['ddeq']`` (None when it could not run)."""
     cat = pd.read_csv(folder / "catalogue.csv")
     rows = []
     for rec in cat.itertuples():
@@ -137,7 +141,7 @@ def main(folder: Path = DEFAULT) -> pd.DataFrame:
         f"{per_scene.median() * 1e3:.1f} ms, max {per_scene.max() * 1e3:.1f} ms; "
         f"read, detect, IME and CSF only: median {fast.median() * 1e3:.1f} ms"
     )
-    ddeq_summary(folder, cat, df)
+    df.attrs["ddeq"] = ddeq_summary(folder, cat, df) if peer else None
     return df
 
 

@@ -267,6 +267,7 @@ def main(split: bool = True) -> pd.DataFrame:
         f"ratio {t_ddeq / t_fast:.0f}x"
     )
     print(f"per swath: openmrv {t_ours:.1f} s (all three methods), ddeq {t_ddeq:.1f} s (IME + CSF)")
+    tab.attrs["read_s"] = t_read  # openmrv's reading of the swath, shared by its sources
     return tab
 
 
