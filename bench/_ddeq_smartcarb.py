@@ -6,7 +6,6 @@ import json
 import sys
 import time
 import warnings
-from functools import partial
 from pathlib import Path
 
 warnings.filterwarnings("ignore")
@@ -14,6 +13,7 @@ t_import = time.perf_counter()
 import ddeq  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
+from _ddeq_steps import estimate, prepare  # noqa: E402
 from cartopy import crs as ccrs  # noqa: E402
 
 CRS = ccrs.UTM(33)  # the SMARTCARB power plants lie at 12-18 E
@@ -27,15 +27,7 @@ data = ddeq.smartcarb.read_level2(
     no2_noise_scenario="low",
     only_observations=False,
 )
-data = ddeq.dplume.detect_plumes(data, sources, variable="NO2", variable_std="NO2_std", crs=CRS)
-data = ddeq.curves.fit_to_detections(data)
-data = ddeq.curves.compute_natural_coords(data)
-data = ddeq.curves.compute_plume_areas(data)
-data["CO2_isfinite"] = np.isfinite(data["CO2"])
-data = ddeq.background.estimate(data, "CO2")
-data = ddeq.emissions.compute_plume_signal(data, "CO2")
-for var in ("CO2", "CO2_estimated_background", "CO2_minus_estimated_background"):
-    ddeq.emissions.convert_units(data, "CO2", var)  # in place
+data = prepare(ddeq, data, sources, CRS)
 # ddeq.wind.read_at_sources fails on the rotated COSMO grid: the wind at each source is
 # taken here at the nearest grid point (the same point openmrv's side uses)
 wf = xr.open_dataset(data_dir / "SMARTCARB_winds_2015042311.nc")
@@ -57,21 +49,6 @@ rows = []
 for name in names:
     r = {"source": name, "ddeq_pre_s": t_pre}
     s, w = sources.sel(source=[name]), winds.sel(source=[name])
-    for key, fn in (
-        ("ddeq_ime", partial(ddeq.ime.estimate_emissions, data, w, s, "CO2")),
-        ("ddeq_csf", partial(ddeq.csf.estimate_emissions, data, w, s, "CO2", crs=CRS)),
-    ):
-        t = time.perf_counter()
-        try:
-            res = fn()
-            r[key] = float(res["CO2_emissions"].values.ravel()[0])
-            r[key + "_sigma"] = (
-                float(res["CO2_emissions_precision"].values.ravel()[0])
-                if "CO2_emissions_precision" in res
-                else float("nan")
-            )
-        except Exception as exc:  # the peer's own failures are reported, not hidden
-            r[key + "_error"] = f"{type(exc).__name__}: {str(exc)[:80]}"
-        r[key + "_s"] = time.perf_counter() - t
+    r.update(estimate(ddeq, data, w, s, CRS))
     rows.append(r)
 print(json.dumps(rows))
