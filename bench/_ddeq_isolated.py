@@ -20,8 +20,7 @@ import warnings
 warnings.filterwarnings("ignore")
 import ddeq  # noqa: E402
 import numpy as np  # noqa: E402
-import xarray as xr  # noqa: E402
-from _ddeq_steps import estimate, prepare  # noqa: E402
+from _ddeq_steps import estimate, prepare, wind_dataset  # noqa: E402
 from cartopy import crs as ccrs  # noqa: E402
 
 CRS = ccrs.UTM(33)  # the SMARTCARB power plants lie at 12-18 E
@@ -35,16 +34,7 @@ base = full.isel(nobs=slice(r0, r1), nrows=slice(c0, c1)).load()
 base["clouds"][:] = 0.0
 sources = ddeq.sources.read_smartcarb().sel(source=[name])
 u, v = (float(x) for x in npz["wind"])
-coord = {"source": [name]}
-winds = xr.Dataset(
-    {
-        "U": xr.DataArray([u], dims="source", coords=coord),
-        "V": xr.DataArray([v], dims="source", coords=coord),
-    }
-)
-winds["speed"] = np.hypot(winds.U, winds.V)
-winds["speed_precision"] = 0.0 * winds.speed
-winds["direction"] = ddeq.wind.calculate_wind_direction(winds.U, winds.V)
+winds = wind_dataset(ddeq, [name], [u], [v])
 
 rows = []
 for n in range(len(npz["k"])):

@@ -7,7 +7,6 @@ import json
 import sys
 import time
 import warnings
-from functools import partial
 from pathlib import Path
 
 warnings.filterwarnings("ignore")
@@ -15,6 +14,7 @@ import ddeq  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import xarray as xr  # noqa: E402
+from _ddeq_steps import estimate, prepare, wind_dataset  # noqa: E402
 from cartopy import crs as ccrs  # noqa: E402
 
 
@@ -73,36 +73,11 @@ for rec in cat.itertuples():
         crs = ccrs.UTM(int((rec.lon + 180) // 6) + 1, southern_hemisphere=rec.lat < 0)
         d = (lat - rec.lat) ** 2 + ((lon - rec.lon) * np.cos(np.deg2rad(rec.lat))) ** 2
         i, j = np.unravel_index(np.nanargmin(d), d.shape)
-        U = xr.DataArray([float(z["u10"][i, j])], dims="source", coords={"source": ["S"]})
-        V = xr.DataArray([float(z["v10"][i, j])], dims="source", coords={"source": ["S"]})
-        winds = xr.Dataset({"U": U, "V": V})
-        winds["speed"] = np.hypot(winds.U, winds.V)
-        winds["speed_precision"] = 0.0 * winds.speed
-        winds["direction"] = ddeq.wind.calculate_wind_direction(winds.U, winds.V)
-        ds = ddeq.dplume.detect_plumes(ds, src, variable="CH4", variable_std="CH4_std", crs=crs)
+        winds = wind_dataset(ddeq, ["S"], [float(z["u10"][i, j])], [float(z["v10"][i, j])])
+        ds = prepare(ddeq, ds, src, crs, gas="CH4", detect_on="CH4", require_pixels=True)
         r["ddeq_detected_px"] = int(ds["detected_plume"].sum())
-        if r["ddeq_detected_px"] == 0:
-            raise RuntimeError("ddeq detected no plume pixel (defaults: q 0.99, filter 0.5)")
-        ds = ddeq.curves.fit_to_detections(ds)
-        ds = ddeq.curves.compute_natural_coords(ds)
-        ds = ddeq.curves.compute_plume_areas(ds)
-        ds["CH4_isfinite"] = np.isfinite(ds["CH4"])
-        ds = ddeq.background.estimate(ds, "CH4")
-        ds = ddeq.emissions.compute_plume_signal(ds, "CH4")
-        for var in ("CH4", "CH4_estimated_background", "CH4_minus_estimated_background"):
-            ddeq.emissions.convert_units(ds, "CH4", var)
         r["ddeq_pre_s"] = time.perf_counter() - t0
-        for key, fn in (
-            ("ddeq_ime", partial(ddeq.ime.estimate_emissions, ds, winds, src, "CH4")),
-            ("ddeq_csf", partial(ddeq.csf.estimate_emissions, ds, winds, src, "CH4", crs=crs)),
-        ):
-            t = time.perf_counter()
-            try:
-                res = fn()
-                r[key] = 3.6 * float(res["CH4_emissions"].values.ravel()[0])
-            except Exception as exc:  # the peer's own failures are reported
-                r[key + "_error"] = f"{type(exc).__name__}: {str(exc)[:60]}"
-            r[key + "_s"] = time.perf_counter() - t
+        r.update(estimate(ddeq, ds, winds, src, crs, gas="CH4", scale=3.6))  # kg/s -> t/h
     except Exception as exc:
         r["error"] = f"{type(exc).__name__}: {str(exc)[:60]}"
     r["seconds"] = time.perf_counter() - t0

@@ -13,7 +13,7 @@ t_import = time.perf_counter()
 import ddeq  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
-from _ddeq_steps import estimate, prepare  # noqa: E402
+from _ddeq_steps import estimate, prepare, wind_dataset  # noqa: E402
 from cartopy import crs as ccrs  # noqa: E402
 
 CRS = ccrs.UTM(33)  # the SMARTCARB power plants lie at 12-18 E
@@ -38,12 +38,7 @@ for name in sources.source.values:
     i, j = np.unravel_index(np.argmin(d), d.shape)
     uu.append(float(wf["U_GNFR_A"][0, i, j]))
     vv.append(float(wf["V_GNFR_A"][0, i, j]))
-U = xr.DataArray(uu, dims="source", coords={"source": sources.source.values})
-V = xr.DataArray(vv, dims="source", coords={"source": sources.source.values})
-winds = xr.Dataset({"U": U, "V": V})
-winds["speed"] = np.hypot(winds.U, winds.V)
-winds["speed_precision"] = 0.0 * winds.speed
-winds["direction"] = ddeq.wind.calculate_wind_direction(winds.U, winds.V)
+winds = wind_dataset(ddeq, sources.source.values, uu, vv)
 t_pre = time.perf_counter() - t0
 rows = []
 for name in names:

@@ -1,46 +1,68 @@
-"""ddeq's CO2 plume steps shared by the SMARTCARB peer scripts (run only with the ddeq peer
-venv's python, never imported by openmrv): preparation (detection on NO2 to the plume
-signal in kg/m²) and the IME and CSF estimates with their timings and failures."""
+"""ddeq's plume steps shared by the peer scripts ``_ddeq_*.py`` (run only with the ddeq
+peer venv's python, never imported by openmrv): the wind dataset ddeq expects, the
+preparation (detection to the plume signal in kg/m²) and the IME and CSF estimates with
+their timings and failures."""
 
 import time
 from functools import partial
 
 import numpy as np
+import xarray as xr
 
 
-def prepare(ddeq, data, sources, crs):
-    """Detection on NO2, centre curves, natural coordinates, plume areas, CO2 background
-    and plume signal, units converted (ddeq's documented sequence for SMARTCARB)."""
-    data = ddeq.dplume.detect_plumes(data, sources, variable="NO2", variable_std="NO2_std", crs=crs)
+def wind_dataset(ddeq, names, u, v) -> xr.Dataset:
+    """Winds per source as ddeq's emission methods read them (no wind error)."""
+    coord = {"source": list(names)}
+    winds = xr.Dataset(
+        {
+            "U": xr.DataArray(list(u), dims="source", coords=coord),
+            "V": xr.DataArray(list(v), dims="source", coords=coord),
+        }
+    )
+    winds["speed"] = np.hypot(winds.U, winds.V)
+    winds["speed_precision"] = 0.0 * winds.speed
+    winds["direction"] = ddeq.wind.calculate_wind_direction(winds.U, winds.V)
+    return winds
+
+
+def prepare(ddeq, data, sources, crs, gas="CO2", detect_on="NO2", require_pixels=False):
+    """Detection on ``detect_on``, centre curves, natural coordinates, plume areas, the
+    ``gas`` background and plume signal, units converted (ddeq's documented sequence).
+    ``require_pixels``: a detection without any plume pixel raises RuntimeError."""
+    data = ddeq.dplume.detect_plumes(
+        data, sources, variable=detect_on, variable_std=f"{detect_on}_std", crs=crs
+    )
+    if require_pixels and int(data["detected_plume"].sum()) == 0:
+        raise RuntimeError("ddeq detected no plume pixel (defaults: q 0.99, filter 0.5)")
     data = ddeq.curves.fit_to_detections(data)
     data = ddeq.curves.compute_natural_coords(data)
     data = ddeq.curves.compute_plume_areas(data)
-    data["CO2_isfinite"] = np.isfinite(data["CO2"])
-    data = ddeq.background.estimate(data, "CO2")
-    data = ddeq.emissions.compute_plume_signal(data, "CO2")
-    for var in ("CO2", "CO2_estimated_background", "CO2_minus_estimated_background"):
-        ddeq.emissions.convert_units(data, "CO2", var)  # in place
+    data[f"{gas}_isfinite"] = np.isfinite(data[gas])
+    data = ddeq.background.estimate(data, gas)
+    data = ddeq.emissions.compute_plume_signal(data, gas)
+    for var in (gas, f"{gas}_estimated_background", f"{gas}_minus_estimated_background"):
+        ddeq.emissions.convert_units(data, gas, var)  # in place
     return data
 
 
-def estimate(ddeq, data, winds, sources, crs, drop_nan: bool = False) -> dict:
-    """ddeq_ime, ddeq_csf [kg/s] with _sigma and _s (seconds), or _error (the peer's own
-    failures are reported, not hidden). ``drop_nan``: a NaN estimate counts as none."""
+def estimate(ddeq, data, winds, sources, crs, gas="CO2", scale=1.0, drop_nan=False) -> dict:
+    """ddeq_ime, ddeq_csf [kg/s x ``scale``] with _sigma and _s (seconds), or _error (the
+    peer's own failures are reported, not hidden). ``drop_nan``: a NaN estimate counts as
+    none."""
     r = {}
     for key, fn in (
-        ("ddeq_ime", partial(ddeq.ime.estimate_emissions, data, winds, sources, "CO2")),
-        ("ddeq_csf", partial(ddeq.csf.estimate_emissions, data, winds, sources, "CO2", crs=crs)),
+        ("ddeq_ime", partial(ddeq.ime.estimate_emissions, data, winds, sources, gas)),
+        ("ddeq_csf", partial(ddeq.csf.estimate_emissions, data, winds, sources, gas, crs=crs)),
     ):
         t = time.perf_counter()
         try:
             res = fn()
-            val = float(res["CO2_emissions"].values.ravel()[0])
+            val = float(res[f"{gas}_emissions"].values.ravel()[0])
             if np.isfinite(val) or not drop_nan:
-                r[key] = val
+                r[key] = scale * val
+                prec = f"{gas}_emissions_precision"
                 r[key + "_sigma"] = (
-                    float(res["CO2_emissions_precision"].values.ravel()[0])
-                    if "CO2_emissions_precision" in res
-                    else float("nan")
+                    scale * float(res[prec].values.ravel()[0]) if prec in res else float("nan")
                 )
         except Exception as exc:
             r[key + "_error"] = f"{type(exc).__name__}: {str(exc)[:80]}"

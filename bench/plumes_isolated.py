@@ -51,8 +51,6 @@ Run: PYTHONPATH=src python bench/plumes_isolated.py [--seeds N] [--fig PATH.png]
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -62,7 +60,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xarray as xr
-from plumes_smartcarb import DDEQ_PY, MT_YR_TO_KG_S, SWATH, _methods, ddeq_data, wind_at
+from _peers import peer_rows
+from plumes_smartcarb import MT_YR_TO_KG_S, SWATH, _methods, ddeq_data, wind_at
 from rich.progress import track
 from scipy import ndimage
 
@@ -194,7 +193,6 @@ def ours(g: Geometry, scenes: list[dict], truth: float) -> pd.DataFrame:
 
 
 def run_ddeq(data: Path, scenes: list[dict], wind: tuple[float, float]) -> pd.DataFrame:
-    script = Path(__file__).with_name("_ddeq_isolated.py")
     with tempfile.TemporaryDirectory() as tmp:
         npz = Path(tmp) / "scenes.npz"
         np.savez(
@@ -206,19 +204,10 @@ def run_ddeq(data: Path, scenes: list[dict], wind: tuple[float, float]) -> pd.Da
             window=np.array([ROWS.start, ROWS.stop, COLS.start, COLS.stop]),
             wind=np.array(wind),
         )
-        try:
-            out = subprocess.run(
-                [DDEQ_PY, str(script), str(data / SWATH), str(npz), SOURCE],
-                capture_output=True,
-                text=True,
-                timeout=3600,
-            )
-            return pd.DataFrame(json.loads(out.stdout.strip().splitlines()[-1]))
-        except (subprocess.SubprocessError, json.JSONDecodeError, IndexError, OSError) as exc:
-            print(f"ddeq run failed: {exc}", file=sys.stderr)
-            return pd.DataFrame(
-                {"k": [s["k"] for s in scenes], "seed": [s["seed"] for s in scenes]}
-            )
+        rows = peer_rows("_ddeq_isolated.py", str(data / SWATH), str(npz), SOURCE)
+    if rows is not None:
+        return pd.DataFrame(rows)
+    return pd.DataFrame({"k": [s["k"] for s in scenes], "seed": [s["seed"] for s in scenes]})
 
 
 def stats(tab: pd.DataFrame, key: str, boot: int = 0) -> dict:

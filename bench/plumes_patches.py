@@ -14,38 +14,27 @@ Run: PYTHONPATH=src python bench/plumes_patches.py [PATCH_DIR]
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _peers import peer_rows
 
 from openmrv.errors import InputError
 from openmrv.plumes_cli import quantify_scene, scene_arrays
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared/data/plumes/tropomi_patches"
-DDEQ_PY = os.environ.get("DDEQ_PYTHON", "/tmp/ddeq_venv/bin/python")
 
 
 def ddeq_summary(folder: Path, cat: pd.DataFrame, ours: pd.DataFrame) -> pd.DataFrame | None:
     """ddeq's IME and CSF on the same patches (its own detection, default settings):
     printed, and returned per patch (None when ddeq could not run)."""
-    if not Path(DDEQ_PY).exists():
-        print(f"ddeq not run: no peer python at {DDEQ_PY}")
+    rows = peer_rows("_ddeq_patches.py", str(folder))
+    if rows is None:
         return None
-    script = Path(__file__).with_name("_ddeq_patches.py")
-    out = subprocess.run(
-        [DDEQ_PY, str(script), str(folder)], capture_output=True, text=True, timeout=3600
-    )
-    try:
-        d = pd.DataFrame(json.loads(out.stdout.strip().splitlines()[-1]))
-    except (IndexError, json.JSONDecodeError):
-        print(f"ddeq run failed: {out.stderr[-300:]}")
-        return None
+    d = pd.DataFrame(rows)
     d = d.merge(cat[["file", "rate_t_per_h", "rate_unc_t_per_h"]], on="file")
     for k in ("ddeq_ime", "ddeq_csf"):
         v = d[k] if k in d else pd.Series(np.nan, index=d.index)

@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xarray as xr
+from _peers import DDEQ_PY, peer_rows
 
 from openmrv.errors import InputError
 from openmrv.estimate.plumes import (
@@ -53,7 +54,6 @@ from openmrv.estimate.plumes import (
 )
 from openmrv.estimate.plumes.quantify import constant, pixel_areas, with_neighbour_term
 
-DDEQ_PY = os.environ.get("DDEQ_PYTHON", "/tmp/ddeq_venv/bin/python")
 SWATH = "Sentinel_7_CO2_2015042311_o1670_l0483.nc"
 HALF = 20  # window half-width [pixels]
 MT_YR_TO_KG_S = 1e9 / (8760 * 3600)
@@ -199,18 +199,8 @@ def ours(
 
 
 def run_ddeq(data: Path, src: pd.DataFrame) -> pd.DataFrame:
-    script = Path(__file__).with_name("_ddeq_smartcarb.py")
-    try:
-        out = subprocess.run(
-            [DDEQ_PY, str(script), str(data), json.dumps(list(src["source"]))],
-            capture_output=True,
-            text=True,
-            timeout=1800,
-        )
-        return pd.DataFrame(json.loads(out.stdout.strip().splitlines()[-1]))
-    except (subprocess.SubprocessError, json.JSONDecodeError, IndexError, OSError) as exc:
-        print(f"ddeq run failed: {exc}", file=sys.stderr)
-        return pd.DataFrame({"source": src["source"]})
+    rows = peer_rows("_ddeq_smartcarb.py", str(data), json.dumps(list(src["source"])))
+    return pd.DataFrame(rows) if rows is not None else pd.DataFrame({"source": src["source"]})
 
 
 def main(split: bool = True) -> pd.DataFrame:

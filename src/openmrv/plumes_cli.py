@@ -392,7 +392,8 @@ def scene_neighbours(sc: dict, register: pd.DataFrame) -> list[tuple[float, floa
     if missing:
         raise InputError(
             f"the facility register has no {sorted(missing)} column(s): neighbouring "
-            "sources need each facility's lat and lon",
+            "sources need each facility's lat and lon; add them (decimal degrees) to the "
+            "register, or leave out --neighbours",
             field="neighbours",
         )
     lat, lon = np.asarray(sc["lat"], float), np.asarray(sc["lon"], float)

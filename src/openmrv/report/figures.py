@@ -190,6 +190,8 @@ def plume_persistence(plumes: pd.DataFrame, path: str | Path, top: int = 8) -> P
     )
     sites = list(order.index[:top])
     plt = _pyplot()
+    import matplotlib.dates as mdates
+
     fig, axes = plt.subplots(
         len(sites), 1, figsize=(8, 1.2 + 1.1 * len(sites)), dpi=110, sharex=True, squeeze=False
     )
@@ -217,8 +219,6 @@ def plume_persistence(plumes: pd.DataFrame, path: str | Path, top: int = 8) -> P
             0.99, 0.85, f"{n} plume{'s' * (n != 1)}", transform=ax.transAxes, ha="right", fontsize=7
         )
     axes[0, 0].set_xlim(times.min() - pd.Timedelta(days=7), times.max() + pd.Timedelta(days=7))
-    import matplotlib.dates as mdates
-
     locator = mdates.AutoDateLocator()
     axes[-1, 0].xaxis.set_major_locator(locator)
     axes[-1, 0].xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
