@@ -23,7 +23,8 @@ import pandas as pd
 from _peers import peer_rows
 
 from openmrv.errors import InputError
-from openmrv.plumes_cli import quantify_scene, scene_arrays
+from openmrv.estimate.plumes.scene import quantify_scene
+from openmrv.observe.scenes import scene_arrays
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared/data/plumes/tropomi_patches"
 

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from openmrv.case import load_case, read_activity_uncertainty  # noqa: E402
 from openmrv.estimate.inventory.montecarlo import ActivityUncertainty, approach2  # noqa: E402
-from openmrv.pipeline import estimate_inventory  # noqa: E402
+from openmrv.stages.inventory import estimate_inventory  # noqa: E402
 
 
 def _timed(fn):

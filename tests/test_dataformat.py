@@ -9,7 +9,7 @@ import xarray as xr
 from openmrv.case import load_case
 from openmrv.dataformat import ensure_valid, read_interchange, write_interchange
 from openmrv.errors import InputError
-from openmrv.pipeline import estimate_inventory
+from openmrv.stages.inventory import estimate_inventory
 
 
 @pytest.fixture

@@ -139,7 +139,7 @@ def test_managed_soils_direct_and_indirect(tmp_path):
         "3.C.4,n_applied,synthetic_fertiliser,2000,1000,t N,synthetic,\n"
         "3.C.5,n_applied,synthetic_fertiliser,2000,1000,t N,synthetic,\n"
     )
-    from openmrv.pipeline import estimate_inventory
+    from openmrv.stages.inventory import estimate_inventory
 
     ds = estimate_inventory(load_case(case)).dataset
     # 2019R Table 11.1: EF1 synthetic N, wet climate 0.016; Table 11.3: Frac_GASF 0.11,

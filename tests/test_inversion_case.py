@@ -16,8 +16,9 @@ from typer.testing import CliRunner
 from openmrv.case import load_case
 from openmrv.cli import app
 from openmrv.errors import CaseError, InputError
-from openmrv.inversion_case import KG_S_TO_KT, run_case_inversion
-from openmrv.pipeline import estimate_inventory
+from openmrv.estimate.inversion.national import KG_S_TO_KT
+from openmrv.stages.inventory import estimate_inventory
+from openmrv.stages.inversion import run_case_inversion
 
 sys.path.insert(0, str(Path(__file__).parent / "observe"))
 from synthetic import write_gosat_nies
@@ -195,7 +196,7 @@ SHARED_GOSAT = Path(__file__).parents[2] / "shared" / "data" / "satellite" / "go
 def test_gosat_density_in_the_sampling_table_is_reproduced_from_the_files():
     import subprocess
 
-    from openmrv.inversion_case import sampling_designs
+    from openmrv.estimate.inversion.national import sampling_designs
 
     script = Path(__file__).parents[1] / "scripts" / "gosat_sampling.py"
     out = subprocess.run(
@@ -211,7 +212,7 @@ def test_sector_prior_error_is_the_inventorys_approach1(mini_case, mini_inventor
     from openmrv.case import read_activity_uncertainty
     from openmrv.estimate.inventory.montecarlo import ActivityUncertainty
     from openmrv.estimate.inventory.uncertainty import estimate_rows
-    from openmrv.inversion_case import sector_errors
+    from openmrv.stages.inversion import sector_errors
 
     (mini_case / "u.csv").write_text(
         "category,activity,key,uncertainty_pct,distribution,source,notes\n"
@@ -268,32 +269,32 @@ def test_transport_error_term_makes_the_posterior_sigma_honest(mini_case, mini_i
     posterior is biased low and over-confident (the failure mode: 3 % coverage, z ≈ −4)."""
     import dataclasses
 
-    from openmrv import inversion_case as ic
-    from openmrv.estimate.inversion import solve
+    from openmrv.estimate.inversion import national, solve
+    from openmrv.stages import inversion as stage
 
     period = {"start": "2002-01-01", "end": "2002-01-31"}
     case = load_case(
         with_inversion(mini_case, resolution=0.75, period=period, osse={"sampling": "tropomi"})
     )
-    s = ic.Settings.from_case(case)
-    _, _, _, sv = ic.setup_state(case, mini_inventory, s)
+    s = stage.inversion_settings(case)
+    _, _, _, sv = stage.setup_state(case, mini_inventory, s)
     sv = dataclasses.replace(sv, prior_by_sector=20 * sv.prior_by_sector, fields=20 * sv.fields)
-    s_a = ic._prior_covariance(sv, s)
+    s_a = national.prior_covariance(sv, s)
     chol = np.linalg.cholesky(s_a)
     w = np.r_[np.ones(sv.n_emission), np.zeros(sv.n - sv.n_emission)]
     z = {}
     for mode in ("ensemble", "none"):
         sm = dataclasses.replace(s, transport_error=mode)
-        setup = ic.rose_jacobians(sv, sm)
+        setup = national.rose_jacobians(sv, sm)
         z[mode] = []
         for seed in range(30):
             truth = sv.x_a + chol @ np.random.default_rng(1000 + seed).normal(size=sv.n)
             rng = np.random.default_rng(seed)
-            ne, _ = ic._osse_climatological(sv, sm, rng, None, truth, setup)
+            ne, _ = national.osse_climatological(sv, sm, rng, None, truth, setup)
             post = solve(ne, sv.x_a, s_a)
             if mode == "ensemble":  # second pass: transport error at the first posterior
                 rng = np.random.default_rng(seed)
-                ne, _ = ic._osse_climatological(sv, sm, rng, None, truth, x_ref=post.x_hat)
+                ne, _ = national.osse_climatological(sv, sm, rng, None, truth, x_ref=post.x_hat)
                 post = solve(ne, sv.x_a, s_a)
             _, _, xh, sd = post.total(w)
             z[mode].append((xh - w @ truth) / sd)

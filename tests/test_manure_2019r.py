@@ -66,7 +66,7 @@ def _write_case(tmp_path, qualifiers: str, rows: str = ""):
 
 
 def test_mini_case_run(tmp_path):
-    from openmrv.pipeline import estimate_inventory
+    from openmrv.stages.inventory import estimate_inventory
 
     case = _write_case(
         tmp_path, "qualifiers: {region: Eastern Europe, climate: cool_temperate_moist}\n"
@@ -97,7 +97,7 @@ def test_mini_case_run(tmp_path):
 
 
 def test_climate_by_table_and_missing_region(tmp_path):
-    from openmrv.pipeline import estimate_inventory
+    from openmrv.stages.inventory import estimate_inventory
 
     # the 2006 manure tables use climate=cool/temperate/warm; the 2019R MCF table gets
     # its own climate zone through qualifiers_by_table

@@ -13,7 +13,7 @@ from openmrv.errors import InputError
 from openmrv.estimate.inventory import keycategories as kca
 from openmrv.estimate.inventory.montecarlo import ActivityUncertainty, Spread, approach2
 from openmrv.estimate.inventory.uncertainty import approach1_table, combine_product, estimate_rows
-from openmrv.pipeline import estimate_inventory
+from openmrv.stages.inventory import estimate_inventory
 
 HEADER = (
     "parameter,category,activity,key,qualifier,gas,value,unit,low,high,uncertainty_pct,"

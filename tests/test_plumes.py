@@ -13,9 +13,11 @@ import pytest
 from openmrv.errors import InputError
 from openmrv.estimate.plumes import csf_rate, detect_plume, ime_rate, ppb_to_kg_m2
 from openmrv.estimate.plumes.gaussian import gaussian_plume_fit
+from openmrv.estimate.plumes.scene import scene_neighbours
 from openmrv.estimate.plumes.synthetic import gaussian_plume_scene
 from openmrv.estimate.plumes.wind import external_wind, scene_wind
-from openmrv.plumes_cli import detect_scenes, scene_arrays, scene_neighbours, write_plume_outputs
+from openmrv.observe.scenes import scene_arrays
+from openmrv.stages.plumes import detect_scenes, write_plume_outputs
 
 AREA = 7000.0 * 5500.0
 NOISE = 8.0

@@ -9,8 +9,10 @@ import netCDF4
 import numpy as np
 import pytest
 
+from openmrv.estimate.plumes.scene import split_swath
 from openmrv.estimate.plumes.synthetic import gaussian_plume_scene
-from openmrv.plumes_cli import detect_scenes, scene_arrays, split_swath
+from openmrv.observe.scenes import scene_arrays
+from openmrv.stages.plumes import detect_scenes
 
 NAME = "S5P_OFFL_L2__CH4____20210928T071234_20210928T085404_20503_02_020200_20210929T224533.nc"
 ROWS, COLS = 192, 96  # scanlines x ground pixels: a piece of an orbit, 1,300 x 530 km

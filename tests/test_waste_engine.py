@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from openmrv.case import load_case
-from openmrv.pipeline import estimate_inventory
+from openmrv.stages.inventory import estimate_inventory
 
 DATA = Path(__file__).parent / "data"
 

@@ -11,9 +11,9 @@ import xarray as xr
 from typer.testing import CliRunner
 
 from observe.synthetic import BLENDED, REAL_FILES, UOL
+from openmrv.cli.observe import observe_command
 from openmrv.errors import NoSoundingsError
 from openmrv.observe.batch import observe
-from openmrv.observe.cli import observe_command
 
 
 def test_observe_many_files_with_a_bad_one(tmp_path: Path):

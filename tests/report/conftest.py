@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from openmrv.case import load_case
-from openmrv.pipeline import estimate_inventory, estimate_uncertainty, run_inventory
+from openmrv.pipeline import run_inventory
+from openmrv.stages.inventory import estimate_inventory
+from openmrv.stages.uncertainty import compute as estimate_uncertainty
 
 ROOT = Path(__file__).parents[2]
 DATA = Path(__file__).parents[1] / "data"

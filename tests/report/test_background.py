@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from openmrv.case import load_case
-from openmrv.pipeline import estimate_inventory
 from openmrv.report.background import BACKGROUND_AD, activity_table, background_tables
 from openmrv.report.crt import read_crt_json, read_crt_xlsx, write_crt_json, write_crt_xlsx
+from openmrv.stages.inventory import estimate_inventory
 
 from .conftest import DATA
 

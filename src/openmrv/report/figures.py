@@ -242,3 +242,149 @@ def plume_persistence(plumes: pd.DataFrame, path: str | Path, top: int = 8) -> P
         frameon=False,
     )
     return _save(fig, path)
+
+
+def inversion_maps(
+    prior: np.ndarray,
+    posterior: np.ndarray,
+    sensitivity: np.ndarray,
+    land: np.ndarray,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    bounds: tuple[float, float, float, float],
+    out: Path,
+    label: str,
+) -> list[Path]:
+    """Maps of an inversion on its grid: prior and posterior emissions [t km⁻² yr⁻¹], their
+    ratio and the averaging-kernel sensitivity, each with the land outline; ``bounds`` =
+    (west, south, east, north) of the grid, ``label`` the second title line."""
+    plt = _pyplot()
+    from matplotlib.colors import LogNorm, Normalize
+
+    w, s, e, n = bounds
+    ratio = np.where(prior > 0, posterior / np.where(prior > 0, prior, 1), np.nan)
+    ak = sensitivity
+    postm = posterior
+    panels = [
+        ("prior.png", prior, "prior CH4 [t km⁻² yr⁻¹]", "viridis", None),
+        ("posterior.png", postm, "posterior CH4 [t km⁻² yr⁻¹]", "viridis", None),
+        ("ratio.png", ratio, "posterior / prior", "RdBu_r", (0.0, 2.0)),
+        ("sensitivity.png", ak, "averaging-kernel sensitivity (diagonal of A)", "magma", (0, 1)),
+    ]
+    files = []
+    for name, data, heading, cmap, lim in panels:
+        fig, ax = plt.subplots(figsize=(7, 4.2))
+        if lim is None:  # emissions span orders of magnitude: log scale, zero masked
+            pos = data[np.isfinite(data) & (data > 0)]
+            norm = LogNorm(pos.min(), pos.max()) if pos.size else None
+            data = np.where(data > 0, data, np.nan)
+        else:
+            norm = Normalize(*lim)
+        im = ax.imshow(
+            np.ma.masked_invalid(data),
+            origin="lower",
+            extent=(w, e, s, n),
+            cmap=cmap,
+            norm=norm,
+            aspect="auto",
+        )
+        ax.contour(lon, lat, land.astype(float), levels=[0.5], colors="k", linewidths=0.6)
+        fig.colorbar(im, ax=ax)
+        ax.set_title(f"{heading}\n{label}", fontsize=9)
+        ax.set_xlabel("longitude [°E]")
+        ax.set_ylabel("latitude [°N]")
+        fig.tight_layout()
+        fig.savefig(out / name, dpi=110)
+        plt.close(fig)
+        files.append(out / name)
+    return files
+
+
+def _plane_filled(a: np.ndarray) -> np.ndarray:
+    """Coordinates with missing pixels filled by a plane fitted in (row, col) (figures only)."""
+    ok = np.isfinite(a)
+    if ok.all():
+        return a
+    rr, cc = np.indices(a.shape)
+    g = np.column_stack([np.ones(ok.sum()), rr[ok], cc[ok]])
+    coef = np.linalg.lstsq(g, a[ok], rcond=None)[0]
+    return np.where(ok, a, coef[0] + coef[1] * rr + coef[2] * cc)
+
+
+def plume_quicklook(work: dict, path: Path) -> Path:
+    """A PNG of the plume: enhancement over the background, mask outline, wind arrow and
+    source pixel."""
+    plt = _pyplot()
+    sc, det, wind = work["scene"], work["det"], work["wind"]
+    lat, lon = _plane_filled(sc["lat"]), _plane_filled(sc["lon"])
+    fig, ax = plt.subplots(figsize=(5.2, 4.4))
+    enh = sc["xch4"] - det.background
+    lim = float(np.nanpercentile(np.abs(enh), 98)) or 1.0
+    pm = ax.pcolormesh(lon, lat, enh, cmap="RdBu_r", vmin=-lim, vmax=lim, shading="nearest")
+    fig.colorbar(pm, ax=ax, label="enhancement [ppb]")
+    ax.contour(lon, lat, det.mask.astype(float), levels=[0.5], colors="k", linewidths=1.2)
+    r0, c0 = det.source
+    ax.plot(lon[r0, c0], lat[r0, c0], marker="*", color="gold", ms=14, mec="k")
+    if wind is not None and wind.speed > 0:
+        # the wind as an arrow in a corner (axes fraction; east right, north up), so it
+        # shows even when the source lies near the edge
+        eu, ev = wind.u / wind.speed, wind.v / wind.speed
+        ax.annotate(
+            "",
+            xy=(0.12 + 0.09 * eu, 0.86 + 0.09 * ev),
+            xytext=(0.12, 0.86),
+            xycoords="axes fraction",
+            arrowprops={"arrowstyle": "-|>", "color": "k", "lw": 1.8},
+        )
+        ax.text(
+            0.12,
+            0.73,
+            f"wind {wind.speed:.1f} m/s",
+            transform=ax.transAxes,
+            ha="center",
+            fontsize=8,
+        )
+    rates = ", ".join(
+        f"{e.method} {e.rate_t_per_h:.1f}±{e.sigma_t_per_h:.1f}" for e in work.get("estimates", [])
+    )
+    ax.set_title(f"{sc['scene']}\n{rates} t/h", fontsize=8)
+    ax.set_xlabel("longitude [°E]")
+    ax.set_ylabel("latitude [°N]")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def soundings_map(
+    soundings: xr.Dataset, path: str | Path, outlines: list[np.ndarray] | tuple = ()
+) -> Path:
+    """Write a PNG map of the soundings (XCH4 [ppb] by colour) with ``outlines`` (rings of
+    (lon, lat) vertices, e.g. the country's outer borders) drawn in black."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8, 5), dpi=110)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    lon, lat = soundings["longitude"].values, soundings["latitude"].values
+    n = soundings.sizes["sounding"]
+    size = float(np.clip(4000.0 / max(n, 1), 4.0, 40.0))  # few soundings: bigger dots
+    sc = ax.scatter(lon, lat, c=soundings["xch4"].values, s=size, cmap="viridis", zorder=3)
+    fig.colorbar(sc, ax=ax, label="XCH4 [ppb]")
+    xs, ys = [lon], [lat]
+    for ring in outlines:
+        ax.plot(ring[:, 0], ring[:, 1], color="k", lw=0.8)
+        xs.append(ring[:, 0])
+        ys.append(ring[:, 1])
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    pad = 1.0
+    ax.set_xlim(np.nanmin(x) - pad, np.nanmax(x) + pad)
+    ax.set_ylim(np.nanmin(y) - pad, np.nanmax(y) + pad)
+    ax.set_xlabel("longitude [degrees_east]")
+    ax.set_ylabel("latitude [degrees_north]")
+    products = ", ".join(sorted(set(soundings["product"].values.astype(str).tolist())))
+    ax.set_title(f"{n} soundings ({products})")
+    fig.savefig(path)
+    return Path(path)

@@ -1,59 +1,25 @@
-"""``openmrv observe``: read satellite files into soundings, with progress, summary and a map.
-
-The lead's ``openmrv.cli`` registers :func:`observe_command`::
-
-    app.command("observe")(openmrv.observe.cli.observe_command)
-
-It calls the public API only (:func:`openmrv.observe.batch.observe`).
-"""
+"""``openmrv observe``: read satellite files into soundings, with progress, summary and a
+map. It calls the public API only (:func:`openmrv.observe.batch.observe`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
-import xarray as xr
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from openmrv.cli._common import sub_app
 from openmrv.errors import InputError
 from openmrv.observe.batch import ObserveSummary, observe, write_soundings
-from openmrv.observe.region import Region, country_polygons, parse_region
+from openmrv.observe.region import parse_region
 from openmrv.observe.winds import attach_winds, read_era5_winds
+from openmrv.report import figures
+from openmrv.stages.observations import country_outlines
 
-
-def plot_soundings(soundings: xr.Dataset, path: str | Path, region: Region | None = None) -> Path:
-    """Write a PNG map of the soundings (XCH4 [ppb] by colour), with the country outline."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(8, 5), dpi=110)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    lon, lat = soundings["longitude"].values, soundings["latitude"].values
-    n = soundings.sizes["sounding"]
-    size = float(np.clip(4000.0 / max(n, 1), 4.0, 40.0))  # few soundings: bigger dots
-    sc = ax.scatter(lon, lat, c=soundings["xch4"].values, s=size, cmap="viridis", zorder=3)
-    fig.colorbar(sc, ax=ax, label="XCH4 [ppb]")
-    xs, ys = [lon], [lat]
-    if isinstance(region, str) and not region.lower().endswith("json"):
-        for rings in country_polygons(region):
-            ax.plot(rings[0][:, 0], rings[0][:, 1], color="k", lw=0.8)
-            xs.append(rings[0][:, 0])
-            ys.append(rings[0][:, 1])
-    x, y = np.concatenate(xs), np.concatenate(ys)
-    pad = 1.0
-    ax.set_xlim(np.nanmin(x) - pad, np.nanmax(x) + pad)
-    ax.set_ylim(np.nanmin(y) - pad, np.nanmax(y) + pad)
-    ax.set_xlabel("longitude [degrees_east]")
-    ax.set_ylabel("latitude [degrees_north]")
-    products = ", ".join(sorted(set(soundings["product"].values.astype(str).tolist())))
-    ax.set_title(f"{n} soundings ({products})")
-    fig.savefig(path)
-    return Path(path)
+app = sub_app()
 
 
 def summary_table(summary: ObserveSummary) -> Table:
@@ -66,6 +32,7 @@ def summary_table(summary: ObserveSummary) -> Table:
     return table
 
 
+@app.command("observe")
 def observe_command(
     files: Annotated[list[Path], typer.Argument(help="Satellite L2 files (any known product).")],
     region: Annotated[
@@ -132,7 +99,7 @@ def observe_command(
     if map_png is None and out is not None:
         map_png = out.with_suffix(".png")
     if map_png is not None:
-        plot_soundings(soundings, map_png, reg)
+        figures.soundings_map(soundings, map_png, country_outlines(reg))
         console.print(f"map: {map_png}")
     if out is not None:
         console.print(f"soundings: {out}")

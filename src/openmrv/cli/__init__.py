@@ -1,0 +1,24 @@
+"""The ``openmrv`` command line (typer): one command group per module, each thin (parse,
+call the public API of :mod:`openmrv.pipeline` and :mod:`openmrv.stages`, print)."""
+
+from __future__ import annotations
+
+import typer
+
+from openmrv.cli import factors, invert, observe, plumes, report, run, uncertainty
+
+app = typer.Typer(
+    name="openmrv",
+    help="openmrv: national greenhouse-gas inventories (IPCC 2006/2019R), satellite evidence "
+    "and ETF reporting.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+for group in (run, uncertainty, observe, plumes, invert, report, factors):
+    app.add_typer(group.app)
+
+
+def main() -> None:  # pragma: no cover - entry point
+    app()

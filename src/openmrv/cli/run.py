@@ -1,0 +1,130 @@
+"""``openmrv run`` and ``openmrv inventory``: the whole job, or the inventory alone, with a
+summary of national totals, uncertainty and verification."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.table import Table
+
+from openmrv.categories import title
+from openmrv.cli._common import CaseArg, OutOpt, console, fail, run_with_progress, sub_app
+from openmrv.cli._common import client as make_client
+from openmrv.pipeline import run as run_pipeline
+from openmrv.pipeline import run_inventory
+from openmrv.stages.verification import VERIFICATION_CSV
+
+app = sub_app()
+
+
+def _summary(run_) -> None:
+    ds = run_.result.dataset
+    cat_dim = ds.attrs["cat"]
+    case = run_.case
+    last, first = case.last_year, case.first_year
+    table = Table(
+        title=f"{case.name} ({case.country}): emissions by sector and gas "
+        f"[Gg/yr; CO2e {case.gwp}, Mt]"
+    )
+    table.add_column("category")
+    table.add_column("title", no_wrap=True, max_width=34)
+    for g in ("CO2", "CH4", "N2O"):
+        table.add_column(f"{g} {last}", justify="right")
+    table.add_column(f"CO2e {first}", justify="right")
+    table.add_column(f"CO2e {last}", justify="right")
+    kyoto = f"KYOTOGHG ({case.gwp})"
+    for code in ("1", "1.A", "1.B", "1.B.2", "2", "3", "4", "0"):
+        if code not in ds[cat_dim].values:
+            continue
+        sel = ds.sel({cat_dim: code}).isel({"area (ISO3)": 0, "source": 0})
+        cells = []
+        for g in ("CO2", "CH4", "N2O"):
+            v = float(sel[g].sel(time=str(last)).values[0])
+            cells.append("-" if np.isnan(v) else f"{v:,.1f}")
+        e0 = float(sel[kyoto].sel(time=str(first)).values[0]) / 1000
+        e1 = float(sel[kyoto].sel(time=str(last)).values[0]) / 1000
+        fmt = [("-" if np.isnan(e) else f"{e:,.2f}") for e in (e0, e1)]
+        table.add_row(code, title(code), *cells, *fmt)
+    console.print(table)
+    unc = getattr(run_, "uncertainty", None)
+    if unc is not None:
+        s = unc.approach2.summary.set_index(["category", "year"])
+        if ("0", last) in s.index:
+            r = s.loc[("0", last)]
+            console.print(
+                f"national total {last}: {r['mean'] / 1000:,.1f} Mt CO2e, 95 % interval "
+                f"{r['p2.5'] / 1000:,.1f}-{r['p97.5'] / 1000:,.1f} (Approach 2, "
+                f"{unc.approach2.n_draws:,} draws); Approach 1: "
+                f"{unc.approach1_totals['level_pct']:.1f} %; key categories: "
+                f"{int(unc.key_categories['key_category'].sum())}"
+            )
+    _verification_summary(run_.out / VERIFICATION_CSV)
+    names = ", ".join(f.relative_to(run_.out).as_posix() for f in run_.files)
+    console.print(f"outputs in [bold]{run_.out}[/]: {names}")
+
+
+def _verification_summary(path: Path) -> None:
+    """Bottom-up against top-down, one line per evidence (verification.csv of a run)."""
+    if not path.is_file():
+        return
+    v = pd.read_csv(path)
+    if v.empty:
+        return
+    table = Table(title="verification: bottom-up against top-down \\[kt/yr] (2019R Vol 1 Ch 6)")
+    for col, just in (
+        ("category", "left"),
+        ("gas", "left"),
+        ("evidence", "left"),
+        ("bottom-up (95 %)", "right"),
+        ("top-down ± 1σ", "right"),
+        ("z", "right"),
+        ("flag", "left"),
+    ):
+        table.add_column(col, justify=just)
+    for r in v.itertuples(index=False):
+        table.add_row(
+            str(r.category),
+            str(r.gas),
+            f"{r.evidence} {r.evidence_year}",
+            f"{r.bottom_up_kt:,.0f} ({r.bottom_up_low_kt:,.0f}-{r.bottom_up_high_kt:,.0f})",
+            f"{r.top_down_kt:,.0f} ± {r.top_down_sigma_kt:,.0f}",
+            f"{r.z:+.2f}",
+            str(r.flag),
+        )
+    console.print(table)
+
+
+@app.command()
+def run(
+    case: CaseArg,
+    out: OutOpt = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="dask.distributed scheduler address, or 'local' for a LocalCluster; "
+            "default: this process."
+        ),
+    ] = None,
+) -> None:
+    """Run the whole job on a case: inventory, uncertainty, key categories, observations,
+    plumes, inversion, verification, CRT tables, report and signed manifest."""
+    try:
+        client = make_client(scheduler)
+    except OSError as exc:
+        fail(f"cannot reach the dask scheduler {scheduler}: {exc}")
+    try:
+        _summary(run_with_progress(partial(run_pipeline, client=client), case, out))
+    finally:
+        if client is not None:
+            client.close()
+
+
+@app.command()
+def inventory(case: CaseArg, out: OutOpt = None) -> None:
+    """Compile the bottom-up inventory of a case and print national totals."""
+    _summary(run_with_progress(run_inventory, case, out))

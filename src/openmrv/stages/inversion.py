@@ -1,0 +1,409 @@
+"""The inversion stage: a case's national inversion (``openmrv invert CASE`` and the run
+folder's ``inversion/``).
+
+It wires, without science of its own: the case's ``top_down: inversion:`` settings, the
+inventory's CH4 by sector as the prior, the facility register and the country mask
+(:mod:`openmrv.observe.region`) to lay the prior on a grid, the winds and sounding files
+(:mod:`openmrv.observe`), and the science of :mod:`openmrv.estimate.inversion.national`
+(state vector, transport, OSSE or real soundings, transport error, the posterior).
+:func:`compute` returns a :class:`CaseInversion`; :func:`write` writes ``inversion/``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from openmrv.case import Case, read_facilities
+from openmrv.errors import InputError
+from openmrv.estimate.inventory import InventoryResult
+from openmrv.estimate.inversion import transport as tr
+from openmrv.estimate.inversion.config import DEFAULT_SECTORS, TRANSPORT_ERRORS, InversionSettings
+from openmrv.estimate.inversion.national import (
+    KG_S_TO_KT,
+    SECONDS_PER_YEAR,
+    diagnostics_attrs,
+    invert,
+    sampling_designs,
+    sector_relative_errors,
+    sector_totals,
+    totals_table,
+)
+from openmrv.estimate.inversion.solver import Posterior
+from openmrv.estimate.inversion.statevector import StateVector, build_state_vector, sector_fields
+from openmrv.observe.batch import read_file
+from openmrv.observe.region import country_polygons, region_mask
+from openmrv.observe.soundings import concat_soundings
+from openmrv.observe.winds import read_era5_winds
+from openmrv.report import figures
+from openmrv.stages.uncertainty import approach1_rows
+
+Progress = Callable[[str], None]
+
+#: the run folder's inversion sub-folder
+INVERSION_DIR = "inversion"
+
+
+@dataclass
+class CaseInversion:
+    """What :func:`compute` produced."""
+
+    settings: InversionSettings
+    state: StateVector
+    posterior: Posterior
+    totals: pd.DataFrame
+    placement: pd.DataFrame
+    truth: np.ndarray | None
+    winds_label: str
+    files: list[Path]
+    n_soundings: int
+    #: the domain's land mask (for the maps)
+    land: np.ndarray | None = None
+    #: extra attributes of result.nc (sector prior errors, the background of real soundings)
+    attrs: dict = field(default_factory=dict)
+
+    @property
+    def osse(self) -> bool:
+        return self.settings.osse
+
+
+def inversion_settings(case: Case) -> InversionSettings:
+    """The case's ``top_down: inversion:`` settings, checked, with their defaults."""
+    cfg = dict(case.inversion or {})
+    year = int(cfg.get("year", case.last_year))
+    if not case.first_year <= year <= case.last_year:
+        raise InputError(
+            f"year {year} is outside the inventory's {case.first_year}-{case.last_year}; "
+            "choose a year the inventory covers",
+            file=case.config_file,
+            field="top_down.inversion.year",
+        )
+    start, end = cfg.get("period", (pd.Timestamp(f"{year}-01-01"), pd.Timestamp(f"{year}-12-31")))
+    sv = cfg.get("state_vector") or {}
+    osse = cfg.get("osse") or {}
+    s = InversionSettings(
+        region=str(cfg.get("region", case.country)),
+        year=year,
+        resolution=float(cfg.get("resolution", 0.25)),
+        padding=float(cfg.get("padding", 1.0)),
+        start=start,
+        end=end,
+        winds=cfg.get("winds"),
+        prior_error=float(cfg.get("prior_error", 0.5)),
+        obs_error=None if cfg.get("obs_error") is None else float(cfg["obs_error"]),
+        bc_error=float(cfg.get("bc_error", 10.0)),
+        gamma=float(cfg.get("gamma", 1.0)),
+        correlation_length_km=float(cfg.get("correlation_length_km", 0.0)),
+        sector_prior_error=str(cfg.get("sector_prior_error", "inventory")),
+        mode=str(sv.get("mode", "clusters")),
+        clusters=int(sv.get("clusters", 150)),
+        hotspot_fraction=float(sv.get("hotspot_fraction", 0.01)),
+        sectors=[str(c) for c in cfg.get("sectors", DEFAULT_SECTORS)],
+        soundings=list(cfg.get("soundings", [])),
+        sampling=str(osse.get("sampling", "gosat")),
+        truth_scale={str(k): float(v) for k, v in (osse.get("truth_scale") or {}).items()},
+        seed=int(osse.get("seed", 20251220)),
+        wind_error=bool(osse.get("wind_error", True)),
+        transport_error=str(cfg.get("transport_error", "ensemble")),
+    )
+    if s.transport_error not in TRANSPORT_ERRORS:
+        raise InputError(
+            f"transport_error '{s.transport_error}' unknown; use one of "
+            f"{', '.join(TRANSPORT_ERRORS)}",
+            file=case.config_file,
+            field="top_down.inversion.transport_error",
+        )
+    designs = sampling_designs()
+    if s.osse and s.sampling not in designs:
+        raise InputError(
+            f"sampling '{s.sampling}' unknown; use one of {', '.join(designs)}",
+            file=case.config_file,
+            field="top_down.inversion.osse.sampling",
+        )
+    for a in s.sectors:
+        for b in s.sectors:
+            if a != b and b.startswith(a + "."):
+                raise InputError(
+                    f"sectors {a} and {b} overlap (one holds the other); list disjoint codes",
+                    file=case.config_file,
+                    field="top_down.inversion.sectors",
+                )
+    bad = set(s.truth_scale) - set(s.sectors) - {"all", "other"}
+    if bad:
+        raise InputError(
+            f"truth_scale names {sorted(bad)}, not among the sectors {s.sectors}",
+            file=case.config_file,
+            field="top_down.inversion.osse.truth_scale",
+        )
+    return s
+
+
+def domain(settings: InversionSettings) -> tuple[tr.Grid, np.ndarray]:
+    """The inversion grid around the region (padded) and its land mask."""
+    polys = country_polygons(settings.region)
+    pts = np.concatenate([p[0] for p in polys])
+    r, pad = settings.resolution, settings.padding
+    west = np.floor((pts[:, 0].min() - pad) / r) * r
+    south = np.floor((pts[:, 1].min() - pad) / r) * r
+    east = np.ceil((pts[:, 0].max() + pad) / r) * r
+    north = np.ceil((pts[:, 1].max() + pad) / r) * r
+    grid = tr.Grid.from_bounds(west, south, east, north, r)
+    la, lo = np.meshgrid(grid.lat, grid.lon, indexing="ij")
+    land = region_mask(lo.ravel(), la.ravel(), settings.region).reshape(grid.shape)
+    return grid, land
+
+
+def _facilities(case: Case) -> pd.DataFrame:
+    fac = read_facilities(case)
+    out = fac[["lat", "lon", "category"]].copy()
+    out["weight"] = pd.to_numeric(fac["capacity"], errors="coerce")
+    # weights only compare within one unit: mixed units fall back to equal shares
+    for _, grp in fac.groupby(fac["category"].str[:5]):
+        if grp["capacity_unit"].nunique() > 1:
+            out.loc[grp.index, "weight"] = np.nan
+    return out
+
+
+def sector_errors(
+    case: Case,
+    result: InventoryResult,
+    sectors: list[str],
+    year: int,
+    rows: pd.DataFrame | None = None,
+) -> dict[str, float]:
+    """Relative 1-sigma uncertainty of each sector's CH4 in ``year`` by Approach 1
+    (:func:`openmrv.estimate.inversion.national.sector_relative_errors`); ``rows``: the
+    Approach 1 rows of (first year, ``year``) when already computed. Empty when the case
+    gives no activity uncertainties."""
+    if case.uncertainty_file is None:
+        return {}
+    if rows is None:
+        rows = approach1_rows(case, result, (case.first_year, year))
+    return sector_relative_errors(rows, sectors)
+
+
+def setup_state(case: Case, inventory_result: InventoryResult, s: InversionSettings):
+    """The domain's land mask, national prior by sector [kg/s], the placement table and
+    the state vector of a case's inversion."""
+    grid, land = domain(s)
+    totals = sector_totals(inventory_result, s.sectors, s.year)
+    fields, placed = sector_fields(grid, totals, _facilities(case), land)
+    sv = build_state_vector(
+        grid,
+        fields,
+        list(totals),
+        mode=s.mode,
+        n_clusters=s.clusters,
+        hotspot_fraction=s.hotspot_fraction,
+        seed=s.seed,
+    )
+    return land, totals, placed, sv
+
+
+def open_winds(path: Path) -> xr.Dataset:
+    """Winds [m/s] on (time, latitude, longitude): a file that already holds ``u``, ``v``
+    (e.g. written by openmrv), else an ERA5 single-level file read by
+    :func:`openmrv.observe.winds.read_era5_winds` (10 m wind)."""
+    try:
+        with xr.open_dataset(path) as ds:
+            has_uv = "u" in ds and "v" in ds
+            if has_uv:
+                return ds[["u", "v"]].load()
+    except (OSError, ValueError) as exc:
+        raise InputError(
+            f"cannot read the winds file ({exc}); give a netCDF file with u, v [m/s] on "
+            "(time, latitude, longitude) or an ERA5 single-level file",
+            file=path,
+        ) from None
+    return read_era5_winds(path)[["u", "v"]]
+
+
+def read_inversion_soundings(
+    files: list[Path], bounds: tuple[float, float, float, float], progress: Progress | None
+) -> xr.Dataset:
+    """The QA-passed soundings of ``files`` inside ``bounds`` (west, south, east, north)."""
+    parts = []
+    for i, f in enumerate(files):
+        ds, _, _, err = read_file(f, region=bounds, qa=True)
+        if err:
+            raise InputError(err, file=f, field="top_down.inversion.soundings")
+        if ds is not None:
+            parts.append(ds)
+        if progress is not None:
+            progress(f"soundings: file {i + 1} of {len(files)}")
+    if not parts:
+        raise InputError(
+            "no QA-passed soundings fall in the inversion domain; give files that cover "
+            "the country or widen top_down.inversion.padding",
+            field="top_down.inversion.soundings",
+        )
+    return concat_soundings(parts) if len(parts) > 1 else parts[0]
+
+
+def compute(
+    case: Case,
+    inventory_result: InventoryResult,
+    progress: Progress | None = None,
+    rows: pd.DataFrame | None = None,
+) -> CaseInversion:
+    """Run the case's national inversion (nothing written; see :func:`write`).
+
+    Parameters
+    ----------
+    case
+        The loaded case; settings from ``top_down: inversion:`` (defaults if absent).
+    inventory_result
+        The compiled inventory: its CH4 by sector for the settings' year is the prior.
+    progress
+        Called with a short text at each step.
+    rows
+        Approach 1 rows of (first year, inversion year), when the uncertainty stage has
+        them; else computed here when the sector prior errors need them.
+
+    Returns
+    -------
+    CaseInversion
+        Settings, state vector, posterior, ``totals`` (DataFrame: group, gas, year,
+        prior_kt, prior_sigma_kt, posterior_kt, posterior_sigma_kt, dofs, osse), the
+        OSSE truth (None for real soundings).
+    """
+    say = progress or (lambda _text: None)
+    s = inversion_settings(case)
+    say("inversion: prior on the grid")
+    land, totals, placed, sv = setup_state(case, inventory_result, s)
+    winds = open_winds(s.winds) if s.winds is not None else None
+    label = f"winds {s.winds.name}" if winds is not None else "climatological winds"
+    say(f"inversion: {sv.n} elements, Jacobian by transport ({label})")
+    shared = (
+        sector_errors(case, inventory_result, s.sectors, s.year, rows)
+        if s.sector_prior_error == "inventory"
+        else {}
+    )
+    attrs: dict = {
+        "sector_prior_error": (
+            "; ".join(f"{k} {v:.3f}" for k, v in shared.items()) if shared else "none"
+        )
+    }
+    obs = None if s.osse else read_inversion_soundings(s.soundings, sv.grid.bounds, progress)
+    national = invert(sv, s, winds, obs, shared, progress)
+    post, truth = national.posterior, national.truth
+    if not s.osse:
+        attrs["background_ppb"] = national.background_ppb
+    res = CaseInversion(
+        s,
+        sv,
+        post,
+        totals_table(sv, post, s),
+        placed,
+        truth,
+        label,
+        [],
+        national.normal_equations.m,
+        land,
+        attrs,
+    )
+    if truth is not None:
+        # the truth by sector is known exactly (prior x truth_scale); the state vector
+        # holds its projection on fixed sector shares within each element
+        true = {
+            k: q * s.truth_scale.get(k, s.truth_scale.get("all", 1.0)) for k, q in totals.items()
+        }
+        res.totals["truth_kt"] = [
+            KG_S_TO_KT * (sum(true.values()) if g == s.region else true[g])
+            for g in res.totals["group"]
+        ]
+    return res
+
+
+def write(res: CaseInversion, run_dir: Path) -> list[Path]:
+    """Write ``inversion/`` into ``run_dir``: result.nc, totals.csv, elements.csv and the
+    prior, posterior, ratio and sensitivity maps."""
+    inv = Path(run_dir) / INVERSION_DIR
+    inv.mkdir(parents=True, exist_ok=True)
+    sv, post, s = res.state, res.posterior, res.settings
+    i = np.arange(sv.n)
+    attrs = {
+        "osse": int(s.osse),
+        "winds": res.winds_label,
+        "region": s.region,
+        "year": s.year,
+        "period": f"{s.start:%Y-%m-%d}/{s.end:%Y-%m-%d}",
+        "resolution_deg": s.resolution,
+        "prior_error": s.prior_error,
+        "obs_error_ppb": -1.0 if s.obs_error is None else s.obs_error,
+        "bc_error_ppb": s.bc_error,
+        "gamma": post.gamma,
+        "correlation_length_km": s.correlation_length_km,
+        "state_vector": f"{s.mode}; clusters {s.clusters}; hotspot_fraction {s.hotspot_fraction}",
+        "sampling": s.sampling if s.osse else "real soundings",
+        "truth_scale": json.dumps(s.truth_scale),
+        "n_obs": post.m,
+        "J_A": post.j_a,
+        "J_O": post.j_o,
+        "transport_error": s.transport_error,
+        "superobs_error": "Chen et al. (2023) s(P), openmrv.observe.superobs table",
+        **diagnostics_attrs(post),
+        "units": "emission elements kg/s; boundary elements ppb",
+        "method": "analytical Gaussian posterior; regional column transport (openmrv)",
+        **res.attrs,
+    }
+    ds = post.to_dataset(
+        i,
+        name=("element", sv.names),
+        kind=("element", sv.kinds),
+        sector=sv.sectors,
+        latitude=sv.grid.lat,
+        longitude=sv.grid.lon,
+    )
+    ds["G"] = (("sector", "element"), sv.sector_matrix())
+    ds["element_of_cell"] = (("latitude", "longitude"), sv.labels)
+    ds.attrs = attrs
+    if res.truth is not None:
+        ds["x_true"] = ("element", res.truth)
+    files = [inv / "result.nc", inv / "totals.csv", inv / "elements.csv"]
+    ds.to_netcdf(files[0])
+    res.totals.to_csv(files[1], index=False)
+    tab = sv.element_table()
+    tab["prior"], tab["posterior"] = post.x_a, post.x_hat
+    tab["posterior_sigma"] = np.sqrt(np.diag(post.s_hat))
+    tab["averaging_kernel"] = np.diag(post.a)
+    tab.to_csv(files[2], index=False)
+    label = ("OSSE (synthetic soundings), " if s.osse else "") + res.winds_label
+    to_t_km2_yr = 1e9 * SECONDS_PER_YEAR / 1e6  # kg/s/m2 -> t/km2/yr
+    ak = np.full(sv.grid.shape, np.nan)
+    lab = sv.labels
+    ak[lab >= 0] = np.diag(post.a)[lab[lab >= 0]]
+    maps = figures.inversion_maps(
+        sv.to_map(post.x_a) * to_t_km2_yr,
+        sv.to_map(post.x_hat) * to_t_km2_yr,
+        ak,
+        res.land,
+        sv.grid.lon,
+        sv.grid.lat,
+        sv.grid.bounds,
+        inv,
+        label,
+    )
+    return files + maps
+
+
+def run_case_inversion(
+    case: Case,
+    inventory_result: InventoryResult,
+    out_dir: str | Path,
+    progress: Progress | None = None,
+    rows: pd.DataFrame | None = None,
+) -> CaseInversion:
+    """:func:`compute`, then :func:`write` into ``<out_dir>/inversion/``; the written
+    files are in the result's ``files``."""
+    res = compute(case, inventory_result, progress, rows)
+    if progress is not None:
+        progress("inversion: writing")
+    res.files = write(res, Path(out_dir))
+    return res

@@ -1,0 +1,54 @@
+"""The verification stage: every top-down evidence row against the inventory's estimate of
+the same category and gas (2019 Refinement Vol 1 Ch 6), by
+:func:`openmrv.verify.topdown.compare_topdown`; :func:`write` writes
+``verification.csv``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from openmrv.estimate.inventory import InventoryResult
+from openmrv.stages.uncertainty import UncertaintyResult
+from openmrv.verify.evidence import EVIDENCE_COLUMNS, OSSE_NOTE, bottom_up_intervals
+from openmrv.verify.topdown import compare_topdown
+
+#: the run-folder file this stage writes
+VERIFICATION_CSV = "verification.csv"
+
+
+def compute(
+    result: InventoryResult,
+    last_year: int,
+    gwp_set: str,
+    unc: UncertaintyResult | None,
+    top_down: pd.DataFrame,
+    contributors: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Every top-down row against the inventory's estimate of the same category and gas
+    (its 95 % interval from the Monte Carlo when run; a year after ``last_year`` compares
+    with ``last_year``).
+
+    Extra columns of ``top_down`` (e.g. ``plumes``) are carried to the output."""
+    bottom_up = bottom_up_intervals(
+        result.dataset,
+        top_down,
+        last_year,
+        gwp_set,
+        None if unc is None else unc.approach2.summary,
+        None if unc is None else unc.approach2.gas_summary,
+    )
+    table = compare_topdown(bottom_up, top_down.reset_index(drop=True), contributors)
+    osse = table["osse"].astype(bool)
+    table.loc[osse, "explanation"] = OSSE_NOTE + table.loc[osse, "explanation"]
+    extra = [c for c in top_down.columns if c not in EVIDENCE_COLUMNS and c not in table.columns]
+    for c in extra:
+        table[c] = top_down[c].to_numpy()
+    return table
+
+
+def write(table: pd.DataFrame, run_dir: Path) -> list[Path]:
+    """Write ``verification.csv``."""
+    table.to_csv(run_dir / VERIFICATION_CSV, index=False)
+    return [run_dir / VERIFICATION_CSV]

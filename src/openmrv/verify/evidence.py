@@ -1,0 +1,202 @@
+"""Top-down evidence rows for the verification table, built from what each top-down stage
+produced (pure functions on tables; the stages hand them over).
+
+Every row has the columns :data:`EVIDENCE_COLUMNS` (those
+:func:`openmrv.verify.topdown.compare_topdown` needs, plus ``osse``) and may carry
+extra ones (``plumes``, ``attributed_share``, ``sensitivity``...) that the verification
+table keeps. Contributors (the sites or sectors behind a row) have the columns
+:data:`CONTRIBUTOR_COLUMNS`.
+
+- third-party plume catalogues: :func:`catalogue_evidence` (oil-and-gas plumes attributed
+  to the register's 1.B.2 sites and annualised per year: lower bounds);
+- openmrv's own detections: :func:`own_plume_evidence` (annualised per site, lower bounds);
+- the national inversion: :func:`inversion_evidence` (totals, with their DOFS);
+- the inventory side of each comparison: :func:`bottom_up_intervals`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from openmrv.gwp import gwp
+from openmrv.verify import plumes as pv
+from openmrv.verify.topdown import TOP_DOWN_COLUMNS, co2e_interval_as_gas
+
+#: columns of a top-down evidence row (what compare_topdown needs, and ``osse``)
+EVIDENCE_COLUMNS = (*TOP_DOWN_COLUMNS, "osse")
+#: columns of the contributors behind a row
+CONTRIBUTOR_COLUMNS = ("category", "gas", "evidence", "year", "name", "value_kt")
+#: evidence names of the rows built here
+CATALOGUE_EVIDENCE = "third-party plume catalogues (annualised)"
+OWN_PLUME_EVIDENCE = "openmrv plume detections (annualised)"
+#: what an OSSE row of verification.csv says before anything else
+OSSE_NOTE = (
+    "OSSE: synthetic observations from a stated truth, not evidence about the inventory; "
+    "it shows what this satellite and method could tell. "
+)
+
+
+@dataclass
+class PlumeEvidence:
+    """Third-party super-emitter evidence for 1.B.2 and its comparison with the inventory."""
+
+    plumes: pd.DataFrame
+    by_facility: pd.DataFrame
+    top_down: pd.DataFrame
+    contributors: pd.DataFrame
+
+
+def _annual_row(annual: pd.DataFrame, year: int, evidence: str) -> tuple:
+    """One lower-bound 1.B.2 CH4 row from plumes annualised per facility."""
+    return (
+        "1.B.2",
+        "CH4",
+        year,
+        float(annual["annual_kt"].sum()),
+        float(np.sqrt((annual["annual_sigma_kt"] ** 2).sum())),
+        evidence,
+        "lower_bound",
+        False,
+    )
+
+
+def _contributors(annual: pd.DataFrame, year: int, evidence: str) -> list[tuple]:
+    return [
+        ("1.B.2", "CH4", evidence, year, f, v)
+        for f, v in zip(annual["facility_id"], annual["annual_kt"], strict=True)
+    ]
+
+
+def catalogue_evidence(plumes: pd.DataFrame, facilities: pd.DataFrame) -> PlumeEvidence:
+    """Plumes of third-party catalogues (already cut to the country) as 1.B.2 evidence:
+    only those the catalogue labels oil and gas (``data/plume_source_types.csv``; coal,
+    waste, power and unlabelled plumes are not 1.B.2), attributed to ``facilities`` and
+    annualised per year (:func:`openmrv.verify.plumes.annualise`)."""
+    plumes = plumes[pv.ipcc_category_of(plumes["source_type"]) == "1.B.2"]
+    plumes = pv.attribute(plumes.reset_index(drop=True), facilities)
+    by_fac, td_rows, contrib = [], [], []
+    for year in sorted(pd.DatetimeIndex(plumes["time"]).year.unique()):
+        annual = pv.annualise(plumes, int(year))
+        annual.insert(0, "year", int(year))
+        by_fac.append(annual)
+        td_rows.append(_annual_row(annual, int(year), CATALOGUE_EVIDENCE))
+        contrib += _contributors(annual, int(year), CATALOGUE_EVIDENCE)
+    top_down = pd.DataFrame(td_rows, columns=list(EVIDENCE_COLUMNS))
+    years_ = pd.DatetimeIndex(plumes["time"]).year
+    top_down["plumes"] = [int((years_ == y).sum()) for y in top_down["year"]]
+    top_down["attributed_share"] = [
+        float(a.loc[a["attributed"], "annual_kt"].sum() / a["annual_kt"].sum())
+        if a["annual_kt"].sum()
+        else 0.0
+        for a in by_fac
+    ]
+    return PlumeEvidence(
+        plumes,
+        pd.concat(by_fac, ignore_index=True) if by_fac else pd.DataFrame(),
+        top_down,
+        pd.DataFrame(contrib, columns=list(CONTRIBUTOR_COLUMNS)),
+    )
+
+
+def persistence(table: pd.DataFrame) -> pd.DataFrame:
+    """openmrv's own detections annualised per facility (or 0.2-degree cell) and year
+    (:func:`openmrv.verify.plumes.annualise`; its assumptions stated there)."""
+    own = table[(table["source"] == "openmrv") & table["detected"]]
+    own = own.dropna(subset=["rate_t_per_h", "rate_sigma_t_per_h"])
+    own = own[own["rate_t_per_h"] > 0]
+    frames = []
+    for year in sorted(pd.DatetimeIndex(own["time"]).year.unique()):
+        a = pv.annualise(own, int(year))
+        a.insert(1, "year", int(year))
+        frames.append(a)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def own_plume_evidence(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Top-down rows and contributors from openmrv's own detections (annualised)."""
+    annual = persistence(table) if len(table) else pd.DataFrame()
+    if annual.empty:
+        return (
+            pd.DataFrame(columns=list(EVIDENCE_COLUMNS)),
+            pd.DataFrame(columns=list(CONTRIBUTOR_COLUMNS)),
+        )
+    rows, contrib = [], []
+    for year, part in annual.groupby("year"):
+        rows.append(_annual_row(part, int(year), OWN_PLUME_EVIDENCE))
+        contrib += _contributors(part, int(year), OWN_PLUME_EVIDENCE)
+    top_down = pd.DataFrame(rows, columns=list(EVIDENCE_COLUMNS))
+    top_down["plumes"] = [
+        int(annual.loc[annual["year"] == y, "detections"].sum()) for y in top_down["year"]
+    ]
+    return top_down, pd.DataFrame(contrib, columns=list(CONTRIBUTOR_COLUMNS))
+
+
+def inversion_evidence(
+    totals: pd.DataFrame, country: str, known: set[str] | frozenset[str]
+) -> pd.DataFrame:
+    """Top-down rows from an inversion's totals: the national total (the ``country``'s
+    group) as category 0 and each sector among the inventory's categories ``known``;
+    sensitivity = the group's DOFS."""
+    rows = []
+    for r in totals.itertuples(index=False):
+        category = "0" if r.group == country else str(r.group)
+        if category not in known:
+            continue
+        osse = bool(r.osse)
+        rows.append(
+            {
+                "category": category,
+                "gas": r.gas,
+                "year": int(r.year),
+                "value_kt": float(r.posterior_kt),
+                "sigma_kt": float(r.posterior_sigma_kt),
+                "evidence": "inversion (OSSE, synthetic)" if osse else "inversion",
+                "kind": "total",
+                "osse": osse,
+                "sensitivity": float(r.dofs),
+                "sensitivity_measure": "dofs",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def bottom_up_intervals(
+    dataset: xr.Dataset,
+    keys: pd.DataFrame,
+    last_year: int,
+    gwp_set: str,
+    summary: pd.DataFrame | None = None,
+    gas_summary: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The inventory's value and 95 % interval for each (category, gas, year) of ``keys``
+    (a year after ``last_year`` compares with ``last_year``): from the Monte Carlo's own
+    distribution of the gas (``gas_summary``), else the gas's share of the category's CO2e
+    interval (``summary``), else a zero-width interval (no uncertainty run)."""
+    cat = dataset.attrs["cat"]
+    mc = summary.set_index(["category", "year"]) if summary is not None else None
+    by_gas = gas_summary.set_index(["category", "gas", "year"]) if gas_summary is not None else None
+    rows = []
+    for category, gas, year in (
+        keys[["category", "gas", "year"]].drop_duplicates().itertuples(index=False)
+    ):
+        inv_year = min(int(year), last_year)
+        value = float(dataset[gas].sel({cat: category, "time": str(inv_year)}).values.squeeze())
+        low = high = value
+        if by_gas is not None and (category, gas, inv_year) in by_gas.index:
+            # the Monte Carlo's own distribution of this gas in this category
+            r = by_gas.loc[(category, gas, inv_year)]
+            low, high = float(r["p2.5"]), float(r["p97.5"])
+        elif mc is not None and (category, inv_year) in mc.index:
+            r = mc.loc[(category, inv_year)]
+            # only CO2e kept for this year: the gas's share of the category's interval
+            low, high = co2e_interval_as_gas(
+                value, r["mean"], r["p2.5"], r["p97.5"], gwp(gas, gwp_set)
+            )
+        rows.append((category, gas, inv_year, value, low, high))
+    return pd.DataFrame(
+        rows, columns=["category", "gas", "year", "value_kt", "low_kt", "high_kt"]
+    ).drop_duplicates(["category", "gas", "year"])
