@@ -14,6 +14,8 @@ from openmrv.case import load_case
 from openmrv.cli._common import CaseArg, OutOpt, console, err_console, fail, sub_app
 from openmrv.cli._common import client as make_client
 from openmrv.errors import OpenMRVError
+from openmrv.stages import uncertainty as unc_stage
+from openmrv.stages.inventory import estimate_inventory
 
 app = sub_app()
 
@@ -32,12 +34,8 @@ def uncertainty(
     ] = None,
 ) -> None:
     """Approach 1 and 2 uncertainty (IPCC Vol 1 Ch 3) of a case's inventory."""
-    from openmrv.pipeline import estimate_inventory, estimate_uncertainty, write_uncertainty
-
     out = out or Path("runs") / f"{case.resolve().name}-uncertainty"
     try:
-        from openmrv.case import load_case
-
         c = load_case(case)
         result = estimate_inventory(c)
         client = make_client(scheduler)
@@ -54,15 +52,13 @@ def uncertainty(
             def step(done: int, total: int) -> None:
                 bar.update(task, completed=done, total=total)
 
-            unc = estimate_uncertainty(
-                c, result, draws=draws, seed=seed, client=client, progress=step
-            )
+            unc = unc_stage.compute(c, result, draws=draws, seed=seed, client=client, progress=step)
         if client is not None:
             client.close()
     except OpenMRVError as exc:
         fail(exc)
     out.mkdir(parents=True, exist_ok=True)
-    files = write_uncertainty(out, unc)
+    files = unc_stage.write(unc, out)
     a1, mc = unc.approach1_totals, unc.approach2
     t = Table(
         title=f"{c.name}: uncertainty of the national total (95 % interval, "
@@ -83,32 +79,25 @@ def uncertainty(
     console.print(t)
     console.print(
         f"Approach 1: level {a1['level_pct']:.1f} %, trend {a1['trend_pct']:.1f} "
-        f"percentage points (trend {a1['trend_pct_of_base']:+.1f} %); "
-        f"convergence: {mc.convergence}"
+        f"percentage points (trend {a1['trend_pct_of_base']:+.1f} %)"
     )
+    console.print(convergence_line(mc.convergence, mc.n_draws))
     console.print(f"outputs in [bold]{out}[/]: " + ", ".join(f.name for f in files))
 
 
 @app.command()
 def keycategories(case: CaseArg, out: OutOpt = None) -> None:
     """Key category analysis (IPCC Vol 1 Ch 4): Approach 1 and 2, level and trend."""
-    from openmrv.case import read_activity_uncertainty
-    from openmrv.estimate.inventory.montecarlo import ActivityUncertainty
-    from openmrv.estimate.inventory.uncertainty import combine_product, estimate_rows
-    from openmrv.pipeline import estimate_inventory, key_category_table
-
     try:
         c = load_case(case)
         result = estimate_inventory(c)
-        unc = ActivityUncertainty(read_activity_uncertainty(c), file=str(c.uncertainty_file))
-        rows = estimate_rows(result, unc, c.gwp, (c.first_year, c.last_year))
+        rows = unc_stage.approach1_rows(c, result)
     except OpenMRVError as exc:
         fail(exc)
-    rows["G"] = combine_product(rows["E"], rows["F"])
-    table = key_category_table(rows)
+    table = unc_stage.key_category_table(rows)
     out = out or Path("runs") / f"{case.resolve().name}-keycategories"
     out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "key_categories.csv", index=False)
+    table.to_csv(out / unc_stage.KEY_CATEGORIES_CSV, index=False)
     t = Table(title=f"{c.name}: key categories ({c.last_year}; base year {c.first_year})")
     for col in (
         "category",
@@ -135,4 +124,16 @@ def keycategories(case: CaseArg, out: OutOpt = None) -> None:
             str(r.qualitative_flags) if isinstance(r.qualitative_flags, str) else "",
         )
     console.print(t)
-    console.print(f"written: {out / 'key_categories.csv'}")
+    console.print(f"written: {out / unc_stage.KEY_CATEGORIES_CSV}")
+
+
+def convergence_line(conv: dict[str, float], draws: int) -> str:
+    """The Monte Carlo's convergence in words: stable when the ends of the 95 % interval
+    move by less than 1 % between the first half of the draws and all of them
+    (:func:`openmrv.estimate.inventory.montecarlo.convergence`)."""
+    ok = bool(conv.get("converged_1pct"))
+    return (
+        f"convergence: {'stable' if ok else 'NOT stable: raise --draws'} over {draws:,} "
+        f"draws (2.5 % point moved {conv['p2.5_change_pct']:.2f} %, 97.5 % point "
+        f"{conv['p97.5_change_pct']:.2f} % from half the draws to all; criterion 1 %)"
+    )
