@@ -97,6 +97,27 @@ def _qa_names(spec: ProductSpec) -> set[str]:
     return names
 
 
+# values a retrieval cannot have (the soundings format's rule 6): from a damaged file, or
+# a scale factor the product does not use; a typed error, not soundings that fail later
+_RANGES = {"qa_value": (0.0, 1.0), "xch4_uncertainty": (0.0, np.inf)}
+
+
+def _check_ranges(data: dict[str, np.ndarray], ok: np.ndarray, src: SourceFile) -> None:
+    for name, (lo, hi) in _RANGES.items():
+        if name not in data:
+            continue
+        values = np.asarray(data[name], dtype=float)[ok]
+        with np.errstate(invalid="ignore"):
+            bad = int(((values < lo) | (values > hi)).sum())
+        if bad:
+            raise ObservationError(
+                f"{bad} soundings have {name} outside [{lo:g}, {hi:g}]: the file is damaged "
+                "or not the product its name says; download it again or leave it out",
+                file=src.path,
+                field=name,
+            )
+
+
 def _finish(
     data: dict[str, np.ndarray],
     missing: list[str],
@@ -112,6 +133,7 @@ def _finish(
     for name in ("latitude", "longitude"):
         ok &= np.isfinite(data[name]) & (np.abs(data[name]) <= (90 if name == "latitude" else 180))
     ok &= ~np.isnat(data["time"])
+    _check_ranges(data, ok, src)
     attrs = {"soundings_without_retrieval": int((~ok).sum()), **(extra_attrs or {})}
     if src.screen:  # the product's QA in the same filtering pass
         valid = {k: v[ok] for k, v in data.items() if k in _qa_names(spec)}
