@@ -94,3 +94,8 @@ class NotYetPublishedError(ObservationError):
 
 class NoSoundingsError(ObservationError):
     """Every sounding of a file or batch was filtered out (or none was read)."""
+
+
+class UnsafeFileError(CorruptFileError):
+    """A file holds something openmrv refuses to load: code (a pickled object other than
+    a date, time or number) or more data than the size limits admit."""

@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from openmrv.errors import InputError, NoSoundingsError
+from openmrv.errors import InputError, NoSoundingsError, OpenMRVError
 from openmrv.observe.qa import NO_RETRIEVAL, apply_qa, merge_counts
 from openmrv.observe.region import Region, select_region
+from openmrv.observe.registry import read_soundings
 from openmrv.observe.soundings import concat_soundings
 
 OUTSIDE_REGION = "outside the region"
@@ -51,7 +52,7 @@ class ObserveSummary:
 def read_file(
     path: str | Path, region: Region | None = None, qa: bool = True
 ) -> tuple[xr.Dataset | None, dict[str, int], int, str | None]:
-    """Read, screen and cut one file; never raises for bad input.
+    """Read, screen and cut one file; never raises for bad input (any openmrv error).
 
     Returns
     -------
@@ -60,8 +61,6 @@ def read_file(
         counts by reason, soundings read (with the reader's fill values), and the
         error message of a bad file.
     """
-    from openmrv.observe.registry import read_soundings
-
     try:
         ds = read_soundings(path, qa=qa)
         screened = json.loads(ds.attrs.get("qa_dropped", "{}"))  # dropped while reading
@@ -79,7 +78,7 @@ def read_file(
             before = ds.sizes["sounding"]
             ds = select_region(ds, region)
             dropped[OUTSIDE_REGION] = before - ds.sizes["sounding"]
-    except InputError as exc:
+    except OpenMRVError as exc:  # every typed error of a bad file: listed, not fatal
         return None, {}, 0, str(exc)
     kept = ds.load() if ds.sizes["sounding"] else None
     return kept, dropped, n_read, None

@@ -12,6 +12,7 @@ returned; their number is recorded in the attribute ``soundings_without_retrieva
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -20,9 +21,15 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from openmrv.errors import MissingVariableError, NotYetPublishedError, ObservationError
+from openmrv.errors import (
+    MissingVariableError,
+    NoSoundingsError,
+    NotYetPublishedError,
+    ObservationError,
+)
 from openmrv.observe._files import SourceFile, conversion_factor
 from openmrv.observe.products import ProductSpec
+from openmrv.observe.rules import screen
 from openmrv.observe.soundings import VARIABLES, XCH4_RANGE_PPB, make_soundings
 
 Handler = Callable[[SourceFile, ProductSpec], xr.Dataset]
@@ -90,6 +97,27 @@ def _qa_names(spec: ProductSpec) -> set[str]:
     return names
 
 
+# values a retrieval cannot have (the soundings format's rule 6): from a damaged file, or
+# a scale factor the product does not use; a typed error, not soundings that fail later
+_RANGES = {"qa_value": (0.0, 1.0), "xch4_uncertainty": (0.0, np.inf)}
+
+
+def _check_ranges(data: dict[str, np.ndarray], ok: np.ndarray, src: SourceFile) -> None:
+    for name, (lo, hi) in _RANGES.items():
+        if name not in data:
+            continue
+        values = np.asarray(data[name], dtype=float)[ok]
+        with np.errstate(invalid="ignore"):
+            bad = int(((values < lo) | (values > hi)).sum())
+        if bad:
+            raise ObservationError(
+                f"{bad} soundings have {name} outside [{lo:g}, {hi:g}]: the file is damaged "
+                "or not the product its name says; download it again or leave it out",
+                file=src.path,
+                field=name,
+            )
+
+
 def _finish(
     data: dict[str, np.ndarray],
     missing: list[str],
@@ -105,12 +133,9 @@ def _finish(
     for name in ("latitude", "longitude"):
         ok &= np.isfinite(data[name]) & (np.abs(data[name]) <= (90 if name == "latitude" else 180))
     ok &= ~np.isnat(data["time"])
+    _check_ranges(data, ok, src)
     attrs = {"soundings_without_retrieval": int((~ok).sum()), **(extra_attrs or {})}
     if src.screen:  # the product's QA in the same filtering pass
-        import json
-
-        from openmrv.observe.qa import screen
-
         valid = {k: v[ok] for k, v in data.items() if k in _qa_names(spec)}
         keep, dropped = screen(valid, spec.qa, missing, int(ok.sum()), src.path)
         ok[ok] = keep
@@ -253,7 +278,15 @@ def read_plume_patch(src: SourceFile, spec: ProductSpec) -> xr.Dataset:
     data["scene_row"], data["scene_col"] = np.indices((rows, cols))
     flat = {k: np.asarray(v).reshape((rows * cols, *np.shape(v)[2:])) for k, v in data.items()}
     attrs = {"scene_shape": [rows, cols]}
-    return _finish(flat, missing, src, spec, "methane-super-emitters", attrs)
+    ds = _finish(flat, missing, src, spec, "methane-super-emitters", attrs)
+    if ds.attrs["soundings_without_retrieval"] == rows * cols:  # a scene with no data at all
+        raise NoSoundingsError(
+            f"no pixel of the {rows} x {cols} patch has a retrieval (methane all NaN or out "
+            "of range, or no position or time): there is no scene to use; check the file "
+            "or leave it out",
+            file=src.path,
+        )
+    return ds
 
 
 _LEVEL_VARS = ("averaging_kernel", "ch4_profile_apriori", "pressure_levels", "pressure_weight")
