@@ -65,9 +65,10 @@ from plumes_smartcarb import MT_YR_TO_KG_S, SWATH, _methods, ddeq_data, wind_at
 from rich.progress import track
 from scipy import ndimage
 
+from openmrv.constants import constant
 from openmrv.errors import InputError
 from openmrv.estimate.plumes import detect_plume, local_xy
-from openmrv.estimate.plumes.quantify import constant, pixel_areas
+from openmrv.estimate.plumes.quantify import pixel_areas
 
 SOURCE = "Janschwalde"
 ROWS, COLS = slice(445, 526), slice(37, 123)  # the window in the swath (81 x 86 pixels)

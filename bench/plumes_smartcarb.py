@@ -43,6 +43,7 @@ import pandas as pd
 import xarray as xr
 from _peers import DDEQ_PY, peer_rows
 
+from openmrv.constants import constant
 from openmrv.errors import InputError
 from openmrv.estimate.plumes import (
     csf_rate,
@@ -52,13 +53,14 @@ from openmrv.estimate.plumes import (
     local_xy,
     split_mask,
 )
-from openmrv.estimate.plumes.quantify import constant, pixel_areas, with_neighbour_term
+from openmrv.estimate.plumes.parameters import parameter
+from openmrv.estimate.plumes.quantify import pixel_areas, with_neighbour_term
 
 SWATH = "Sentinel_7_CO2_2015042311_o1670_l0483.nc"
 HALF = 20  # window half-width [pixels]
 MT_YR_TO_KG_S = 1e9 / (8760 * 3600)
 CO2_NOISE_PPM, NO2_NOISE = 0.5, 1e15  # SMARTCARB "low" scenarios (ddeq's noise levels)
-WIND_ERR = constant("rel_wind_error")  # our budgets' wind error (the CLI default; ddeq: 0)
+WIND_ERR = parameter("rel_wind_error")  # our budgets' wind error (the CLI default; ddeq: 0)
 
 
 def _methods(scene, det, area, x_m, y_m, wind, ps, pix, molar_mass):

@@ -136,7 +136,8 @@ def test_hyperparameter_ensemble():
 
 
 def test_gaussian_plume_conserves_mass_and_recovers_a_source():
-    from openmrv.estimate.inversion.forward import constant, plume_column, plume_jacobian
+    from openmrv.constants import constant
+    from openmrv.estimate.inversion.forward import plume_column, plume_jacobian
 
     # flux through a crosswind line = Q, at any downwind distance
     y = np.linspace(-20_000, 20_000, 40_001)

@@ -8,7 +8,8 @@ import pytest
 
 from openmrv.errors import InputError
 from openmrv.estimate.plumes import detect_plume, ime_rate, split_mask
-from openmrv.estimate.plumes.quantify import constant, with_neighbour_term
+from openmrv.estimate.plumes.parameters import parameter
+from openmrv.estimate.plumes.quantify import with_neighbour_term
 from openmrv.estimate.plumes.synthetic import gaussian_plume_scene
 
 AREA = 7000.0 * 5500.0
@@ -37,7 +38,7 @@ def test_split_mask_by_hand():
     )
     assert own2.all() and given2 == 0
     # the half-width grows with distance: tan_spread from the table
-    tan = constant("plume_spread_tan")
+    tan = parameter("plume_spread_tan")
     a = 20000.0  # own source 20 km upwind, neighbour 2 km upwind; pixel 3 km across
     px, py = np.array([[0.0]]), np.array([[3000.0]])
     own3, _ = split_mask(np.ones((1, 1), bool), px, py, (-a, 0.0), [(-2000.0, 0.0)], (1, 0), 500.0)

@@ -200,8 +200,9 @@ def test_gaussian_fit_zero_wind_and_no_detection_are_input_errors():
 def test_winds_outside_the_methods_validity_are_flagged():
     # the same detected plume quantified at winds inside and outside the U_eff calibration
     # range (data/ueff.csv) and above/below the Gaussian plume's calm threshold
-    # (data/constants.csv): flagged where outside, not where inside
-    from openmrv.estimate.plumes.quantify import constant, ueff_coefficients
+    # (data/parameters.csv): flagged where outside, not where inside
+    from openmrv.estimate.plumes.parameters import parameter
+    from openmrv.estimate.plumes.quantify import ueff_coefficients
 
     rng = np.random.default_rng(5)
     s, x, y, det, _ = _fit(15.0, 4.0, 30.0, rng)
@@ -209,7 +210,7 @@ def test_winds_outside_the_methods_validity_are_flagged():
     for u, outside in ((c["u10_min"] - 0.5, True), (4.0, False), (c["u10_max"] + 1, True)):
         r = ime_rate(s, det, AREA, u, rel_wind_error=0.0)
         assert any("calibration range" in f for f in r.flags) == outside, u
-    calm = constant("gaussian_min_wind")
+    calm = parameter("gaussian_min_wind")
     for u, below in ((0.5 * calm, True), (4.0, False)):
         e = np.array([np.cos(np.deg2rad(30.0)), np.sin(np.deg2rad(30.0))])
         r = gaussian_plume_fit(s, det, x, y, tuple(u * e), 0.0, pixel_size=np.sqrt(AREA))

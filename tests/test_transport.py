@@ -6,11 +6,11 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+from openmrv.constants import constant
 from openmrv.errors import InputError
 from openmrv.estimate.inversion import transport as tr
-from openmrv.estimate.inversion.forward import constant
 
-R = 6371008.8  # GRS80 mean radius [m], as in data/constants.csv (checked below)
+R = 6371008.8  # GRS80 mean radius [m], as in openmrv/data/physical_constants.csv (checked below)
 DAY = 86400.0
 
 

@@ -13,16 +13,17 @@ error :math:`\\sigma_t` that averaging does not reduce. :math:`r` and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib.resources import files
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from openmrv.constants import table_row, table_value
 from openmrv.errors import ObservationError
 from openmrv.observe.soundings import make_soundings
 
-_TABLE = "superobs_error_chen2023.csv"
+_TABLE = Path(__file__).parent / "data" / "superobs_error_chen2023.csv"
 
 
 @dataclass(frozen=True)
@@ -36,13 +37,12 @@ class SuperObsParameters:
 
 def load_parameters() -> SuperObsParameters:
     """Read r [1] and sigma_t [ppb] from the packaged, cited table."""
-    table = pd.read_csv(files("openmrv.observe") / "data" / _TABLE)
-    rows = table.set_index("parameter")
-    r = rows.loc["r_retrieval_error_correlation"]
-    t = rows.loc["sigma_t_transport_error"]
-    if t["unit"] != "ppb" or r["unit"] != "1":
-        raise ObservationError(f"unexpected units in {_TABLE}", file=_TABLE)
-    return SuperObsParameters(float(r["value"]), float(t["value"]), str(r["source"]))
+    r = "r_retrieval_error_correlation"
+    return SuperObsParameters(
+        table_value(_TABLE, r, "1"),
+        table_value(_TABLE, "sigma_t_transport_error", "ppb"),
+        table_row(_TABLE, r)["source"],
+    )
 
 
 def superobs_error(

@@ -22,9 +22,10 @@ equation with the 2 m temperature :math:`T` (``t2m``) as the layer temperature,
 
 .. math:: p_t = p_s \\exp\\left(-\\frac{g h}{R_d T}\\right),
 
-where ``blh`` is absent a default depth, and where ``t2m`` is absent a reference
-temperature, both from ``data/winds_constants.csv`` (with sources); the dataset's
-attributes record which was used.
+where ``blh`` is absent a default depth (``data/winds_parameters.csv``), and where
+``t2m`` is absent the standard temperature; g, R_d and that temperature are physical
+constants of :mod:`openmrv.constants`, each with its source. The dataset's attributes
+record which was used.
 
 References
 ----------
@@ -37,18 +38,17 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 
+from openmrv.constants import PHYSICAL_CONSTANTS, constant, table_row, table_value
 from openmrv.errors import CorruptFileError, MissingVariableError, ObservationError
 from openmrv.observe._files import conversion_factor
 
-_TABLE = "winds_constants.csv"
+_TABLE = Path(__file__).parent / "data" / "winds_parameters.csv"
 _RENAME = {
     "valid_time": "time",
     "pressure_level": "level",
@@ -62,7 +62,7 @@ LEVEL_BL = "boundary-layer mean"
 
 @dataclass(frozen=True)
 class WindConstants:
-    """Constants of the boundary-layer mean, from the packaged, cited table."""
+    """Constants of the boundary-layer mean, from the packaged, cited tables."""
 
     g: float  # [m s-2]
     r_d: float  # [J kg-1 K-1]
@@ -72,23 +72,15 @@ class WindConstants:
 
 
 def load_constants() -> WindConstants:
-    """Read g, R_d, the reference temperature and the default boundary-layer depth."""
-    rows = pd.read_csv(files("openmrv.observe") / "data" / _TABLE).set_index("parameter")
-    expected = {
-        "standard_gravity": "m s-2",
-        "dry_air_gas_constant": "J kg-1 K-1",
-        "reference_temperature": "K",
-        "default_boundary_layer_depth": "m",
-    }
-    for name, unit in expected.items():
-        if rows.loc[name, "unit"] != unit:
-            raise ObservationError(f"{name} has unit {rows.loc[name, 'unit']}", file=_TABLE)
+    """Read g, R_d, the reference temperature (physical constants) and the default
+    boundary-layer depth (``data/winds_parameters.csv``), each in the unit used here."""
+    depth = "default_boundary_layer_depth"
     return WindConstants(
-        g=float(rows.loc["standard_gravity", "value"]),
-        r_d=float(rows.loc["dry_air_gas_constant", "value"]),
-        t_ref=float(rows.loc["reference_temperature", "value"]),
-        default_depth=float(rows.loc["default_boundary_layer_depth", "value"]),
-        depth_source=str(rows.loc["default_boundary_layer_depth", "source"]),
+        g=constant("g", "m / s**2"),
+        r_d=constant("R_d", "J / kg / K"),
+        t_ref=constant("T_standard", "K"),
+        default_depth=table_value(_TABLE, depth, "m"),
+        depth_source=table_row(_TABLE, depth)["source"],
     )
 
 
@@ -315,13 +307,13 @@ def read_era5_pressure_levels(
     if "temperature_2m" in sl:
         temp, t_source = _matching(sl, ds, "temperature_2m", sl_name).values, "t2m"
     else:
-        temp, t_source = c.t_ref, f"reference temperature {c.t_ref} K ({_TABLE})"
+        temp, t_source = c.t_ref, f"reference temperature {c.t_ref} K ({PHYSICAL_CONSTANTS.name})"
     if "boundary_layer_height" in sl:
         depth = _matching(sl, ds, "boundary_layer_height", sl_name).values
         d_source = "blh"
     else:
         depth = c.default_depth
-        d_source = f"default depth {c.default_depth:g} m ({_TABLE}: {c.depth_source})"
+        d_source = f"default depth {c.default_depth:g} m ({_TABLE.name}: {c.depth_source})"
     p_top = ps * np.exp(-c.g * np.asarray(depth) / (c.r_d * np.asarray(temp)))
     dims = ("time", "latitude", "longitude")
     coords = {d: ds[d] for d in dims}

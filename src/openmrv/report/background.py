@@ -30,11 +30,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from openmrv.dataformat import years
+from openmrv.dataformat import GASES, years
 from openmrv.errors import InputError
 from openmrv.units import conversion_factor, same_dimension
 
-GASES = ("CO2", "CH4", "N2O")
 #: sheet -> (CRT root code, title). Sheets sit beside the emissions-only tables of
 #: :mod:`openmrv.report.crt`.
 BACKGROUND_AD: dict[str, tuple[str, str]] = {

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from openmrv.constants import constant
 from openmrv.verify.topdown import Z95, consistency_test
 
 HOURS_PER_YEAR = 8760.0  # 365 days x 24 h (calendar arithmetic)
@@ -58,11 +59,12 @@ def ipcc_category_of(source_type: pd.Series) -> pd.Series:
 
 
 def _distance_km(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Great-circle distance [km] (haversine, mean Earth radius 6371.0088 km, IUGG)."""
+    """Great-circle distance [km] (haversine on the mean Earth radius of
+    :mod:`openmrv.constants`, 6371.0088 km, IUGG/GRS80)."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dphi, dl = p2 - p1, np.radians(lon2 - lon1)
     a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * 6371.0088 * np.arcsin(np.sqrt(a))
+    return 2 * (constant("R_earth", "m") / 1e3) * np.arcsin(np.sqrt(a))
 
 
 def attribution_radius_km(pixel_km, wind_speed_m_s=None):

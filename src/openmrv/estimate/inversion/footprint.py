@@ -13,7 +13,7 @@ cells (an element map M: cell → element, −1 for cells outside the state):
 Units are converted with pint: the footprint's unit is turned into
 ``obs_unit / flux_unit``; moles and mass of the gas convert through its molar mass, and a
 mass mixing ratio (FLEXPART) into a mole fraction by M_air / M_gas
-(``data/constants.csv``). Observations are mixing ratios in ppm, ppb or ppt.
+(:mod:`openmrv.constants`). Observations are mixing ratios in ppm, ppb or ppt.
 Anything else that does not convert is a :class:`UnitError`.
 """
 
@@ -23,15 +23,15 @@ import numpy as np
 import pint
 from numpy.typing import ArrayLike
 
+from openmrv.constants import constant
 from openmrv.errors import InputError, UnitError
-from openmrv.estimate.inversion.forward import constant
 from openmrv.units import registry
 
 
 def molar_mass(gas: str) -> float:
-    """Molar mass of ``gas`` [kg/mol] from ``data/constants.csv``."""
+    """Molar mass of ``gas`` [kg/mol] from :mod:`openmrv.constants`."""
     try:
-        return constant(f"M_{gas}")
+        return constant(f"M_{gas}", "kg / mol")
     except KeyError:
         raise InputError(f"no molar mass for gas '{gas}'; known: CH4, CO2", field="gas") from None
 

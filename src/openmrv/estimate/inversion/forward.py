@@ -12,44 +12,34 @@ surface pressure: ΔX = ΔΩ · (M_air / M_CH4) · g / p_s. The flux through any
 line, ∫ΔΩ U dy, equals Q: mass is conserved.
 
 Valid for local domains (tens of km, hours): it ignores wind shear, changing winds and
-chemistry. Coefficients and constants are in ``data/dispersion.csv`` and
-``data/constants.csv`` with their sources.
+chemistry. The coefficients are in ``data/dispersion.csv``, the physical constants in
+``openmrv/data/physical_constants.csv`` (:mod:`openmrv.constants`), with their sources.
 """
 
 from __future__ import annotations
 
-import csv
-from functools import cache
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from openmrv.constants import constant, table_value
 from openmrv.errors import InputError
 
-DATA = Path(__file__).parent / "data"
-
-
-@cache
-def _table(name: str) -> dict[tuple[str, str], float]:
-    with (DATA / name).open() as fh:
-        return {
-            (r["parameter"], r.get("stability", "")): float(r["value"]) for r in csv.DictReader(fh)
-        }
-
-
-def constant(name: str) -> float:
-    """A physical constant from ``data/constants.csv`` (SI units)."""
-    return _table("constants.csv")[(name, "")]
+DISPERSION = Path(__file__).parent / "data" / "dispersion.csv"
 
 
 def sigma_y(x: ArrayLike, stability: str = "D") -> np.ndarray:
     """Crosswind spread σ_y [m] at downwind distance x [m] (Briggs 1973, open country)."""
-    t = _table("dispersion.csv")
-    if ("sigma_y_a", stability) not in t:
-        raise InputError(f"unknown stability class '{stability}'; use A-F", field="stability")
+    try:
+        a = table_value(DISPERSION, "sigma_y_a", "1", stability=stability)
+    except KeyError:
+        raise InputError(
+            f"unknown stability class '{stability}'; use A-F", field="stability"
+        ) from None
+    b = table_value(DISPERSION, "sigma_y_b", stability="*")
     x = np.asarray(x, dtype=float)
-    return t[("sigma_y_a", stability)] * x / np.sqrt(1.0 + t[("sigma_y_b", "*")] * x)
+    return a * x / np.sqrt(1.0 + b * x)
 
 
 def plume_column(
@@ -75,9 +65,9 @@ def column_to_ppb(mass_column: ArrayLike, surface_pressure: ArrayLike) -> np.nda
     """Mass column enhancement [kg CH4/m²] to dry-air mole fraction [ppb] at p_s [Pa]."""
     return (
         np.asarray(mass_column, float)
-        * constant("M_air")
-        / constant("M_CH4")
-        * constant("g")
+        * constant("M_air", "kg / mol")
+        / constant("M_CH4", "kg / mol")
+        * constant("g", "m / s**2")
         / np.asarray(surface_pressure, float)
         * 1e9
     )

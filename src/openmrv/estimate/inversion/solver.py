@@ -35,6 +35,7 @@ from scipy.linalg.blas import dsyrk
 from scipy.linalg.lapack import dpocon, dtrtrs
 
 from openmrv.errors import InputError
+from openmrv.observe.superobs import superobs_error
 
 #: below this reciprocal condition number (about 1e3 x machine epsilon) a posterior
 #: would carry fewer than ~3 significant digits: numerical limit, not a coefficient
@@ -259,8 +260,6 @@ class SolverSettings:
                 f"have {count.ravel()[bad[:5]].tolist()}",
                 field="count",
             )
-        from openmrv.observe.superobs import superobs_error
-
         return superobs_error(sigma_o, count, self.superobs_r, self.superobs_sigma_t)
 
 

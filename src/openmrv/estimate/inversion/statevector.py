@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy.cluster.vq import kmeans2
 
+from openmrv.constants import constant
 from openmrv.errors import InputError
 from openmrv.estimate.inversion.transport import EDGES, Grid
 
@@ -253,8 +254,9 @@ def build_state_vector(
             if mode == "grid":
                 group = np.arange(jj.size)
             else:
-                y = np.radians(grid.lat[jj]) * 6371.0
-                x = np.radians(grid.lon[ii]) * 6371.0 * np.cos(np.radians(grid.lat[jj]))
+                r_km = constant("R_earth", "m") / 1e3
+                y = np.radians(grid.lat[jj]) * r_km
+                x = np.radians(grid.lon[ii]) * r_km * np.cos(np.radians(grid.lat[jj]))
                 le = np.log(total[jj, ii])
                 f = np.c_[x, y, le]
                 f = (f - f.mean(0)) / np.where(f.std(0) > 0, f.std(0), 1.0)

@@ -33,16 +33,14 @@ Limits (stated in ``docs/inversion.md``): one well-mixed boundary layer with a s
 ventilation timescale; first-order upwind adds numerical diffusion of about
 u Δx / 2 (≈ 50,000 m² s⁻¹ at 25 km and 4 m s⁻¹); with divergent 2-D winds the flux form
 piles up column mass in convergence zones that a 3-D model would lift away.
-Constants and coefficients are in ``data/constants.csv`` and ``data/transport.csv``.
+Coefficients are in ``data/transport.csv``, physical constants in :mod:`openmrv.constants`.
 """
 
 from __future__ import annotations
 
-import csv
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -51,26 +49,21 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike
 from scipy.sparse.linalg import splu
 
+from openmrv.constants import constant, table_value
 from openmrv.errors import InputError
-from openmrv.estimate.inversion.forward import column_to_ppb, constant
+from openmrv.estimate.inversion.forward import column_to_ppb
 
 DATA = Path(__file__).parent / "data"
 Boundary = Literal["open", "closed"]
 EDGES: tuple[str, ...] = ("north", "east", "south", "west")
 
 
-@cache
-def _transport_table() -> dict[str, float]:
-    with (DATA / "transport.csv").open() as fh:
-        return {r["parameter"]: float(r["value"]) for r in csv.DictReader(fh)}
-
-
 def parameter(name: str) -> float:
     """A transport coefficient from ``data/transport.csv`` (SI units, see the table)."""
-    table = _transport_table()
-    if name not in table:
-        raise InputError(f"no transport parameter '{name}'; known: {sorted(table)}")
-    return table[name]
+    try:
+        return table_value(DATA / "transport.csv", name)
+    except KeyError as e:
+        raise InputError(f"no transport parameter: {e.args[0]}") from None
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ Steps, each a small function:
    plume's path). Three estimates of the background under the mask — the scene median, a
    plane fitted to the background pixels away from the mask and evaluated over it, and the
    median of a ring of background pixels around the mask (``background_ring_pixels`` in
-   ``data/constants.csv``) — are compared; their spread beyond what white noise would give
+   ``data/parameters.csv``) — are compared; their spread beyond what white noise would give
    is ``background_structure``, and ``background_error`` = sqrt(s.e.² + structure²) is the
    background's 1-sigma error the budgets use.
 """
@@ -37,6 +37,7 @@ from scipy import ndimage
 from scipy.stats import norm
 
 from openmrv.errors import InputError
+from openmrv.estimate.plumes.parameters import parameter
 
 MAD_TO_SIGMA = 1.4826  # 1 / Phi^-1(0.75), the MAD of a normal distribution in sigmas
 
@@ -240,10 +241,8 @@ def detect_plume(
     det.detected = True
     det.mask = mask
     det.source = (int(source[0]), int(source[1]))
-    from openmrv.estimate.plumes.quantify import constant  # local: quantify imports detect
-
     det.background_structure = background_structure(
-        x, mask, used, bg, spread, int(constant("background_ring_pixels"))
+        x, mask, used, bg, spread, int(parameter("background_ring_pixels", "pixel"))
     )
     edge = np.zeros(x.shape, bool)
     edge[0, :] = edge[-1, :] = edge[:, 0] = edge[:, -1] = True
@@ -273,12 +272,10 @@ def split_mask(
     sources it lies downwind of (along-wind distance a >= -1 pixel), the one with the
     smallest crosswind distance c relative to the plume's half-width at that distance,
     c / (pixel_size + tan_spread * max(a, 0)) (``plume_spread_tan`` in
-    ``data/constants.csv``); a pixel downwind of no source stays with its own.
+    ``data/parameters.csv``); a pixel downwind of no source stays with its own.
 
     Returns (the own source's mask, the number of pixels given to other sources).
     """
-    from openmrv.estimate.plumes.quantify import constant  # local: quantify imports detect
-
     others = np.asarray(list(others_xy), float).reshape(-1, 2)
     if not mask.any() or not len(others):
         return mask.copy(), 0
@@ -287,7 +284,7 @@ def split_mask(
     if speed == 0:
         raise InputError("zero wind: cannot split plumes of neighbouring sources", field="wind")
     e = np.array([u, v]) / speed
-    tan = constant("plume_spread_tan")
+    tan = parameter("plume_spread_tan", "1")
     srcs = np.vstack([np.asarray(own_xy, float)[None, :], others])
     px, py = x_m[mask], y_m[mask]
     dx = px[None, :] - srcs[:, 0:1]

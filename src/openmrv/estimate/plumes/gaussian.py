@@ -29,7 +29,7 @@ Uncertainty budget (1-sigma, quadrature, [kg/s]):
   standard error.
 
 Gaussian-fit rates from pixels coarser than ``gaussian_validated_max_pixel_m``
-(``data/constants.csv``, 1 km) carry the flag :data:`NOT_VALIDATED`: on real TROPOMI and
+(``data/parameters.csv``, 1 km) carry the flag :data:`NOT_VALIDATED`: on real TROPOMI and
 realistic CO2M scenes the fit was biased low (docs/plumes.md).
 """
 
@@ -39,10 +39,12 @@ import numpy as np
 from scipy import ndimage
 from scipy.optimize import least_squares
 
+from openmrv.constants import constant
 from openmrv.errors import InputError
 from openmrv.estimate.inversion.forward import plume_jacobian
 from openmrv.estimate.plumes.detect import Detection
-from openmrv.estimate.plumes.quantify import RateEstimate, _check_wind, _combine, constant
+from openmrv.estimate.plumes.parameters import parameter
+from openmrv.estimate.plumes.quantify import RateEstimate, _check_wind, _combine
 
 #: flag on Gaussian-fit rates from pixels coarser than ``gaussian_validated_max_pixel_m``
 NOT_VALIDATED = "not validated on real scenes (coarse pixels: biased low on TROPOMI and CO2M)"
@@ -104,7 +106,7 @@ def _fit(obs, sig, xy, speed, ps, pix, th0, src_xy, stability, b_fixed=None):
     each step; then the Jacobian of all six parameters at the optimum (central
     differences)."""
     sub = _subpixels(xy, ps, pix)
-    prior_sd = np.array([np.deg2rad(constant("gaussian_direction_prior_deg")), pix, pix])
+    prior_sd = np.array([np.deg2rad(parameter("gaussian_direction_prior_deg", "degree")), pix, pix])
     prior_mu = np.array([th0, src_xy[0], src_xy[1]])
 
     def full(p):
@@ -200,10 +202,10 @@ def gaussian_plume_fit(
         pixel_size = float(
             np.sqrt(np.nanmedian(np.hypot(gr[0], gc[0])) * np.nanmedian(np.hypot(gr[1], gc[1])))
         )
-    ps = 101325.0 if surface_pressure is None else surface_pressure
+    ps = constant("p_surface_standard", "Pa") if surface_pressure is None else surface_pressure
     # the forward model converts CH4 columns; another gas's ppb per kg/m² differs by
     # M_CH4 / M, the same as a surface pressure scaled by M / M_CH4
-    mm = constant("M_CH4") if molar_mass is None else molar_mass
+    mm = constant("M_CH4", "kg / mol") if molar_mass is None else molar_mass
     ps = np.broadcast_to(np.asarray(ps, float), x.shape)[region] * mm / constant("M_CH4")
     xy = np.column_stack([x_m[region], y_m[region]])
     obs = x[region]
@@ -243,12 +245,12 @@ def gaussian_plume_fit(
     }
     if q <= 0:
         flags.append("non-positive fitted rate")
-    if speed < constant("gaussian_min_wind"):
+    calm = parameter("gaussian_min_wind", "m/s")
+    if speed < calm:
         flags.append(
-            f"wind {speed:.1f} m/s below the Gaussian plume model's calm threshold "
-            f"({constant('gaussian_min_wind'):g} m/s)"
+            f"wind {speed:.1f} m/s below the Gaussian plume model's calm threshold ({calm:g} m/s)"
         )
-    if pixel_size > constant("gaussian_validated_max_pixel_m"):
+    if pixel_size > parameter("gaussian_validated_max_pixel_m", "m"):
         flags.append(NOT_VALIDATED)
     return RateEstimate(
         "Gaussian",

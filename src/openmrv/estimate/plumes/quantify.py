@@ -27,44 +27,44 @@ Uncertainty budgets (1-sigma, combined in quadrature, all as rates [kg/s]):
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
-from functools import cache
 from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 from scipy import ndimage
 
+from openmrv import constants
+from openmrv.constants import table_row
 from openmrv.errors import InputError
-from openmrv.estimate.inversion.forward import constant as physical_constant
 from openmrv.estimate.plumes.detect import Detection
+from openmrv.estimate.plumes.parameters import parameter
 
-DATA = Path(__file__).parent / "data"
+UEFF = Path(__file__).parent / "data" / "ueff.csv"
 KG_S_TO_T_H = 3.6  # 1 kg/s = 3600 kg/h = 3.6 t/h
 
 
-@cache
-def _rows(name: str) -> tuple[dict[str, str], ...]:
-    with (DATA / name).open() as fh:
-        return tuple(csv.DictReader(fh))
-
-
 def constant(name: str) -> float:
-    """A constant of ``data/constants.csv`` here, else of the inversion's constants table."""
-    for r in _rows("constants.csv"):
-        if r["parameter"] == name:
-            return float(r["value"])
-    return physical_constant(name)
+    """Transitional, for ``openmrv.plumes_cli`` only: a plume-method parameter
+    (:func:`~openmrv.estimate.plumes.parameters.parameter`), else a physical constant
+    (:func:`openmrv.constants.constant`). New code calls those two; remove this once
+    ``plumes_cli`` does."""
+    try:
+        return parameter(name)
+    except KeyError:
+        return constants.constant(name)
 
 
 def ueff_coefficients(instrument: str = "TROPOMI") -> dict[str, float]:
     """(a, b, rel_residual, u10_min, u10_max) of U_eff = a·U10 + b for ``instrument``
     (``data/ueff.csv``; u10_min, u10_max [m/s]: the wind range of the calibration)."""
-    for r in _rows("ueff.csv"):
-        if r["instrument"] == instrument:
-            return {k: float(r[k]) for k in ("a", "b", "rel_residual", "u10_min", "u10_max")}
-    raise InputError(f"no U_eff calibration for instrument '{instrument}'", field="instrument")
+    try:
+        r = table_row(UEFF, instrument, key="instrument")
+    except KeyError:
+        raise InputError(
+            f"no U_eff calibration for instrument '{instrument}'", field="instrument"
+        ) from None
+    return {k: float(r[k]) for k in ("a", "b", "rel_residual", "u10_min", "u10_max")}
 
 
 def ppb_to_kg_m2(
@@ -75,17 +75,22 @@ def ppb_to_kg_m2(
     """Column mass enhancement [kg/m²] of a dry-air mole-fraction enhancement [ppb].
 
     ``surface_pressure`` [Pa]: None uses the standard 101325 Pa (ISO 2533), which
-    overstates the mass over high ground by p_standard / p_s. ``molar_mass`` [kg/mol]:
+    overstates the mass over high ground by 101325 Pa / p_s. ``molar_mass`` [kg/mol]:
     None is CH4.
     """
-    p = constant("p_standard") if surface_pressure is None else np.asarray(surface_pressure, float)
-    m = constant("M_CH4") if molar_mass is None else molar_mass
-    return np.asarray(dx_ppb, float) * 1e-9 * m / constant("M_air") * p / constant("g")
+    p = (
+        constants.constant("p_surface_standard", "Pa")
+        if surface_pressure is None
+        else np.asarray(surface_pressure, float)
+    )
+    m = constants.constant("M_CH4", "kg / mol") if molar_mass is None else molar_mass
+    g = constants.constant("g", "m / s**2")
+    return np.asarray(dx_ppb, float) * 1e-9 * m / constants.constant("M_air", "kg / mol") * p / g
 
 
 def local_xy(lat: np.ndarray, lon: np.ndarray, lat0: float, lon0: float) -> tuple[np.ndarray, ...]:
     """East/north distances [m] from (lat0, lon0) (equirectangular; fine for < 500 km)."""
-    r = constant("R_earth")
+    r = constants.constant("R_earth", "m")
     x = np.deg2rad(np.asarray(lon, float) - lon0) * r * np.cos(np.deg2rad(lat0))
     y = np.deg2rad(np.asarray(lat, float) - lat0) * r
     return x, y
