@@ -116,14 +116,19 @@ def test_key_from_env_and_home(tmp_path, home, monkeypatch):
     assert verify_manifest(run_dir, trusted_key=doc["signature"]["public_key"]) == []
 
 
-def test_cli_exit_codes(signed_run):
+def test_cli_exit_codes(signed_run, tkm_run, tmp_path):
     run_dir, _, _ = signed_run
     app = typer.Typer()
     app.command("verify-manifest")(verify_manifest_command)
     app.command("noop")(lambda: None)  # two commands: typer keeps the command name
     runner = CliRunner()
-    ok = runner.invoke(app, ["verify-manifest", str(run_dir)])
+    real = tmp_path / "real"
+    shutil.copytree(tkm_run.out, real)
+    ok = runner.invoke(app, ["verify-manifest", str(real)])
     assert ok.exit_code == 0, ok.output
+    # signed, but not a run folder (docs/run-folder.md): inventory.nc ... missing
+    toy = runner.invoke(app, ["verify-manifest", str(run_dir)])
+    assert toy.exit_code == 1 and "not a valid run folder" in toy.output, toy.output
     _flip(run_dir / "emissions.csv")
     bad = runner.invoke(app, ["verify-manifest", str(run_dir)])
     assert bad.exit_code == 1

@@ -49,20 +49,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from openmrv import runfolder
 from openmrv.errors import InputError
 
 #: the columns every plume table has (third-party catalogues and openmrv's own detections)
-PLUME_CORE = (
-    "time",
-    "lat",
-    "lon",
-    "rate_t_per_h",
-    "rate_sigma_t_per_h",
-    "method",
-    "source",
-    "facility_id",
-    "scene",
-)
+PLUME_CORE = runfolder.PLUME_CORE  # the plume table's core columns (docs/run-folder.md)
 PLUME_COLUMNS = [
     *PLUME_CORE,
     "source_type",

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from openmrv import runfolder as rf
 from openmrv.report.background import activity_table, background_tables
 from openmrv.report.btr import write_btr
 from openmrv.report.crt import crt_tables, write_crt_json, write_crt_xlsx
@@ -55,7 +56,7 @@ def write_reports(
     Parameters
     ----------
     run_dir
-        The run folder (the pipeline's ``<out>.partial`` is fine: paths are relative).
+        The run folder (the run's temporary folder is fine: paths are relative).
     case
         The :class:`~openmrv.case.Case` of the run.
     result
@@ -78,7 +79,7 @@ def write_reports(
     """
     run_dir = Path(run_dir)
     activity = activity_table(result)
-    activity.to_csv(run_dir / "activity.csv", index=False)
+    activity.to_csv(run_dir / rf.ACTIVITY_CSV, index=False)
     tables = crt_tables(
         result.dataset,
         key_categories=None if uncertainty is None else uncertainty.key_categories,
@@ -89,13 +90,13 @@ def write_reports(
         frame.attrs.update(gwp_set=gwp_set, sheet=name)
         tables[name] = frame
     files = [
-        run_dir / "activity.csv",
-        write_crt_xlsx(tables, run_dir / "crt.xlsx"),
-        write_crt_json(tables, run_dir / "crt.json"),
+        run_dir / rf.ACTIVITY_CSV,
+        write_crt_xlsx(tables, run_dir / rf.CRT_XLSX),
+        write_crt_json(tables, run_dir / rf.CRT_JSON),
     ]
     report_files, warnings = write_btr(run_dir, pdf=pdf)
     files += report_files
-    meta_path = run_dir / "run.json"
+    meta_path = run_dir / rf.RUN_JSON
     if warnings and meta_path.is_file():
         meta = json.loads(meta_path.read_text())
         meta["warnings"] = [*meta.get("warnings", []), *warnings]

@@ -28,10 +28,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from openmrv import runfolder as rf
 from openmrv.report import figures
 
-REPORT_HTML = "report.html"
-REPORT_PDF = "report.pdf"
+REPORT_HTML = rf.REPORT_HTML
+REPORT_PDF = rf.REPORT_PDF
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -92,7 +93,7 @@ def _json(run: Path, name: str) -> dict:
 
 
 def _summary(run: Path) -> str:
-    crt = _json(run, "crt.json")
+    crt = _json(run, rf.CRT_JSON)
     if "Summary2" not in crt.get("tables", {}):
         return ""
     t = crt["tables"]["Summary2"]
@@ -117,14 +118,14 @@ def _summary(run: Path) -> str:
 
 
 def _trends(run: Path) -> str:
-    p = run / "emissions_by_sector.png"
+    p = run / rf.EMISSIONS_BY_SECTOR_PNG
     if not p.is_file():
         return ""
     return f"<h2 id='trends'>2. Trends by sector</h2>{_img(p, 'Emissions by IPCC sector')}"
 
 
 def _key_categories(run: Path) -> str:
-    kc = _read(run, "key_categories.csv")
+    kc = _read(run, rf.KEY_CATEGORIES_CSV)
     if kc is None:
         return ""
     key = kc[kc["key_category"].astype(str).str.lower() == "true"]
@@ -148,8 +149,8 @@ def _key_categories(run: Path) -> str:
 
 
 def _uncertainty(run: Path) -> str:
-    meta = _json(run, "uncertainty.json")
-    a2 = _read(run, "uncertainty_approach2.csv")
+    meta = _json(run, rf.UNCERTAINTY_JSON)
+    a2 = _read(run, rf.UNCERTAINTY_APPROACH2_CSV)
     if not meta and a2 is None:
         return ""
     out = "<h2 id='uncertainty'>4. Uncertainty</h2>"
@@ -171,8 +172,8 @@ def _uncertainty(run: Path) -> str:
 
 
 def _comparison(run: Path) -> str:
-    pngs = sorted(run.glob("comparison_*.png"))
-    cmp_ = _read(run, "comparison.csv")
+    pngs = sorted(run.glob(rf.COMPARISON_PNG))
+    cmp_ = _read(run, rf.COMPARISON_CSV)
     if not pngs and cmp_ is None:
         return ""
     out = "<h2 id='comparison'>5. Comparison with EDGAR, CAIT and Climate TRACE</h2>"
@@ -191,33 +192,33 @@ def _is_osse(value) -> bool:
 def _annex(run: Path) -> str:
     parts: list[str] = []
     sound = sorted(run.glob("soundings*.png"))
-    sound += [p for d in ("observations", "observe") for p in sorted((run / d).glob("*.png"))]
+    sound += [p for d in (rf.OBSERVATIONS_DIR, "observe") for p in sorted((run / d).glob("*.png"))]
     if sound:
         parts.append("<h3>Satellite soundings</h3>" + "".join(_img(p, p.stem) for p in sound))
-    plumes = _read(run, "plumes.csv")
+    plumes = _read(run, rf.PLUMES_CSV)
     if plumes is None:
-        plumes = _read(run, "plumes_thirdparty.csv")
+        plumes = _read(run, rf.PLUMES_THIRDPARTY_CSV)
     if plumes is not None and len(plumes):
-        fig = figures.plume_map(plumes, run / "plumes_map.png")
+        fig = figures.plume_map(plumes, run / rf.PLUMES_MAP_PNG)
         parts.append(
             f"<h3>Methane plumes</h3><p>{len(plumes)} plumes; sources: "
             + html.escape(", ".join(sorted(plumes["source"].astype(str).unique())))
             + ".</p>"
             + (_img(fig, "Plume locations and rates") if fig else "")
         )
-        by_fac = _read(run, "plume_evidence_by_facility.csv")
+        by_fac = _read(run, rf.PLUME_EVIDENCE_BY_FACILITY_CSV)
         if by_fac is not None and len(by_fac):
             parts.append(
                 "<p>Annualised super-emitter emissions by site (largest 15) [kt CH4]:</p>"
                 + _table(by_fac.head(15), 2)
             )
-        timeline = figures.plume_persistence(plumes, run / "plumes_persistence.png")
+        timeline = figures.plume_persistence(plumes, run / rf.PLUMES_PERSISTENCE_PNG)
         if timeline:
             parts.append(_img(timeline, "Plume detections over time by site"))
-        quick = sorted((run / "plumes").glob("quicklook_*.png"))[:6]
+        quick = sorted(run.glob(rf.QUICKLOOK_PNG))[:6]
         parts += [_img(p, p.stem) for p in quick]
-    inv = run / "inversion"
-    totals = _read(run, "inversion/totals.csv")
+    inv = run / rf.INVERSION_DIR
+    totals = _read(run, rf.INVERSION_TOTALS_CSV)
     if totals is not None or inv.is_dir():
         osse = totals is not None and "osse" in totals and totals["osse"].map(_is_osse).any()
         head = "<h3>Inversion posterior</h3>"
@@ -233,9 +234,9 @@ def _annex(run: Path) -> str:
             for p in sorted(inv.glob("*.png"))
         )
         parts.append(head)
-    ver = _read(run, "verification.csv")
+    ver = _read(run, rf.VERIFICATION_CSV)
     if ver is not None and len(ver):
-        fig = figures.verification_chart(ver, run / "verification.png")
+        fig = figures.verification_chart(ver, run / rf.VERIFICATION_PNG)
         cols = [
             c
             for c in (
@@ -273,7 +274,7 @@ def _annex(run: Path) -> str:
 
 
 def _methods(run: Path) -> str:
-    em = _read(run, "emissions.csv")
+    em = _read(run, rf.EMISSIONS_CSV)
     out = (
         "<h2 id='methods'>7. Methods</h2><p>Emissions are activity data times emission "
         "factors by the equations of the 2006 IPCC Guidelines and the 2019 Refinement, "
@@ -294,8 +295,8 @@ def _methods(run: Path) -> str:
 
 
 def _sources(run: Path) -> str:
-    meta = _json(run, "run.json")
-    em = _read(run, "emissions.csv")
+    meta = _json(run, rf.RUN_JSON)
+    em = _read(run, rf.EMISSIONS_CSV)
     items = []
     if em is not None:
         for col in ("factor_sources", "activity_source"):
@@ -319,7 +320,7 @@ def _limitations(run: Path) -> str:
         "estimated); empty CRT cells must be filled before submission.",
         "Third-party estimates use their own sector definitions and GWP metrics.",
     ]
-    ver = _read(run, "verification.csv")
+    ver = _read(run, rf.VERIFICATION_CSV)
     if ver is not None and len(ver):
         items.append(
             "Summed plume rates see only emitters above the detection limit (about 10 t/h "
@@ -328,13 +329,13 @@ def _limitations(run: Path) -> str:
         )
         if "osse" in ver and ver["osse"].map(_is_osse).any():
             items.append("Rows marked OSSE come from synthetic observations, not real data.")
-    totals = _read(run, "inversion/totals.csv")
+    totals = _read(run, rf.INVERSION_TOTALS_CSV)
     if totals is not None and "osse" in totals and totals["osse"].map(_is_osse).any():
         items.append(
             "The inversion is an OSSE (synthetic observations): it shows what the observing "
             "system could resolve, not what the country emitted."
         )
-    for w in _json(run, "run.json").get("warnings", []):
+    for w in _json(run, rf.RUN_JSON).get("warnings", []):
         items.append(str(w))
     return (
         "<h2 id='limitations'>9. Limitations</h2><ul>"
@@ -348,7 +349,7 @@ def render_html(run_dir: str | Path) -> str:
     (``verification.png``, ``plumes_map.png``, ``plumes_persistence.png``) into the run
     folder."""
     run = Path(run_dir)
-    meta = _json(run, "run.json")
+    meta = _json(run, rf.RUN_JSON)
     title = f"{meta.get('case', run.name)}: greenhouse gas inventory report"
     years = meta.get("years", ["", ""])
     body = "".join(
@@ -433,7 +434,7 @@ def write_btr(run_dir: str | Path, pdf: bool = True) -> tuple[list[Path], list[s
     text = render_html(run)
     out = run / REPORT_HTML
     out.write_text(text, encoding="utf-8")
-    made = ("verification.png", "plumes_map.png", "plumes_persistence.png")
+    made = (rf.VERIFICATION_PNG, rf.PLUMES_MAP_PNG, rf.PLUMES_PERSISTENCE_PNG)
     files = [out] + [run / n for n in made if (run / n).is_file()]
     warnings: list[str] = []
     if pdf:

@@ -12,6 +12,7 @@ import typer
 
 from openmrv.errors import InputError
 from openmrv.report.manifest import verify_manifest
+from openmrv.runfolder import RunFolderError, ensure_valid_run
 
 
 def verify_manifest_command(
@@ -27,16 +28,23 @@ def verify_manifest_command(
         typer.Option("--public-key", help="Base64 Ed25519 key the manifest must be signed with."),
     ] = None,
 ) -> None:
-    """Check a run folder against its signed manifest: any changed, missing or added byte.
+    """Check a run folder against its signed manifest: any changed, missing or added byte;
+    and against the run-folder spec (docs/run-folder.md): every required output there,
+    no unknown file, every table readable with its columns.
 
-    Exit code 0 when the folder is exactly what was signed, 1 when it is not (each
-    problem on its own line), 2 on bad input.
+    Exit code 0 when the folder is exactly what was signed and a valid run folder, 1 when
+    it is not (each problem on its own line), 2 on bad input.
     """
     try:
         problems = verify_manifest(run_dir, trusted_key=public_key, inputs_root=case)
     except InputError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from None
+    if not problems:
+        try:  # folders of openmrv versions before the marker are checked too
+            ensure_valid_run(run_dir, require_marker=False)
+        except RunFolderError as exc:
+            problems = [f"not a valid run folder: {exc}"]
     for line in problems:
         typer.echo(line)
     if problems:

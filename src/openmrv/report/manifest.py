@@ -31,9 +31,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from openmrv.errors import InputError
+from openmrv.runfolder import MANIFEST_JSON, MANIFEST_SIG, MARKER
 
-MANIFEST = "manifest.json"
-SIGNATURE = "manifest.sig"
+MANIFEST = MANIFEST_JSON
+SIGNATURE = MANIFEST_SIG
 KEY_ENV = "OPENMRV_SIGNING_KEY"
 MANIFEST_VERSION = 1
 PACKAGE = Path(__file__).parents[1]
@@ -136,7 +137,7 @@ def public_key_text(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
 
 
 def _files(run_dir: Path) -> list[Path]:
-    skip = {MANIFEST, SIGNATURE}
+    skip = {MANIFEST, SIGNATURE, MARKER}  # the marker is not an output (docs/run-folder.md)
     return sorted(
         p
         for p in run_dir.rglob("*")

@@ -33,6 +33,7 @@ from openmrv.report.manifest import (
     sha256_file,
     verify_manifest,
 )
+from openmrv.runfolder import MARKER, OutFolderError, RunFolderError, check_out, ensure_valid_run
 
 #: JSON outputs and their top-level keys that may differ between identical runs.
 VOLATILE: dict[str, tuple[str, ...]] = {
@@ -67,7 +68,7 @@ def read_manifest(run_dir: str | Path) -> dict[str, Any]:
     path = Path(run_dir) / MANIFEST
     if not path.is_file():
         raise ManifestError(
-            "manifest.json not found; give a folder written by 'openmrv run'", file=path
+            f"{MANIFEST} not found; give a folder written by 'openmrv run'", file=path
         )
     try:
         doc = json.loads(path.read_text())
@@ -129,7 +130,7 @@ def compare_runs(old_dir: str | Path, new_dir: str | Path, doc: dict[str, Any]) 
     new_files = {
         p.relative_to(new_dir).as_posix()
         for p in new_dir.rglob("*")
-        if p.is_file() and p.name not in (MANIFEST, SIGNATURE)
+        if p.is_file() and p.relative_to(new_dir).as_posix() not in (MANIFEST, SIGNATURE, MARKER)
     }
     volatile_outputs: set[str] = set()
     for rel, digest in sorted(recorded.items()):
@@ -176,7 +177,8 @@ def reproduce(
     run_dir
         A run folder with ``manifest.json``.
     out
-        New run folder to write (replaced if it exists).
+        New run folder to write (an earlier run folder there is replaced; anything else
+        is refused before the run, see :func:`openmrv.runfolder.check_out`).
     inputs_root
         The case folder, when it moved since the run (default: the manifest's
         ``inputs_root``).
@@ -189,6 +191,11 @@ def reproduce(
         No readable manifest.
     InputChangedError
         An input is missing or changed: the run cannot be reproduced.
+    OutFolderError
+        ``out`` is the run folder, lies inside it, or is refused by
+        :func:`openmrv.runfolder.check_out`.
+    RunFolderError
+        The new run folder is not a valid run folder (:func:`ensure_valid_run`).
     """
     from openmrv.pipeline import run
 
@@ -197,7 +204,15 @@ def reproduce(
     root = check_inputs(doc, inputs_root)
     if Path(out).resolve() == run_dir.resolve():
         raise InputError("--out must differ from the run folder being reproduced", file=out)
+    if Path(out).resolve().is_relative_to(run_dir.resolve()):
+        raise OutFolderError("--out must not lie inside the run folder being reproduced", file=out)
+    check_out(out, case_root=root)  # before the run: never replaces what openmrv did not write
     run(root, out, progress)
+    ensure_valid_run(out, require_marker=False)
     res = compare_runs(run_dir, out, doc)
     res.manifest_problems = verify_manifest(run_dir)
+    try:
+        ensure_valid_run(run_dir, require_marker=False)
+    except RunFolderError as exc:
+        res.manifest_problems.append(f"not a valid run folder: {exc}")
     return res

@@ -50,35 +50,15 @@ import numpy as np
 import pandas as pd
 
 from openmrv.errors import InputError
+from openmrv.runfolder import TOP_DOWN_COLUMNS, VERIFICATION_COLUMNS, VERIFICATION_FLAGS
 
 Z95 = 1.959963984540054  # standard normal 97.5 % quantile
 COMPARABILITY_FILE = Path(__file__).parent / "data" / "comparability.csv"
-FLAGS = (
-    "consistent",
-    "inventory likely low",
-    "inventory likely high",
-    "not comparable (sensitivity too low)",
-)
+FLAGS = VERIFICATION_FLAGS
 Kind = Literal["total", "lower_bound"]
-#: verification.csv columns (the run-folder contract).
-COLUMNS = [
-    "category",
-    "gas",
-    "evidence",
-    "evidence_year",
-    "inventory_year",
-    "bottom_up_kt",
-    "bottom_up_low_kt",
-    "bottom_up_high_kt",
-    "top_down_kt",
-    "top_down_sigma_kt",
-    "z",
-    "flag",
-    "explanation",
-    "osse",
-]
+#: verification.csv columns (the run-folder contract, declared in openmrv.runfolder).
+COLUMNS = list(VERIFICATION_COLUMNS)
 BOTTOM_UP_COLUMNS = ("category", "gas", "year", "value_kt", "low_kt", "high_kt")
-TOP_DOWN_COLUMNS = ("category", "gas", "year", "value_kt", "sigma_kt", "evidence", "kind")
 
 
 @cache
