@@ -16,6 +16,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from openmrv.estimate.inventory.estimates import STOICHIOMETRIC
+from openmrv.gwp import gwp
+
 APPROACH1_COLUMNS = {
     "C": "base year emissions",
     "D": "year t emissions",
@@ -140,9 +143,6 @@ def estimate_rows(result, uncertainty, gwp_set: str, years: tuple[int, int]) -> 
     years
         Base year and year t.
     """
-    from openmrv.estimate.inventory.engine import STOICHIOMETRIC
-    from openmrv.gwp import gwp
-
     rows = []
     for est in result.estimates:
         cols = [np.flatnonzero(est.series.years == y) for y in years]
