@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from openmrv.case import load_case
+from openmrv.case import load_case, read_activity, read_notation_keys
 from openmrv.errors import CaseError
+from openmrv.estimate.inventory import compile_inventory
+from openmrv.factors import FactorLibrary
 from openmrv.settings import (
     DEFAULT_SECTORS,
     DEFAULT_SEED,
@@ -211,3 +213,14 @@ def test_settings_is_a_core_module():
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("openmrv"):
             assert node.module in allowed, node.module
+
+
+def test_engine_takes_inventory_settings_or_the_case(mini_case):
+    """compile_inventory(case.inventory_settings, ...) == compile_inventory(case, ...)."""
+    case = load_case(mini_case)
+    act, nk = read_activity(case), read_notation_keys(case)
+    lib = FactorLibrary.default(extra=case.factor_files, qualifiers=case.qualifiers)
+    typed = compile_inventory(case.inventory_settings, act, nk, lib)
+    duck = compile_inventory(case, act, nk, lib)
+    assert typed.dataset.identical(duck.dataset)
+    assert typed.records().equals(duck.records())
