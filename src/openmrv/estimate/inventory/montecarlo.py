@@ -32,6 +32,7 @@ from openmrv.errors import InputError
 from openmrv.estimate.inventory.engine import Estimate, InventoryResult, Series
 from openmrv.factors import DISTRIBUTIONS, Factor
 from openmrv.gwp import gwp
+from openmrv.settings import DEFAULT_SEED
 
 Z95 = 1.959963984540054  # standard normal quantile of 97.5 % (mathematical constant)
 
@@ -294,7 +295,7 @@ def approach2(
     years: tuple[int, int],
     n_draws: int = 100_000,
     chunk_size: int = 20_000,
-    seed: int = 20251220,
+    seed: int = DEFAULT_SEED,
     categories: Sequence[str] | None = None,
     client=None,
     progress: Callable[[int, int], None] | None = None,

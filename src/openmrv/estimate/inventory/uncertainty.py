@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from openmrv.estimate.inventory.engine import STOICHIOMETRIC
+from openmrv.estimate.inventory.estimates import STOICHIOMETRIC
 from openmrv.gwp import gwp
 
 APPROACH1_COLUMNS = {

@@ -36,6 +36,7 @@ from scipy.cluster.vq import kmeans2
 from openmrv.constants import constant
 from openmrv.errors import InputError
 from openmrv.estimate.inversion.transport import EDGES, Grid
+from openmrv.settings import DEFAULT_SEED
 
 Mode = Literal["clusters", "grid", "regions"]
 MODES: tuple[str, ...] = ("clusters", "grid", "regions")
@@ -194,7 +195,7 @@ def build_state_vector(
     region_labels: np.ndarray | None = None,
     region_names: list[str] | None = None,
     boundary: bool = True,
-    seed: int = 20251220,
+    seed: int = DEFAULT_SEED,
     emission_weight: float = 1.0,
 ) -> StateVector:
     """Group the emitting cells into state elements.
