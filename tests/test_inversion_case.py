@@ -284,7 +284,7 @@ def test_transport_error_term_makes_the_posterior_sigma_honest(mini_case, mini_i
     w = np.r_[np.ones(sv.n_emission), np.zeros(sv.n - sv.n_emission)]
     z = {}
     for mode in ("ensemble", "none"):
-        sm = dataclasses.replace(s, transport_error=mode)
+        sm = s.model_copy(update={"transport_error": mode})
         setup = national.rose_jacobians(sv, sm)
         z[mode] = []
         for seed in range(30):

@@ -71,7 +71,7 @@ def test_every_output_declared_once_and_constants_shared():
     for rel in base:  # every file of a full Turkmenistan run (main, 6346ace) is declared
         assert rf.output(rel) is not None, rel
     from openmrv.observe.catalogues import PLUME_CORE
-    from openmrv.plumes_cli import TABLE_COLUMNS
+    from openmrv.stages.plumes import TABLE_COLUMNS
     from openmrv.verify import topdown
 
     assert tuple(PLUME_CORE) == rf.PLUME_CORE
@@ -263,12 +263,6 @@ def test_check_out_unwritable_parent(tmp_path):
         rf.check_out(ro / "run")
 
 
-_TODAY = pytest.mark.xfail(
-    strict=True, reason="today's pipeline.run_inventory; passes once it uses openmrv.runfolder"
-)
-
-
-@_TODAY
 @pytest.mark.parametrize("where", ["case", "parent", "unrelated", "file"])
 def test_run_inventory_out_refused_before_computing(mini_case, tmp_path, where, monkeypatch):
     (tmp_path / "data").mkdir()
@@ -282,16 +276,17 @@ def test_run_inventory_out_refused_before_computing(mini_case, tmp_path, where, 
     }[where]
     before = _tree(tmp_path)
     computed = []
-    import openmrv.pipeline as pipeline
+    import openmrv.stages.inventory as inventory_stage
 
-    real = pipeline.estimate_inventory
-    monkeypatch.setattr(pipeline, "estimate_inventory", lambda *a: computed.append(1) or real(*a))
+    real = inventory_stage.estimate_inventory
+    monkeypatch.setattr(
+        inventory_stage, "estimate_inventory", lambda *a: computed.append(1) or real(*a)
+    )
     with pytest.raises(rf.OutFolderError):
         run_inventory(mini_case, out)
     assert not computed and _tree(tmp_path) == before
 
 
-@_TODAY
 def test_run_inventory_leftover_old_does_not_break_the_run(mini_case, tmp_path):
     (tmp_path / "out.old").mkdir()
     (tmp_path / "out.old" / "x").write_text("left over")

@@ -4,7 +4,6 @@ shipped JSON Schema of case.yaml, one seed constant."""
 from __future__ import annotations
 
 import ast
-import dataclasses
 import json
 from pathlib import Path
 
@@ -80,29 +79,6 @@ def test_inversion_settings_take_their_defaults_from_the_case_file_models():
     assert (s.mode, s.clusters) == (StateVectorSection().mode, StateVectorSection().clusters)
     assert (s.sampling, s.seed) == (OsseSection().sampling, DEFAULT_SEED)
     assert s.osse
-
-
-def test_inversion_settings_hold_every_field_of_the_old_settings():
-    """Until inversion_case switches to InversionSettings: same fields, same defaults."""
-    from openmrv.inversion_case import Settings
-
-    new = InversionSettings.model_fields
-    for f in dataclasses.fields(Settings):
-        assert f.name in new, f.name
-        if f.default is not dataclasses.MISSING:
-            assert new[f.name].get_default() == f.default, f.name
-        elif f.default_factory is not dataclasses.MISSING:
-            assert new[f.name].get_default(call_default_factory=True) == f.default_factory()
-
-
-def test_case_inversion_settings_equal_the_old_route():
-    from openmrv.inversion_case import Settings
-
-    case = load_case(EXAMPLE)
-    old, new = Settings.from_case(case), case.inversion_settings
-    assert new is not None
-    for f in dataclasses.fields(Settings):
-        assert getattr(new, f.name) == getattr(old, f.name), f.name
 
 
 def test_case_attributes_come_from_the_models(mini_case):
@@ -185,8 +161,7 @@ def _literals(path: Path, value: int) -> list[int]:
 
 
 def test_the_seed_is_written_once():
-    # inversion_case.py keeps its own Settings until it switches to InversionSettings
-    allowed = {SRC / "settings.py", SRC / "inversion_case.py"}
+    allowed = {SRC / "settings.py"}
     found = {p: _literals(p, DEFAULT_SEED) for p in SRC.rglob("*.py")}
     assert {p for p, lines in found.items() if lines} <= allowed
     assert len(found[SRC / "settings.py"]) == 1

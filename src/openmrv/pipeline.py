@@ -5,25 +5,27 @@ steps, and writes what each produced into the run folder.
 :class:`RunChain` holds a case and runs one stage or all of them (``run_model``), each
 stage's result kept in :class:`RunResult`; ``write`` then writes every stage's outputs,
 reports and signed manifest last, into a private temporary folder that replaces the run
-folder only when complete, so an interrupted or failed run never leaves a half-written
-run folder and never damages the previous one. It computes nothing itself. The command
-line and any other caller (a web server) use this API: :func:`run` for the whole job,
-:func:`run_inventory` for the inventory alone.
+folder only when complete and valid (:mod:`openmrv.runfolder`: ``--out`` checked and
+locked before computing; nothing deleted that openmrv did not write), so an interrupted
+or failed run never leaves a half-written run folder and never damages the previous one.
+It computes nothing itself. The command line and any other caller (a web server) use
+this API: :func:`run` for the whole job, :func:`run_inventory` for the inventory alone.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from openmrv import runfolder as rf
 from openmrv.case import Case, load_case
 from openmrv.errors import InputError
 from openmrv.report import write_reports
+from openmrv.runfolder import RunFolderWriter
 from openmrv.stages import inventory, inversion, observations, plumes, uncertainty, verification
 from openmrv.stages.inventory import InventoryOutput
 from openmrv.stages.inversion import CaseInversion
@@ -180,32 +182,39 @@ class RunChain:
             self.run_inversion()
         return self.run_verification()
 
-    def write(self, out: str | Path) -> RunResult:
+    def write_into(self, folder: Path) -> list[Path]:
         """Write every stage's outputs, then the reports and the signed manifest, into
-        the run folder ``out`` (replaced atomically if it exists)."""
+        ``folder`` (which must exist); returns the files written."""
         res = self.results
-        out = Path(out)
-
-        def write_all(folder: Path) -> list[Path]:
-            files = inventory.write(self._inventory(), self.case, folder)
-            if res.uncertainty is not None:
-                files += uncertainty.write(res.uncertainty, folder)
-            if res.observations is not None:
-                files += observations.write(res.observations, folder)
-            if res.plumes is not None:
-                files += plumes.write(res.plumes, folder)
-            if res.inversion is not None:
-                res.inversion.files = inversion.write(res.inversion, folder)
-                files += res.inversion.files
-            if res.verification is not None:
-                files += verification.write(res.verification, folder)
-            # last: the report shows and the manifest lists every file in the folder
-            return files + write_reports(folder, self.case, res.result, res.uncertainty)
-
-        res.files = _write_atomically(out, write_all)
-        res.out = out
+        files = inventory.write(self._inventory(), self.case, folder)
+        if res.uncertainty is not None:
+            files += uncertainty.write(res.uncertainty, folder)
+        if res.observations is not None:
+            files += observations.write(res.observations, folder)
+        if res.plumes is not None:
+            files += plumes.write(res.plumes, folder)
         if res.inversion is not None:
-            res.inversion.files = [out / f.relative_to(_partial(out)) for f in res.inversion.files]
+            res.inversion.files = inversion.write(res.inversion, folder)
+            files += res.inversion.files
+        if res.verification is not None:
+            files += verification.write(res.verification, folder)
+        # last: the report shows and the manifest lists every file in the folder
+        return files + write_reports(folder, self.case, res.result, res.uncertainty)
+
+    def write(self, out: str | Path) -> RunResult:
+        """Write the run folder ``out`` (:class:`openmrv.runfolder.RunFolderWriter`: a
+        private temporary sibling under a lock, swapped in when complete and valid)."""
+        with RunFolderWriter(out, case_root=self.case.root) as writer:
+            files = self.write_into(writer.path)
+        return self.written(writer, files)
+
+    def written(self, writer: RunFolderWriter, files: list[Path]) -> RunResult:
+        """The results with the run folder and its files where ``writer`` put them."""
+        res = self.results
+        res.out = writer.target
+        res.files = [writer.final(f) for f in files]
+        if res.inversion is not None:
+            res.inversion.files = [writer.final(f) for f in res.inversion.files]
         return res
 
     def _inventory(self) -> InventoryOutput:
@@ -215,34 +224,6 @@ class RunChain:
 
     def _category_dim(self) -> str:
         return self._inventory().result.dataset.attrs["cat"]
-
-
-def _partial(out: Path) -> Path:
-    return out.with_name(out.name + ".partial")
-
-
-def _write_atomically(out: Path, write_all: Callable[[Path], list[Path]]) -> list[Path]:
-    partial = _partial(out)
-    try:
-        if partial.exists():
-            shutil.rmtree(partial)
-        partial.mkdir(parents=True)
-    except OSError as exc:
-        raise InputError(
-            f"cannot create the run folder ({exc}); choose a writable --out", file=out
-        ) from None
-    try:
-        files = write_all(partial)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    old = out.with_name(out.name + ".old")
-    if out.exists():
-        out.rename(old)
-    partial.rename(out)
-    if old.exists():
-        shutil.rmtree(old)
-    return [out / f.relative_to(partial) for f in files]
 
 
 def run_inventory(
@@ -255,14 +236,18 @@ def run_inventory(
 ) -> RunResult:
     """Run the inventory of a case (and, as asked, the other stages) and write its
     outputs to the run folder ``out`` (replaced atomically if it exists)."""
-    chain = RunChain.from_folder(
-        case_dir,
-        with_uncertainty=with_uncertainty,
-        with_top_down=with_top_down,
-        client=client,
-        progress=progress,
-    )
-    return chain.run_model().write(out)
+    # --out is checked and locked before anything is computed
+    with RunFolderWriter(out, case_root=case_dir) as writer:
+        chain = RunChain.from_folder(
+            case_dir,
+            with_uncertainty=with_uncertainty,
+            with_top_down=with_top_down,
+            client=client,
+            progress=progress,
+        )
+        chain.run_model()
+        files = chain.write_into(writer.path)
+    return chain.written(writer, files)
 
 
 def run(
@@ -282,14 +267,14 @@ def recalculation_report(
     """Compare two run folders (see :func:`openmrv.verify.recalculation.recalculation`)."""
     frames, inputs = [], []
     for run_dir in (Path(previous_run), Path(current_run)):
-        for name in (inventory.EMISSIONS_CSV, inventory.RUN_JSON):
+        for name in (rf.EMISSIONS_CSV, rf.RUN_JSON):
             if not (run_dir / name).is_file():
                 raise InputError(
                     f"{name} not found; give a folder written by 'openmrv run'", file=run_dir
                 )
         frames.append(
-            pd.read_csv(run_dir / inventory.EMISSIONS_CSV, keep_default_na=False, na_values=[""])
+            pd.read_csv(run_dir / rf.EMISSIONS_CSV, keep_default_na=False, na_values=[""])
         )
-        meta = json.loads((run_dir / inventory.RUN_JSON).read_text())
+        meta = json.loads((run_dir / rf.RUN_JSON).read_text())
         inputs.append(meta.get("input_sha256", {}))
     return recalculation(frames[0], frames[1], inputs[0], inputs[1])

@@ -11,7 +11,8 @@ from rich.progress import Progress
 from openmrv.case import load_case, read_facilities
 from openmrv.cli._common import sub_app
 from openmrv.errors import InputError
-from openmrv.stages.plumes import PLUMES_CSV, detect_scenes, write_plume_outputs
+from openmrv.runfolder import PLUMES_CSV
+from openmrv.stages.plumes import detect_scenes, write_plume_outputs
 
 app = sub_app()
 

@@ -17,7 +17,7 @@ from openmrv.cli._common import CaseArg, OutOpt, console, fail, run_with_progres
 from openmrv.cli._common import client as make_client
 from openmrv.pipeline import run as run_pipeline
 from openmrv.pipeline import run_inventory
-from openmrv.stages.verification import VERIFICATION_CSV
+from openmrv.runfolder import VERIFICATION_CSV
 
 app = sub_app()
 

@@ -14,6 +14,7 @@ from openmrv.case import load_case
 from openmrv.cli._common import CaseArg, OutOpt, console, err_console, fail, sub_app
 from openmrv.cli._common import client as make_client
 from openmrv.errors import OpenMRVError
+from openmrv.runfolder import KEY_CATEGORIES_CSV
 from openmrv.stages import uncertainty as unc_stage
 from openmrv.stages.inventory import estimate_inventory
 
@@ -97,7 +98,7 @@ def keycategories(case: CaseArg, out: OutOpt = None) -> None:
     table = unc_stage.key_category_table(rows)
     out = out or Path("runs") / f"{case.resolve().name}-keycategories"
     out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / unc_stage.KEY_CATEGORIES_CSV, index=False)
+    table.to_csv(out / KEY_CATEGORIES_CSV, index=False)
     t = Table(title=f"{c.name}: key categories ({c.last_year}; base year {c.first_year})")
     for col in (
         "category",
@@ -124,7 +125,7 @@ def keycategories(case: CaseArg, out: OutOpt = None) -> None:
             str(r.qualitative_flags) if isinstance(r.qualitative_flags, str) else "",
         )
     console.print(t)
-    console.print(f"written: {out / unc_stage.KEY_CATEGORIES_CSV}")
+    console.print(f"written: {out / KEY_CATEGORIES_CSV}")
 
 
 def convergence_line(conv: dict[str, float], draws: int) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from openmrv.errors import InputError
+from openmrv.errors import InputError, NoSoundingsError
 from openmrv.observe.registry import read_soundings
 
 
@@ -22,6 +22,10 @@ def scene_arrays(path: Path) -> dict:
             "not a 2-D scene (no scene_shape): openmrv plumes reads plume patches (.npz) "
             "and TROPOMI L2 orbits (searched in windows); this product has no pixel grid",
             file=path,
+        )
+    if ds.sizes.get("sounding", 0) == 0:
+        raise NoSoundingsError(
+            "no pixel of the scene holds a retrieval; it cannot show a plume", file=path
         )
     r, c = ds["scene_row"].values, ds["scene_col"].values
 

@@ -14,6 +14,7 @@ import pandas as pd
 import xarray as xr
 
 from openmrv import __version__
+from openmrv import runfolder as rf
 from openmrv.case import Case, read_activity, read_facilities, read_notation_keys
 from openmrv.dataformat import write_interchange
 from openmrv.estimate.inventory import InventoryResult, compile_inventory
@@ -23,16 +24,6 @@ from openmrv.report import figures
 from openmrv.verify.external import compare
 
 Progress = Callable[[str], None]
-
-#: the run-folder files this stage writes
-INVENTORY_NC = "inventory.nc"
-INTERCHANGE_STEM = "inventory_primap2"
-EMISSIONS_CSV = "emissions.csv"
-GAP_FILLING_CSV = "gap_filling.csv"
-REFERENCE_APPROACH_CSV = "reference_approach.csv"
-COMPARISON_CSV = "comparison.csv"
-RUN_JSON = "run.json"
-EMISSIONS_FIGURE = "emissions_by_sector.png"
 
 
 @dataclass
@@ -58,7 +49,9 @@ def estimate_inventory(case: Case, progress: Progress | None = None) -> Inventor
     activity = read_activity(case)
     notation = read_notation_keys(case)
     read_facilities(case)  # validated up front even though the inventory does not use it
-    return compile_inventory(case, activity, notation, factor_library(case), progress)
+    return compile_inventory(
+        case.inventory_settings, activity, notation, factor_library(case), progress
+    )
 
 
 def compute(case: Case, progress: Progress | None = None) -> InventoryOutput:
@@ -90,17 +83,17 @@ def write(inv: InventoryOutput, case: Case, run_dir: Path) -> list[Path]:
     """Write the inventory outputs into ``run_dir`` (which must exist)."""
     result, comparison = inv.result, inv.comparison
     files = []
-    nc = run_dir / INVENTORY_NC
+    nc = run_dir / rf.INVENTORY_NC
     _write_netcdf(result.dataset, nc)
     files.append(nc)
-    files.append(write_interchange(result.dataset, run_dir / INTERCHANGE_STEM))
-    files.append(run_dir / f"{INTERCHANGE_STEM}.csv")
-    files.append(run_dir / f"{INTERCHANGE_STEM}.notation_keys.csv")
+    files.append(write_interchange(result.dataset, run_dir / rf.INTERCHANGE_STEM))
+    files.append(run_dir / rf.INTERCHANGE_CSV)
+    files.append(run_dir / rf.INTERCHANGE_NOTATION_KEYS)
     tables = {
-        EMISSIONS_CSV: result.records(),
-        GAP_FILLING_CSV: result.gap_filling,
-        REFERENCE_APPROACH_CSV: result.reference_approach,
-        COMPARISON_CSV: comparison,
+        rf.EMISSIONS_CSV: result.records(),
+        rf.GAP_FILLING_CSV: result.gap_filling,
+        rf.REFERENCE_APPROACH_CSV: result.reference_approach,
+        rf.COMPARISON_CSV: comparison,
     }
     for name, frame in tables.items():
         frame.to_csv(run_dir / name, index=False)
@@ -117,9 +110,9 @@ def write(inv: InventoryOutput, case: Case, run_dir: Path) -> list[Path]:
         "factor_tables_preferred": case.factor_prefer,
         "inputs": [_rel(p, case.root) for p in case.inputs()],
     }
-    (run_dir / RUN_JSON).write_text(json.dumps(meta, indent=2))
-    files.append(run_dir / RUN_JSON)
-    files.append(figures.emissions_by_sector(result.dataset, run_dir / EMISSIONS_FIGURE))
+    (run_dir / rf.RUN_JSON).write_text(json.dumps(meta, indent=2))
+    files.append(run_dir / rf.RUN_JSON)
+    files.append(figures.emissions_by_sector(result.dataset, run_dir / rf.EMISSIONS_BY_SECTOR_PNG))
     if not comparison.empty:
         last = int(comparison["year"].max())
         fig = figures.comparison(comparison, last, run_dir / f"comparison_{last}.png")

@@ -20,17 +20,16 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from openmrv import runfolder as rf
 from openmrv.case import Case, read_facilities
 from openmrv.errors import InputError
 from openmrv.estimate.inventory import InventoryResult
 from openmrv.estimate.inversion import transport as tr
-from openmrv.estimate.inversion.config import DEFAULT_SECTORS, TRANSPORT_ERRORS, InversionSettings
 from openmrv.estimate.inversion.national import (
     KG_S_TO_KT,
     SECONDS_PER_YEAR,
     diagnostics_attrs,
     invert,
-    sampling_designs,
     sector_relative_errors,
     sector_totals,
     totals_table,
@@ -42,12 +41,10 @@ from openmrv.observe.region import country_polygons, region_mask
 from openmrv.observe.soundings import concat_soundings
 from openmrv.observe.winds import read_era5_winds
 from openmrv.report import figures
+from openmrv.settings import InversionSection, InversionSettings
 from openmrv.stages.uncertainty import approach1_rows
 
 Progress = Callable[[str], None]
-
-#: the run folder's inversion sub-folder
-INVERSION_DIR = "inversion"
 
 
 @dataclass
@@ -74,74 +71,18 @@ class CaseInversion:
 
 
 def inversion_settings(case: Case) -> InversionSettings:
-    """The case's ``top_down: inversion:`` settings, checked, with their defaults."""
-    cfg = dict(case.inversion or {})
-    year = int(cfg.get("year", case.last_year))
-    if not case.first_year <= year <= case.last_year:
-        raise InputError(
-            f"year {year} is outside the inventory's {case.first_year}-{case.last_year}; "
-            "choose a year the inventory covers",
+    """The case's ``top_down: inversion:`` settings, checked, with their defaults (all
+    defaults when the case has no such section)."""
+    settings = case.inversion_settings
+    if settings is None:
+        settings = InversionSettings.from_section(
+            InversionSection(),
+            country=case.country,
+            first_year=case.first_year,
+            last_year=case.last_year,
             file=case.config_file,
-            field="top_down.inversion.year",
         )
-    start, end = cfg.get("period", (pd.Timestamp(f"{year}-01-01"), pd.Timestamp(f"{year}-12-31")))
-    sv = cfg.get("state_vector") or {}
-    osse = cfg.get("osse") or {}
-    s = InversionSettings(
-        region=str(cfg.get("region", case.country)),
-        year=year,
-        resolution=float(cfg.get("resolution", 0.25)),
-        padding=float(cfg.get("padding", 1.0)),
-        start=start,
-        end=end,
-        winds=cfg.get("winds"),
-        prior_error=float(cfg.get("prior_error", 0.5)),
-        obs_error=None if cfg.get("obs_error") is None else float(cfg["obs_error"]),
-        bc_error=float(cfg.get("bc_error", 10.0)),
-        gamma=float(cfg.get("gamma", 1.0)),
-        correlation_length_km=float(cfg.get("correlation_length_km", 0.0)),
-        sector_prior_error=str(cfg.get("sector_prior_error", "inventory")),
-        mode=str(sv.get("mode", "clusters")),
-        clusters=int(sv.get("clusters", 150)),
-        hotspot_fraction=float(sv.get("hotspot_fraction", 0.01)),
-        sectors=[str(c) for c in cfg.get("sectors", DEFAULT_SECTORS)],
-        soundings=list(cfg.get("soundings", [])),
-        sampling=str(osse.get("sampling", "gosat")),
-        truth_scale={str(k): float(v) for k, v in (osse.get("truth_scale") or {}).items()},
-        seed=int(osse.get("seed", 20251220)),
-        wind_error=bool(osse.get("wind_error", True)),
-        transport_error=str(cfg.get("transport_error", "ensemble")),
-    )
-    if s.transport_error not in TRANSPORT_ERRORS:
-        raise InputError(
-            f"transport_error '{s.transport_error}' unknown; use one of "
-            f"{', '.join(TRANSPORT_ERRORS)}",
-            file=case.config_file,
-            field="top_down.inversion.transport_error",
-        )
-    designs = sampling_designs()
-    if s.osse and s.sampling not in designs:
-        raise InputError(
-            f"sampling '{s.sampling}' unknown; use one of {', '.join(designs)}",
-            file=case.config_file,
-            field="top_down.inversion.osse.sampling",
-        )
-    for a in s.sectors:
-        for b in s.sectors:
-            if a != b and b.startswith(a + "."):
-                raise InputError(
-                    f"sectors {a} and {b} overlap (one holds the other); list disjoint codes",
-                    file=case.config_file,
-                    field="top_down.inversion.sectors",
-                )
-    bad = set(s.truth_scale) - set(s.sectors) - {"all", "other"}
-    if bad:
-        raise InputError(
-            f"truth_scale names {sorted(bad)}, not among the sectors {s.sectors}",
-            file=case.config_file,
-            field="top_down.inversion.osse.truth_scale",
-        )
-    return s
+    return settings
 
 
 def domain(settings: InversionSettings) -> tuple[tr.Grid, np.ndarray]:
@@ -324,7 +265,7 @@ def compute(
 def write(res: CaseInversion, run_dir: Path) -> list[Path]:
     """Write ``inversion/`` into ``run_dir``: result.nc, totals.csv, elements.csv and the
     prior, posterior, ratio and sensitivity maps."""
-    inv = Path(run_dir) / INVERSION_DIR
+    inv = Path(run_dir) / rf.INVERSION_DIR
     inv.mkdir(parents=True, exist_ok=True)
     sv, post, s = res.state, res.posterior, res.settings
     i = np.arange(sv.n)
@@ -366,7 +307,8 @@ def write(res: CaseInversion, run_dir: Path) -> list[Path]:
     ds.attrs = attrs
     if res.truth is not None:
         ds["x_true"] = ("element", res.truth)
-    files = [inv / "result.nc", inv / "totals.csv", inv / "elements.csv"]
+    names = (rf.INVERSION_RESULT_NC, rf.INVERSION_TOTALS_CSV, rf.INVERSION_ELEMENTS_CSV)
+    files = [Path(run_dir) / n for n in names]
     ds.to_netcdf(files[0])
     res.totals.to_csv(files[1], index=False)
     tab = sv.element_table()

@@ -9,17 +9,12 @@ from pathlib import Path
 
 import xarray as xr
 
+from openmrv import runfolder as rf
 from openmrv.case import Case
 from openmrv.errors import NoSoundingsError
 from openmrv.observe.batch import ObserveSummary, observe, write_soundings
 from openmrv.observe.region import Region, country_polygons
 from openmrv.report import figures
-
-#: the run folder's observations sub-folder and its files
-OBSERVATIONS_DIR = "observations"
-SUMMARY_CSV = "summary.csv"
-SOUNDINGS_NC = "soundings.nc"
-SOUNDINGS_MAP = "soundings_map.png"
 
 
 @dataclass
@@ -57,15 +52,14 @@ def compute(case: Case, scheduler: str | None = None) -> Observations | None:
 def write(obs: Observations, run_dir: Path) -> list[Path]:
     """Write ``observations/summary.csv`` and, when there are soundings, ``soundings.nc``
     and ``soundings_map.png``."""
-    folder = run_dir / OBSERVATIONS_DIR
-    folder.mkdir()
+    (run_dir / rf.OBSERVATIONS_DIR).mkdir()
     files: list[Path] = []
-    obs.summary.table().to_csv(folder / SUMMARY_CSV, index=False)
-    files.append(folder / SUMMARY_CSV)
+    obs.summary.table().to_csv(run_dir / rf.OBSERVATIONS_SUMMARY_CSV, index=False)
+    files.append(run_dir / rf.OBSERVATIONS_SUMMARY_CSV)
     if obs.soundings is not None:
-        files.append(write_soundings(obs.soundings, folder / SOUNDINGS_NC))
+        files.append(write_soundings(obs.soundings, run_dir / rf.SOUNDINGS_NC))
         outlines = country_outlines(obs.region)
-        files.append(figures.soundings_map(obs.soundings, folder / SOUNDINGS_MAP, outlines))
+        files.append(figures.soundings_map(obs.soundings, run_dir / rf.SOUNDINGS_MAP_PNG, outlines))
     return files
 
 

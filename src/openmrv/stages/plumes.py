@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from openmrv import runfolder as rf
 from openmrv.case import Case, read_facilities
 from openmrv.errors import InputError
 from openmrv.estimate.plumes.scene import (
@@ -38,7 +39,7 @@ from openmrv.estimate.plumes.scene import (
     scene_neighbours,
     split_swath,
 )
-from openmrv.observe.catalogues import PLUME_CORE, read_plume_catalogue
+from openmrv.observe.catalogues import read_plume_catalogue
 from openmrv.observe.region import region_mask
 from openmrv.observe.scenes import scene_arrays
 from openmrv.report import figures
@@ -50,16 +51,8 @@ from openmrv.verify.evidence import (
 )
 from openmrv.verify.plumes import attribute
 
-#: the run-folder files this stage writes
-PLUMES_CSV = "plumes.csv"
-PLUMES_GEOJSON = "plumes.geojson"
-PLUMES_BY_FACILITY_CSV = "plumes_by_facility.csv"
-PLUMES_THIRDPARTY_CSV = "plumes_thirdparty.csv"
-PLUME_EVIDENCE_BY_FACILITY_CSV = "plume_evidence_by_facility.csv"
-QUICKLOOK_DIR = "plumes"
-
 TABLE_COLUMNS = [
-    *PLUME_CORE,
+    *rf.PLUME_CORE,
     "detected",
     "wind_u",
     "wind_v",
@@ -203,19 +196,19 @@ def write_plume_outputs(table: pd.DataFrame, out: Path) -> list[Path]:
     out = Path(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out / PLUMES_CSV, index=False)
-        (out / PLUMES_GEOJSON).write_text(json.dumps(to_geojson(table), indent=1))
-        persistence(table).to_csv(out / PLUMES_BY_FACILITY_CSV, index=False)
+        table.to_csv(out / rf.PLUMES_CSV, index=False)
+        (out / rf.PLUMES_GEOJSON).write_text(json.dumps(to_geojson(table), indent=1))
+        persistence(table).to_csv(out / rf.PLUMES_BY_FACILITY_CSV, index=False)
     except OSError as exc:
         raise InputError(
             f"cannot write the plume outputs ({exc}); choose a writable --out", file=out
         ) from exc
-    return [out / n for n in (PLUMES_CSV, PLUMES_GEOJSON, PLUMES_BY_FACILITY_CSV)]
+    return [out / n for n in (rf.PLUMES_CSV, rf.PLUMES_GEOJSON, rf.PLUMES_BY_FACILITY_CSV)]
 
 
 def write_quicklooks(looks: list[tuple[str, dict]], out: Path) -> list[Path]:
     """Draw each quick-look into ``<out>/plumes/``."""
-    return [figures.plume_quicklook(work, Path(out) / QUICKLOOK_DIR / n) for n, work in looks]
+    return [figures.plume_quicklook(work, Path(out) / rf.PLUMES_DIR / n) for n, work in looks]
 
 
 def detect_scenes(
@@ -304,8 +297,8 @@ def write(res: Plumes, run_dir: Path) -> list[Path]:
     files: list[Path] = []
     if res.catalogue is not None:
         for name, frame in (
-            (PLUMES_THIRDPARTY_CSV, res.catalogue.plumes),
-            (PLUME_EVIDENCE_BY_FACILITY_CSV, res.catalogue.by_facility),
+            (rf.PLUMES_THIRDPARTY_CSV, res.catalogue.plumes),
+            (rf.PLUME_EVIDENCE_BY_FACILITY_CSV, res.catalogue.by_facility),
         ):
             frame.to_csv(run_dir / name, index=False)
             files.append(run_dir / name)

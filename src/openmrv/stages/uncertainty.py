@@ -16,20 +16,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from openmrv import runfolder as rf
 from openmrv.case import Case, read_activity_uncertainty
 from openmrv.errors import InputError
 from openmrv.estimate.inventory import InventoryResult
 from openmrv.estimate.inventory import keycategories as kca
 from openmrv.estimate.inventory.montecarlo import ActivityUncertainty, MonteCarloResult, approach2
 from openmrv.estimate.inventory.uncertainty import approach1_table, combine_product, estimate_rows
-
-#: the run-folder files this stage writes
-APPROACH1_CSV = "uncertainty_approach1.csv"
-APPROACH2_CSV = "uncertainty_approach2.csv"
-TREND_CSV = "uncertainty_trend.csv"
-APPROACH2_BY_GAS_CSV = "uncertainty_approach2_by_gas.csv"
-KEY_CATEGORIES_CSV = "key_categories.csv"
-UNCERTAINTY_JSON = "uncertainty.json"
 
 
 @dataclass
@@ -124,11 +117,11 @@ def key_category_table(rows: pd.DataFrame) -> pd.DataFrame:
 def write(unc: UncertaintyResult, run_dir: Path) -> list[Path]:
     """Write the uncertainty and key-category tables into ``run_dir``."""
     files = {
-        APPROACH1_CSV: unc.approach1,
-        APPROACH2_CSV: unc.approach2.summary,
-        TREND_CSV: unc.approach2.trend,
-        APPROACH2_BY_GAS_CSV: unc.approach2.gas_summary,
-        KEY_CATEGORIES_CSV: unc.key_categories,
+        rf.UNCERTAINTY_APPROACH1_CSV: unc.approach1,
+        rf.UNCERTAINTY_APPROACH2_CSV: unc.approach2.summary,
+        rf.UNCERTAINTY_TREND_CSV: unc.approach2.trend,
+        rf.UNCERTAINTY_APPROACH2_BY_GAS_CSV: unc.approach2.gas_summary,
+        rf.KEY_CATEGORIES_CSV: unc.key_categories,
     }
     out = []
     for name, frame in files.items():
@@ -143,5 +136,5 @@ def write(unc: UncertaintyResult, run_dir: Path) -> list[Path]:
         "years": list(mc.years),
         "gwp": mc.gwp_set,
     }
-    (run_dir / UNCERTAINTY_JSON).write_text(json.dumps(meta, indent=2))
-    return [*out, run_dir / UNCERTAINTY_JSON]
+    (run_dir / rf.UNCERTAINTY_JSON).write_text(json.dumps(meta, indent=2))
+    return [*out, run_dir / rf.UNCERTAINTY_JSON]

@@ -9,13 +9,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from openmrv import runfolder as rf
 from openmrv.estimate.inventory import InventoryResult
 from openmrv.stages.uncertainty import UncertaintyResult
 from openmrv.verify.evidence import EVIDENCE_COLUMNS, OSSE_NOTE, bottom_up_intervals
 from openmrv.verify.topdown import compare_topdown
-
-#: the run-folder file this stage writes
-VERIFICATION_CSV = "verification.csv"
 
 
 def compute(
@@ -50,5 +48,5 @@ def compute(
 
 def write(table: pd.DataFrame, run_dir: Path) -> list[Path]:
     """Write ``verification.csv``."""
-    table.to_csv(run_dir / VERIFICATION_CSV, index=False)
-    return [run_dir / VERIFICATION_CSV]
+    table.to_csv(run_dir / rf.VERIFICATION_CSV, index=False)
+    return [run_dir / rf.VERIFICATION_CSV]

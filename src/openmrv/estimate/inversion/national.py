@@ -35,11 +35,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from openmrv.constants import constant
 from openmrv.errors import InputError
 from openmrv.estimate.inventory import InventoryResult
 from openmrv.estimate.inventory.uncertainty import combine_product, combine_sum
 from openmrv.estimate.inversion import transport as tr
-from openmrv.estimate.inversion.config import InversionSettings as Settings
 from openmrv.estimate.inversion.solver import (
     Accumulator,
     NormalEquations,
@@ -67,10 +67,11 @@ from openmrv.estimate.inversion.transport_error import (
 )
 from openmrv.observe.operator import boundary_layer_sensitivity
 from openmrv.observe.superobs import load_parameters, superobservations
+from openmrv.settings import InversionSettings as Settings
 
 Progress = Callable[[str], None]
 
-SECONDS_PER_YEAR = 365.25 * 86400.0
+SECONDS_PER_YEAR = constant("seconds_per_year", "s")
 KG_S_TO_KT = SECONDS_PER_YEAR / 1e6  # kg/s -> kt/yr
 #: share of the variance kept uncorrelated in an exp(-d/L) prior covariance
 NUGGET = 1e-6
@@ -117,8 +118,9 @@ def prior_covariance(
     prior uncertainty of a sector total is at least the inventory's own."""
     x = sv.x_a[: sv.n_emission]
     if s.correlation_length_km > 0:
-        y = np.radians(sv.lat) * 6371.0
-        xk = np.radians(sv.lon) * 6371.0 * np.cos(np.radians(sv.lat))
+        r_km = constant("R_earth", "m") / 1e3
+        y = np.radians(sv.lat) * r_km
+        xk = np.radians(sv.lon) * r_km * np.cos(np.radians(sv.lat))
         se = exponential_covariance(s.prior_error * x, np.c_[xk, y], s.correlation_length_km)
         # exp(-d/L) is positive definite in exact arithmetic but, for elements much closer
         # than L, numerically singular: keep a 10^-6 share of the variance uncorrelated

@@ -17,10 +17,11 @@ import pandas as pd
 import xarray as xr
 from scipy.ndimage import gaussian_filter
 
+from openmrv.constants import constant
 from openmrv.estimate.inversion import transport as tr
-from openmrv.estimate.inversion.config import InversionSettings as Settings
 from openmrv.estimate.inversion.solver import Accumulator, NormalEquations
 from openmrv.estimate.inversion.statevector import StateVector
+from openmrv.settings import InversionSettings as Settings
 
 
 def wind_rose() -> list[tuple[float, float]]:
@@ -42,7 +43,7 @@ def steady_jacobian(sv: StateVector, u, v, cells=None, patterns=None, edges=True
     m = tr.steady_state(tr.operator(g, u, v, kh, tau), pat, rows)
     area = g.area().ravel()
     area = area[:, None] if rows is None else area[rows][:, None]
-    k = tr.column_to_ppb(m / area, tr.constant("p_surface_standard"))
+    k = tr.column_to_ppb(m / area, constant("p_surface_standard", "Pa"))
     if edges:
         k = np.c_[k, tr.edge_fractions(g, u, v, kh, rows)]
     return k if rows is not None or cells is None else k[cells]
@@ -151,7 +152,7 @@ def perturbed_winds(winds: xr.Dataset, rng) -> xr.Dataset:
     """Winds plus an independent non-divergent error field at each time."""
     la = winds["latitude"].values
     lo = winds["longitude"].values
-    r = tr.constant("R_earth")
+    r = constant("R_earth", "m")
     dy = abs(float(np.radians(la[1] - la[0]))) * r
     dx = r * np.cos(np.radians(la)) * abs(float(np.radians(lo[1] - lo[0])))
     out = winds.copy(deep=True)
@@ -175,7 +176,7 @@ def run_jacobian(sv, winds, times, cells, start, progress):
     )
     n_e = sv.n_emission
     area = sv.grid.area().ravel()[cells][:, None]
-    ppb = tr.column_to_ppb(out[:, :n_e] / area, tr.constant("p_surface_standard"))
+    ppb = tr.column_to_ppb(out[:, :n_e] / area, constant("p_surface_standard", "Pa"))
     return np.c_[ppb, out[:, n_e:]]
 
 
@@ -186,7 +187,7 @@ def run_field(sv, winds, times, cells, start, field: np.ndarray) -> np.ndarray:
     tau = tr.parameter("ventilation_timescale")
     out = tr.sample_run(sv.grid, winds, field[:, None], times, cells, start, kh, tau)[:, 0]
     area = sv.grid.area().ravel()[cells]
-    return tr.column_to_ppb(out / area, tr.constant("p_surface_standard"))
+    return tr.column_to_ppb(out / area, constant("p_surface_standard", "Pa"))
 
 
 def mean_speed(winds: xr.Dataset) -> float:

@@ -38,21 +38,9 @@ from openmrv import constants
 from openmrv.constants import table_row
 from openmrv.errors import InputError
 from openmrv.estimate.plumes.detect import Detection
-from openmrv.estimate.plumes.parameters import parameter
 
 UEFF = Path(__file__).parent / "data" / "ueff.csv"
 KG_S_TO_T_H = 3.6  # 1 kg/s = 3600 kg/h = 3.6 t/h
-
-
-def constant(name: str) -> float:
-    """Transitional, for ``openmrv.plumes_cli`` only: a plume-method parameter
-    (:func:`~openmrv.estimate.plumes.parameters.parameter`), else a physical constant
-    (:func:`openmrv.constants.constant`). New code calls those two; remove this once
-    ``plumes_cli`` does."""
-    try:
-        return parameter(name)
-    except KeyError:
-        return constants.constant(name)
 
 
 def ueff_coefficients(instrument: str = "TROPOMI") -> dict[str, float]:

@@ -19,8 +19,8 @@ from scipy import ndimage
 from openmrv.errors import InputError
 from openmrv.estimate.plumes.detect import detect_plume, split_mask
 from openmrv.estimate.plumes.gaussian import gaussian_plume_fit
+from openmrv.estimate.plumes.parameters import parameter
 from openmrv.estimate.plumes.quantify import (
-    constant,
     csf_rate,
     ime_rate,
     local_xy,
@@ -46,7 +46,7 @@ def split_swath(sc: dict) -> list[dict]:
     source pixel, named ``<scene>@<row>_<col>``, which :func:`quantify_scene` then treats
     like a patch (same false-alarm rate, source pixel given).
     """
-    size = int(constant("swath_window_pixels"))
+    size = int(parameter("swath_window_pixels", "1"))
     x = sc["xch4"]
     rows, cols = x.shape
     if rows < 2 * size and cols < 2 * size:
@@ -58,7 +58,7 @@ def split_swath(sc: dict) -> list[dict]:
         return s if s[-1] == max(n - size, 0) else [*s, n - size]
 
     tiles = [(r, c) for r in starts(rows) for c in starts(cols)]
-    alpha = constant("swath_false_alarm") / len(tiles)
+    alpha = parameter("swath_false_alarm", "1") / len(tiles)
     noise = np.broadcast_to(np.asarray(sc["noise"], float), x.shape)
     union = np.zeros(x.shape, bool)  # every window's plume mask, in scene pixels
     found = []
@@ -134,8 +134,8 @@ def quantify_scene(
     within one pixel (the square root of the median pixel area) of the detected source
     are the source itself, not neighbours, and are left out.
     """
-    if rel_wind_error is None:  # the stated default of the constants table
-        rel_wind_error = constant("rel_wind_error")
+    if rel_wind_error is None:  # the stated default of the parameters table
+        rel_wind_error = parameter("rel_wind_error", "1")
     if method not in METHODS:
         raise InputError(f"unknown method '{method}'; use one of {METHODS}", field="method")
     lat, lon = sc["lat"], sc["lon"]
