@@ -9,7 +9,8 @@ folder only when complete and valid (:mod:`openmrv.runfolder`: ``--out`` checked
 locked before computing; nothing deleted that openmrv did not write), so an interrupted
 or failed run never leaves a half-written run folder and never damages the previous one.
 It computes nothing itself. The command line and any other caller (a web server) use
-this API: :func:`run` for the whole job, :func:`run_inventory` for the inventory alone.
+this API: :func:`run` for the whole job, :func:`run_inventory` for the inventory alone,
+:func:`reproduce` to re-run a run folder's case from its manifest and compare.
 """
 
 from __future__ import annotations
@@ -25,7 +26,15 @@ from openmrv import runfolder as rf
 from openmrv.case import Case, load_case
 from openmrv.errors import InputError
 from openmrv.report import write_reports
-from openmrv.runfolder import RunFolderWriter
+from openmrv.report.manifest import verify_manifest
+from openmrv.report.reproduce import Reproduction, check_inputs, compare_runs, read_manifest
+from openmrv.runfolder import (
+    OutFolderError,
+    RunFolderError,
+    RunFolderWriter,
+    check_out,
+    ensure_valid_run,
+)
 from openmrv.stages import inventory, inversion, observations, plumes, uncertainty, verification
 from openmrv.stages.inventory import InventoryOutput
 from openmrv.stages.inversion import CaseInversion
@@ -278,3 +287,56 @@ def recalculation_report(
         meta = json.loads((run_dir / rf.RUN_JSON).read_text())
         inputs.append(meta.get("input_sha256", {}))
     return recalculation(frames[0], frames[1], inputs[0], inputs[1])
+
+
+def reproduce(
+    run_dir: str | Path,
+    out: str | Path,
+    *,
+    inputs_root: str | Path | None = None,
+    progress=None,
+) -> Reproduction:
+    """Re-run the case recorded in ``run_dir``'s manifest into ``out`` and compare.
+
+    Parameters
+    ----------
+    run_dir
+        A run folder with ``manifest.json``.
+    out
+        New run folder to write (an earlier run folder there is replaced; anything else
+        is refused before the run, see :func:`openmrv.runfolder.check_out`).
+    inputs_root
+        The case folder, when it moved since the run (default: the manifest's
+        ``inputs_root``).
+    progress
+        Callback receiving a short text per step (passed to the pipeline).
+
+    Raises
+    ------
+    ManifestError
+        No readable manifest.
+    InputChangedError
+        An input is missing or changed: the run cannot be reproduced.
+    OutFolderError
+        ``out`` is the run folder, lies inside it, or is refused by
+        :func:`openmrv.runfolder.check_out`.
+    RunFolderError
+        The new run folder is not a valid run folder (:func:`ensure_valid_run`).
+    """
+    run_dir = Path(run_dir)
+    doc = read_manifest(run_dir)
+    root = check_inputs(doc, inputs_root)
+    if Path(out).resolve() == run_dir.resolve():
+        raise InputError("--out must differ from the run folder being reproduced", file=out)
+    if Path(out).resolve().is_relative_to(run_dir.resolve()):
+        raise OutFolderError("--out must not lie inside the run folder being reproduced", file=out)
+    check_out(out, case_root=root)  # before the run: never replaces what openmrv did not write
+    run(root, out, progress)
+    ensure_valid_run(out, require_marker=False)
+    res = compare_runs(run_dir, out, doc)
+    res.manifest_problems = verify_manifest(run_dir)
+    try:
+        ensure_valid_run(run_dir, require_marker=False)
+    except RunFolderError as exc:
+        res.manifest_problems.append(f"not a valid run folder: {exc}")
+    return res

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from openmrv.plumes_cli import scene_arrays
 
 from observe.synthetic import PATCH, PATCH_NO_BOUNDS, SHARED, UOL
 from openmrv.errors import (
@@ -28,6 +27,7 @@ from openmrv.errors import (
 from openmrv.observe import batch
 from openmrv.observe._files import NPZ_LIMITS, NpzFile
 from openmrv.observe.registry import _EXTRA, Reader, read_soundings, readers, register
+from openmrv.observe.scenes import scene_arrays
 
 
 class _Payload:

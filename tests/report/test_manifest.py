@@ -12,8 +12,8 @@ import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
+from openmrv.cli.report import verify_manifest_command
 from openmrv.report import write_reports
-from openmrv.report.cli import verify_manifest_command
 from openmrv.report.crt import crt_tables, read_crt_xlsx
 from openmrv.report.manifest import (
     KEY_ENV,

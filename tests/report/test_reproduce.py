@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from openmrv.cli import app
-from openmrv.pipeline import run
-from openmrv.report.reproduce import InputChangedError, compare_runs, read_manifest, reproduce
+from openmrv.pipeline import reproduce, run
+from openmrv.report.reproduce import InputChangedError, compare_runs, read_manifest
 
 
 def test_mini_case_reproduces_bit_for_bit(mini_case, tmp_path):

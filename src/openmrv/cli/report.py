@@ -9,14 +9,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from openmrv.cli._common import console, fail, sub_app
-from openmrv.errors import OpenMRVError
-from openmrv.pipeline import recalculation_report
-from openmrv.report.cli import reproduce_command, verify_manifest_command
+from openmrv.cli._common import console, fail, run_with_progress, sub_app
+from openmrv.errors import InputError, OpenMRVError
+from openmrv.pipeline import recalculation_report, reproduce
+from openmrv.report.manifest import verify_manifest
+from openmrv.runfolder import RunFolderError, ensure_valid_run
 
 app = sub_app()
-app.command("verify-manifest")(verify_manifest_command)
-app.command("reproduce")(reproduce_command)
 
 
 @app.command()
@@ -40,3 +39,80 @@ def recalc(
         t.add_row(r.input, r.status)
     console.print(t)
     console.print(f"{len(changes)} category/gas/year values differ; written: {out}")
+
+
+@app.command("verify-manifest")
+def verify_manifest_command(
+    run_dir: Annotated[
+        Path, typer.Argument(help="Run folder holding manifest.json and manifest.sig.")
+    ],
+    case: Annotated[
+        Path | None,
+        typer.Option("--case", help="Case folder: check the inputs' SHA-256 there too."),
+    ] = None,
+    public_key: Annotated[
+        str | None,
+        typer.Option("--public-key", help="Base64 Ed25519 key the manifest must be signed with."),
+    ] = None,
+) -> None:
+    """Check a run folder against its signed manifest: any changed, missing or added byte;
+    and against the run-folder spec (docs/run-folder.md): every required output there,
+    no unknown file, every table readable with its columns.
+
+    Exit code 0 when the folder is exactly what was signed and a valid run folder, 1 when
+    it is not (each problem on its own line), 2 on bad input.
+    """
+    try:
+        problems = verify_manifest(run_dir, trusted_key=public_key, inputs_root=case)
+    except InputError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    if not problems:
+        try:  # folders of openmrv versions before the marker are checked too
+            ensure_valid_run(run_dir, require_marker=False)
+        except RunFolderError as exc:
+            problems = [f"not a valid run folder: {exc}"]
+    for line in problems:
+        typer.echo(line)
+    if problems:
+        raise typer.Exit(code=1)
+    typer.echo(f"{run_dir}: manifest and signature verified")
+
+
+@app.command("reproduce")
+def reproduce_command(
+    run_dir: Annotated[Path, typer.Argument(help="Run folder holding manifest.json.")],
+    out: Annotated[Path, typer.Option("--out", help="New run folder to write.")],
+    case: Annotated[
+        Path | None,
+        typer.Option("--case", help="Case folder, if it moved since the run."),
+    ] = None,
+) -> None:
+    """Re-run the case recorded in a run folder's manifest and compare every output.
+
+    Checks first that every input still has its recorded SHA-256. Exit code 0 when every
+    output is reproduced byte for byte (up to the documented volatile fields: the
+    manifest's creation time, the Monte Carlo's wall time), 1 when some differ (listed),
+    2 on bad input (e.g. a changed input).
+    """
+    try:
+        res = run_with_progress(
+            lambda _case, new, step: reproduce(run_dir, new, inputs_root=case, progress=step),
+            run_dir,
+            out,
+        )
+    except InputError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    for kind in ("differing", "missing", "added"):
+        for path in getattr(res, kind):
+            typer.echo(f"{kind}: {path}")
+    for line in res.manifest_problems:
+        typer.echo(f"note: the original folder no longer matches its manifest: {line}")
+    typer.echo(
+        f"{len(res.identical)} outputs identical, {len(res.volatile)} differ only in "
+        f"volatile fields ({', '.join(res.volatile) or 'none'}), "
+        f"{len(res.differing) + len(res.missing) + len(res.added)} differ"
+    )
+    if not res.reproduced:
+        raise typer.Exit(code=1)

@@ -31,9 +31,8 @@ from openmrv.report.manifest import (
     ManifestError,
     resolve_input,
     sha256_file,
-    verify_manifest,
 )
-from openmrv.runfolder import MARKER, OutFolderError, RunFolderError, check_out, ensure_valid_run
+from openmrv.runfolder import MARKER
 
 #: JSON outputs and their top-level keys that may differ between identical runs.
 VOLATILE: dict[str, tuple[str, ...]] = {
@@ -160,59 +159,4 @@ def compare_runs(old_dir: str | Path, new_dir: str | Path, doc: dict[str, Any]) 
             res.volatile += [MANIFEST, SIGNATURE]
         else:
             res.differing.append(MANIFEST)
-    return res
-
-
-def reproduce(
-    run_dir: str | Path,
-    out: str | Path,
-    *,
-    inputs_root: str | Path | None = None,
-    progress=None,
-) -> Reproduction:
-    """Re-run the case recorded in ``run_dir``'s manifest into ``out`` and compare.
-
-    Parameters
-    ----------
-    run_dir
-        A run folder with ``manifest.json``.
-    out
-        New run folder to write (an earlier run folder there is replaced; anything else
-        is refused before the run, see :func:`openmrv.runfolder.check_out`).
-    inputs_root
-        The case folder, when it moved since the run (default: the manifest's
-        ``inputs_root``).
-    progress
-        Callback receiving a short text per step (passed to the pipeline).
-
-    Raises
-    ------
-    ManifestError
-        No readable manifest.
-    InputChangedError
-        An input is missing or changed: the run cannot be reproduced.
-    OutFolderError
-        ``out`` is the run folder, lies inside it, or is refused by
-        :func:`openmrv.runfolder.check_out`.
-    RunFolderError
-        The new run folder is not a valid run folder (:func:`ensure_valid_run`).
-    """
-    from openmrv.pipeline import run
-
-    run_dir = Path(run_dir)
-    doc = read_manifest(run_dir)
-    root = check_inputs(doc, inputs_root)
-    if Path(out).resolve() == run_dir.resolve():
-        raise InputError("--out must differ from the run folder being reproduced", file=out)
-    if Path(out).resolve().is_relative_to(run_dir.resolve()):
-        raise OutFolderError("--out must not lie inside the run folder being reproduced", file=out)
-    check_out(out, case_root=root)  # before the run: never replaces what openmrv did not write
-    run(root, out, progress)
-    ensure_valid_run(out, require_marker=False)
-    res = compare_runs(run_dir, out, doc)
-    res.manifest_problems = verify_manifest(run_dir)
-    try:
-        ensure_valid_run(run_dir, require_marker=False)
-    except RunFolderError as exc:
-        res.manifest_problems.append(f"not a valid run folder: {exc}")
     return res

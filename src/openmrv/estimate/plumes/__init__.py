@@ -1,6 +1,7 @@
 """Methane (and other gas) plumes on satellite scenes: detection and quantification.
 
-Pure functions on arrays; nothing here opens files (see ``openmrv.plumes_cli``).
+Pure functions on arrays; nothing here opens files (scenes are read by
+:mod:`openmrv.observe.scenes`; the plume stage is :mod:`openmrv.stages.plumes`).
 """
 
 from openmrv.estimate.plumes.detect import Detection, detect_plume, robust_background, split_mask
