@@ -15,9 +15,11 @@ import pytest
 
 from openmrv import runfolder as rf
 from openmrv.case import load_case
-from openmrv.pipeline import estimate_inventory, run_inventory, write_inventory
+from openmrv.pipeline import run_inventory
 from openmrv.report import write_reports
 from openmrv.report.manifest import verify_manifest
+from openmrv.stages import inventory as inventory_stage
+from openmrv.stages.inventory import InventoryOutput, estimate_inventory
 
 DATA = Path(__file__).parent / "data"
 
@@ -32,7 +34,7 @@ def mini(tmp_path_factory):
 def _write(tmp: Path, mini) -> None:
     """What the pipeline writes into a run folder for the mini case (no PDF)."""
     case, result = mini
-    write_inventory(tmp, case, result, pd.DataFrame())
+    inventory_stage.write(InventoryOutput(result, pd.DataFrame()), case, tmp)
     write_reports(tmp, case, result, pdf=False)
 
 
@@ -276,8 +278,6 @@ def test_run_inventory_out_refused_before_computing(mini_case, tmp_path, where, 
     }[where]
     before = _tree(tmp_path)
     computed = []
-    import openmrv.stages.inventory as inventory_stage
-
     real = inventory_stage.estimate_inventory
     monkeypatch.setattr(
         inventory_stage, "estimate_inventory", lambda *a: computed.append(1) or real(*a)
@@ -292,7 +292,7 @@ def test_run_inventory_leftover_old_does_not_break_the_run(mini_case, tmp_path):
     (tmp_path / "out.old" / "x").write_text("left over")
     (tmp_path / "out.partial").mkdir()
     run_inventory(mini_case, tmp_path / "out")
-    run_inventory(mini_case, tmp_path / "out")  # today: fails renaming out to out.old
+    run_inventory(mini_case, tmp_path / "out")  # before runfolder: failed renaming out to out.old
     assert (tmp_path / "out.old" / "x").read_text() == "left over"
     rf.ensure_valid_run(tmp_path / "out")
 
