@@ -17,16 +17,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import re
 import sys
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
-from types import UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args
 
 import pandas as pd
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -40,12 +37,12 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic.fields import FieldInfo
 
 from openmrv.categories import check_code
-from openmrv.errors import CaseError, InputError
+from openmrv.errors import CaseError
 from openmrv.factors import QUALIFIER_NAMES
 from openmrv.gwp import ETF_DEFAULT, GWPSet
+from openmrv.settings_errors import UNION_TAG, YamlLines, case_error
 
 #: The one random seed of openmrv's defaults (Monte Carlo draws, OSSE soundings, k-means).
 #: Arbitrary but fixed so that runs reproduce: 20 December 2025, the date of the
@@ -78,8 +75,7 @@ DEFAULT_SECTORS: tuple[str, ...] = (
 )
 #: the OSSE sampling designs (a data table of the inversion stage, read, not imported)
 SAMPLING_TABLE = Path(__file__).parent / "estimate" / "inversion" / "data" / "sampling.csv"
-#: discriminator tags of union fields; dropped from error locations
-_TAG = "<"
+
 
 Number = Annotated[float, Strict()]
 Count = Annotated[int, Strict(), Field(gt=0)]
@@ -177,12 +173,16 @@ class GapFillingSection(_Model):
 
 
 def _gap_kind(value: Any) -> str:
-    return f"{_TAG}mapping>" if isinstance(value, dict | GapFillingSection) else f"{_TAG}name>"
+    return (
+        f"{UNION_TAG}mapping>"
+        if isinstance(value, dict | GapFillingSection)
+        else f"{UNION_TAG}name>"
+    )
 
 
 GapFillingField = Annotated[
-    Annotated[GapFilling, Tag(f"{_TAG}name>")]
-    | Annotated[GapFillingSection, Tag(f"{_TAG}mapping>")],
+    Annotated[GapFilling, Tag(f"{UNION_TAG}name>")]
+    | Annotated[GapFillingSection, Tag(f"{UNION_TAG}mapping>")],
     Discriminator(_gap_kind),
 ]
 
@@ -530,141 +530,6 @@ class InversionSettings(BaseModel):
         return s
 
 
-# --- errors with file, line and field ------------------------------------------------------
-
-
-class YamlLines:
-    """The line of each key and item of a YAML document (yaml's compose/mark API)."""
-
-    def __init__(self, text: str) -> None:
-        try:
-            self._root = yaml.compose(text)
-        except yaml.YAMLError:
-            self._root = None
-
-    def line(self, loc: Iterable[str | int]) -> int | None:
-        """1-based line of the deepest part of ``loc`` that the document has."""
-        node, found = self._root, None
-        for part in loc:
-            if isinstance(node, yaml.MappingNode):
-                hit = next((kv for kv in node.value if kv[0].value == str(part)), None)
-                if hit is None:
-                    break
-                found, node = hit[0].start_mark.line + 1, hit[1]
-            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-                if not 0 <= part < len(node.value):
-                    break
-                node = node.value[part]
-                found = node.start_mark.line + 1
-            else:
-                break
-        return found
-
-
-def _unwrap(tp: Any) -> list[Any]:
-    """The alternatives of ``tp`` without Annotated and None."""
-    if get_origin(tp) is Annotated:
-        return _unwrap(get_args(tp)[0])
-    if get_origin(tp) in (Union, UnionType):
-        return [u for a in get_args(tp) if a is not type(None) for u in _unwrap(a)]
-    return [tp]
-
-
-def _items(tp: Any) -> list[Any]:
-    """The item type of a list, the value type of a dict."""
-    if get_origin(tp) in (list, dict):
-        return [get_args(tp)[-1]]
-    return []
-
-
-def _walk(loc: list[str | int]) -> tuple[type[BaseModel] | None, FieldInfo | None]:
-    """The model reached by ``loc`` (if any) and the last field on the way."""
-    candidates: list[Any] = [CaseFile]
-    info: FieldInfo | None = None
-    for part in loc:
-        types = [u for c in candidates for u in _unwrap(c)]
-        model = next(
-            (
-                t
-                for t in types
-                if isinstance(t, type) and issubclass(t, BaseModel) and part in t.model_fields
-            ),
-            None,
-        )
-        if model is not None and isinstance(part, str):
-            info = model.model_fields[part]
-            candidates = [info.annotation]
-        else:
-            candidates = [i for t in types for i in _items(t)]
-    types = [u for c in candidates for u in _unwrap(c)]
-    models = [t for t in types if isinstance(t, type) and issubclass(t, BaseModel)]
-    return (models[0] if models else None), info
-
-
-def _name(loc: list[str | int]) -> str:
-    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
-
-
-def _choices(expected: str) -> str:
-    names = re.findall(r"'([^']*)'", expected)
-    if len(names) <= 2:
-        return " or ".join(f"'{n}'" for n in names)
-    return f"{', '.join(names[:-1])} or {names[-1]}"
-
-
-def _message(err: Any, loc: list[str | int], is_key: bool) -> str:
-    kind, value, ctx = err["type"], err.get("input"), err.get("ctx") or {}
-    leaf = "" if is_key or not loc else f"{loc[-1]} "
-    if kind == "missing":
-        return f"'{loc[-1]}' is required"
-    if kind == "literal_error":
-        return f"{leaf}'{value}' unknown; expected {_choices(ctx.get('expected', ''))}"
-    if kind == "greater_than":
-        return "must be positive" if ctx.get("gt") == 0 else f"must be > {ctx.get('gt')}"
-    if kind in ("greater_than_equal", "less_than_equal", "less_than"):
-        op = {"greater_than_equal": ">=", "less_than_equal": "<=", "less_than": "<"}[kind]
-        return f"must be {op} {next(iter(ctx.values()))}"
-    if kind == "value_error":
-        exc = ctx.get("error")
-        return exc.message if isinstance(exc, InputError) else str(exc)
-    _, info = _walk(loc)
-    what = info.description if info is not None and info.description else err["msg"].lower()
-    return f"expected {what}; got {value!r}"
-
-
-def case_error(exc: ValidationError, *, file: Path, lines: YamlLines | None = None) -> CaseError:
-    """The first problem of a failed validation as a :class:`CaseError` (file, line, field)."""
-    errors = exc.errors(include_url=False)
-
-    def clean(e: Any) -> tuple[list[str | int], bool]:
-        loc = [p for p in e["loc"] if not (isinstance(p, str) and p.startswith(_TAG))]
-        is_key = "[key]" in loc
-        return [p for p in loc if p != "[key]"], is_key
-
-    errors.sort(key=lambda e: e["type"] != "extra_forbidden")
-    first = errors[0]
-    loc, is_key = clean(first)
-    if first["type"] == "extra_forbidden":
-        parent = loc[:-1]
-        unknown = sorted(
-            str(clean(e)[0][-1])
-            for e in errors
-            if e["type"] == "extra_forbidden" and clean(e)[0][:-1] == parent
-        )
-        model, _ = _walk(parent)
-        known = sorted(model.model_fields) if model is not None else []
-        message = f"unknown settings {unknown}; known: {known}"
-        loc = [*parent, unknown[0]]
-    else:
-        message = _message(first, loc, is_key)
-    return CaseError(
-        message,
-        file=file,
-        row=None if lines is None else lines.line(loc),
-        field=_name(loc) or None,
-    )
-
-
 def parse_case_file(data: Any, *, file: Path, lines: YamlLines | None = None) -> CaseFile:
     """Validate a loaded ``case.yaml`` (a mapping).
 
@@ -676,7 +541,7 @@ def parse_case_file(data: Any, *, file: Path, lines: YamlLines | None = None) ->
     try:
         return CaseFile.model_validate(data)
     except ValidationError as exc:
-        raise case_error(exc, file=file, lines=lines) from None
+        raise case_error(exc, CaseFile, file=file, lines=lines) from None
 
 
 def case_json_schema() -> dict[str, Any]:
