@@ -27,8 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import xarray as xr
 
 from openmrv.errors import InputError, UnitError
+from openmrv.units import registry
 
 MOL_PER_MOL_TO_PPB = 1e9  # unit conversion (definition of ppb), not a coefficient
 
@@ -159,7 +161,6 @@ _UNIT_SPELLINGS = {
 
 def _unit(text: str, expected: str, file: Path, variable: str) -> str:
     """Check a footprint unit: parsable, and of the dimension of ``expected``."""
-    from openmrv.units import registry
 
     ureg = registry()
     spelled = _UNIT_SPELLINGS.get(text.strip(), text)
@@ -179,7 +180,6 @@ def _unit(text: str, expected: str, file: Path, variable: str) -> str:
 
 
 def _open(path: Path):
-    import xarray as xr
 
     if not path.is_file():
         raise InputError("footprint file not found", file=path)

@@ -32,6 +32,7 @@ import xarray as xr
 
 from openmrv.dataformat import GASES, years
 from openmrv.errors import InputError
+from openmrv.report.crt import map_category, within
 from openmrv.units import conversion_factor, same_dimension
 
 #: sheet -> (CRT root code, title). Sheets sit beside the emissions-only tables of
@@ -112,7 +113,6 @@ def background_tables(
         key, activity value, activity unit, then per gas ``<gas> IEF [kg/unit]`` and
         ``<gas> [kt]``. ``attrs['total_row']`` is the root code.
     """
-    from openmrv.report.crt import _within, map_category
 
     for name, frame, cols in (
         ("emissions", emissions, ("category", "gas", "year", "value_Gg", "activity", "key")),
@@ -143,7 +143,7 @@ def background_tables(
     }
     tables: dict[str, pd.DataFrame] = {}
     for sheet, (root, title) in BACKGROUND_AD.items():
-        part = wide[[_within(c, root) for c in wide["code"]]].sort_values(
+        part = wide[[within(c, root) for c in wide["code"]]].sort_values(
             ["year", "code", "category", "activity", "key"]
         )
         records: list[dict[str, Any]] = []

@@ -269,7 +269,7 @@ def crt_cells(ds: xr.Dataset) -> dict[str, dict[str, list[float | str | None]]]:
                     sets[t].add(str(keys[t, i]))
         out[gas] = {}
         for code in crt_codes:
-            inside = sorted(b for b in set(base_num) | set(base_keys) if _within(b, code))
+            inside = sorted(b for b in set(base_num) | set(base_keys) if within(b, code))
             if not inside:
                 continue
             num = sum((base_num[b] for b in inside if b in base_num), np.zeros(n_t))
@@ -288,7 +288,7 @@ def crt_cells(ds: xr.Dataset) -> dict[str, dict[str, list[float | str | None]]]:
     return out
 
 
-def _within(code: str, root: str) -> bool:
+def within(code: str, root: str) -> bool:
     return root == "Total" or code == root or code.startswith(root + ".")
 
 
@@ -414,7 +414,7 @@ def crt_tables(
     }
     codes = list(crt_categories()["code"])
     for sheet, (root, title) in BACKGROUND.items():
-        rows = [c for c in codes if _within(c, root)]
+        rows = [c for c in codes if within(c, root)]
         tables[sheet] = _by_year_table(cells, rows, yrs, select, mass, factors, root)
         titles[sheet] = (f"{sheet}: {title}", "kt")
     if uncertainty is not None:

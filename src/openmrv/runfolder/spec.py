@@ -14,6 +14,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+from openmrv import __version__
 from openmrv.errors import InputError
 
 # --------------------------------------------------------------------------- stages
@@ -365,19 +366,13 @@ def read_marker(folder: str | Path) -> dict[str, Any]:
     return doc
 
 
-def _version() -> str:
-    from openmrv import __version__
-
-    return __version__
-
-
 def write_marker(folder: str | Path, *, complete: bool, created_utc: str | None = None) -> Path:
     """Write openmrv's marker into ``folder``: version, creation time, the files there."""
     folder = Path(folder)
     doc = {
         "written_by": "openmrv",
         "marker_version": MARKER_VERSION,
-        "openmrv_version": _version(),
+        "openmrv_version": __version__,
         "created_utc": created_utc or datetime.now(UTC).isoformat(timespec="seconds"),
         "complete": complete,
         "files": files_of(folder),
