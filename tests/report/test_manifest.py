@@ -151,6 +151,16 @@ def test_write_reports_turkmenistan(tkm_run, tmp_path, home):
     assert {"crt.xlsx", "crt.json", "inventory.nc", "run.json"} <= paths
     assert "activity/energy.csv" in {i["path"] for i in doc["inputs"]}
     assert any(i["path"].startswith("openmrv:factors/data/") for i in doc["inputs"])
+    # every packaged table a run reads, the method constants and assumptions included
+    recorded = {i["path"] for i in doc["inputs"]}
+    for table in (
+        "verify/data/plume_annualisation.csv",
+        "data/physical_constants.csv",
+        "estimate/plumes/data/parameters.csv",
+        "estimate/inversion/data/transport.csv",
+        "observe/data/superobs_error_chen2023.csv",
+    ):
+        assert f"openmrv:{table}" in recorded, table
     unc = tkm_run.uncertainty
     tables = crt_tables(
         tkm_run.result.dataset, key_categories=unc.key_categories, uncertainty=unc.approach1

@@ -274,11 +274,21 @@ def verify_manifest(
     return problems
 
 
+#: the file kinds of packaged data tables the manifest records
+PACKAGED_TABLES = ("csv", "json", "geojson")
+
+
 def packaged_inputs() -> dict[str, str]:
-    """SHA-256 of the data tables shipped with openmrv that shape a run's numbers (factor
-    tables, CRT mapping), keyed ``openmrv:<path inside the package>``."""
-    files = sorted((PACKAGE / "factors" / "data").glob("*.csv"))
-    files += sorted((PACKAGE / "report" / "data").glob("*.csv"))
+    """SHA-256 of every data table shipped with openmrv (each package folder's ``data/``:
+    factor tables, physical constants, method parameters, annualisation assumptions,
+    sampling designs, country polygons, the CRT mapping...), keyed
+    ``openmrv:<path inside the package>``: a run reads them, so they shape its numbers."""
+    files = sorted(
+        f
+        for ext in PACKAGED_TABLES
+        for f in PACKAGE.rglob(f"data/*.{ext}")
+        if "__pycache__" not in f.parts
+    )
     return {f"{PACKAGED}{f.relative_to(PACKAGE).as_posix()}": sha256_file(f) for f in files}
 
 
