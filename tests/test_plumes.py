@@ -332,6 +332,8 @@ def test_plumes_cli(tmp_path: Path):
         app, ["plumes", *map(str, PATCH_FILES), "--case", str(case), "--out", str(out)]
     )
     assert res.exit_code == 0, res.output
+    # the patches lie in India, the mini case is Turkmenistan's: each plume is named
+    assert "lies outside TKM" in res.output
     t = pd.read_csv(out / "plumes.csv")
     assert len(t) == len(PATCH_FILES)
     assert {"rate_t_per_h", "rate_sigma_t_per_h", "facility_id", "method"} <= set(t.columns)
@@ -382,3 +384,27 @@ def test_external_wind_matches_the_era5_reader():
     u, v = winds_at(ds, np.array([27.61]), np.array([-23.67]), np.array([t]))
     assert w.u == pytest.approx(float(u[0]), rel=1e-9)
     assert w.v == pytest.approx(float(v[0]), rel=1e-9)
+
+
+def test_plumes_outside_the_case_country_are_named():
+    """A plume outside the case's country is listed with its distance to the border: one
+    inside is not; one 0.5° north of the northernmost border vertex lies at most
+    0.5° x 111.2 km from the border (known geometry)."""
+    from openmrv.observe.region import country_polygons
+    from openmrv.stages.plumes import outside_country
+
+    border = np.concatenate([r[0] for r in country_polygons("TKM")])
+    top = border[np.argmax(border[:, 1])]
+    table = pd.DataFrame(
+        {
+            "scene": ["inside", "north", "india", "none"],
+            "lat": [38.5, top[1] + 0.5, 25.91, np.nan],
+            "lon": [58.5, top[0], 70.95, np.nan],
+            "detected": [True, True, True, False],
+        }
+    )
+    out = outside_country(table, "TKM")
+    assert list(out["scene"]) == ["north", "india"]
+    north, india = out["distance_km"]
+    assert 0 < north <= 0.5 * 111.2 + 0.1
+    assert india > 1000

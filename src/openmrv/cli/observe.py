@@ -82,6 +82,8 @@ def observe_command(
             summary = getattr(exc, "summary", None)
             if summary is not None:
                 console.print(summary_table(summary))
+                for path, message in summary.bad_files:
+                    console.print(f"[yellow]bad file[/yellow] {path}: {message}", markup=True)
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(1) from exc
     if wind_field is not None:

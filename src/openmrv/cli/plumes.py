@@ -12,7 +12,7 @@ from openmrv.case import load_case, read_facilities
 from openmrv.cli._common import sub_app
 from openmrv.errors import InputError
 from openmrv.runfolder import PLUMES_CSV
-from openmrv.stages.plumes import detect_scenes, write_plume_outputs
+from openmrv.stages.plumes import detect_scenes, outside_country, write_plume_outputs
 
 app = sub_app()
 
@@ -46,7 +46,8 @@ def plumes_command(
         )
         raise typer.Exit(2)
     try:
-        facilities = read_facilities(load_case(case)) if case is not None else None
+        loaded = load_case(case) if case is not None else None
+        facilities = read_facilities(loaded) if loaded is not None else None
         with Progress(transient=True) as bar:
             task = bar.add_task("plumes", total=len(scenes))
             table, figs = detect_scenes(
@@ -61,6 +62,15 @@ def plumes_command(
     except InputError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    if loaded is not None:
+        for r in outside_country(table, loaded.country).itertuples():
+            typer.echo(
+                f"warning: {r.scene}: the plume at {r.lat:.2f}N {r.lon:.2f}E lies outside "
+                f"{loaded.country} ({r.distance_km:,.0f} km from its border); it is no "
+                "evidence about this case and its attribution to the case's facilities "
+                "does not apply",
+                err=True,
+            )
     n = int(table["detected"].sum())
     typer.echo(
         f"wrote {out / PLUMES_CSV}: {len(table)} scenes, {n} plumes quantified, "

@@ -3,6 +3,7 @@ summary of national totals, uncertainty and verification."""
 
 from __future__ import annotations
 
+import os
 from functools import partial
 from pathlib import Path
 from typing import Annotated
@@ -13,13 +14,34 @@ import typer
 from rich.table import Table
 
 from openmrv.categories import title
-from openmrv.cli._common import CaseArg, OutOpt, console, fail, run_with_progress, sub_app
+from openmrv.cli._common import (
+    CaseArg,
+    OutOpt,
+    console,
+    err_console,
+    fail,
+    run_with_progress,
+    sub_app,
+)
 from openmrv.cli._common import client as make_client
 from openmrv.pipeline import run as run_pipeline
 from openmrv.pipeline import run_inventory
+from openmrv.report.manifest import KEY_ENV, default_key_path
 from openmrv.runfolder import VERIFICATION_CSV
 
 app = sub_app()
+
+
+def _signing_key_notice() -> None:
+    """Say where the signing key will be created, before the first run creates it."""
+    if not os.environ.get(KEY_ENV) and not default_key_path().exists():
+        err_console.print(
+            f"note: no signing key yet; one is created at {default_key_path()} to sign "
+            f"this run's manifest (your identity as the signer: keep it private and backed "
+            f"up; or set {KEY_ENV} to a key of your own; docs/provenance.md)",
+            soft_wrap=True,
+            markup=False,
+        )
 
 
 def _summary(run_) -> None:
@@ -118,6 +140,7 @@ def run(
     except OSError as exc:
         fail(f"cannot reach the dask scheduler {scheduler}: {exc}")
     try:
+        _signing_key_notice()
         _summary(run_with_progress(partial(run_pipeline, client=client), case, out))
     finally:
         if client is not None:
@@ -127,4 +150,5 @@ def run(
 @app.command()
 def inventory(case: CaseArg, out: OutOpt = None) -> None:
     """Compile the bottom-up inventory of a case and print national totals."""
+    _signing_key_notice()
     _summary(run_with_progress(run_inventory, case, out))

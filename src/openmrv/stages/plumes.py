@@ -40,7 +40,7 @@ from openmrv.estimate.plumes.scene import (
     split_swath,
 )
 from openmrv.observe.catalogues import read_plume_catalogue
-from openmrv.observe.region import region_mask
+from openmrv.observe.region import country_polygons, region_mask
 from openmrv.observe.scenes import scene_arrays
 from openmrv.report import figures
 from openmrv.verify.evidence import (
@@ -49,7 +49,7 @@ from openmrv.verify.evidence import (
     own_plume_evidence,
     persistence,
 )
-from openmrv.verify.plumes import attribute
+from openmrv.verify.plumes import attribute, great_circle_km
 
 TABLE_COLUMNS = [
     *rf.PLUME_CORE,
@@ -306,3 +306,20 @@ def write(res: Plumes, run_dir: Path) -> list[Path]:
         files += write_quicklooks(res.quicklooks, run_dir)
         files += write_plume_outputs(res.table, run_dir)
     return files
+
+
+def outside_country(table: pd.DataFrame, country: str) -> pd.DataFrame:
+    """The detected plumes of ``table`` that lie outside ``country`` (ISO3), with their
+    great-circle distance [km] to the country's nearest border vertex: a scene there is
+    not evidence about the country's inventory, and attribution to its register does not
+    apply."""
+    det = table[table["detected"].astype(bool)].dropna(subset=["lat", "lon"])
+    lat, lon = det["lat"].to_numpy(float), det["lon"].to_numpy(float)
+    out = det.loc[~region_mask(lon, lat, country), ["scene", "lat", "lon"]].copy()
+    if len(out):
+        border = np.concatenate([rings[0] for rings in country_polygons(country)])
+        out["distance_km"] = [
+            float(great_circle_km(la, lo, border[:, 1], border[:, 0]).min())
+            for la, lo in zip(out["lat"], out["lon"], strict=True)
+        ]
+    return out.reset_index(drop=True)

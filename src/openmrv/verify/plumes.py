@@ -58,7 +58,7 @@ def ipcc_category_of(source_type: pd.Series) -> pd.Series:
     return labels.map(lambda s: table.get(s, "")).astype(str)
 
 
-def _distance_km(lat1, lon1, lat2, lon2) -> np.ndarray:
+def great_circle_km(lat1, lon1, lat2, lon2) -> np.ndarray:
     """Great-circle distance [km] (haversine on the mean Earth radius of
     :mod:`openmrv.constants`, 6371.0088 km, IUGG/GRS80)."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
@@ -132,7 +132,7 @@ def attribute(
     if facilities.empty or plumes.empty:
         out["distance_km"] = np.nan
         return out
-    d = _distance_km(
+    d = great_circle_km(
         out["lat"].to_numpy()[:, None],
         out["lon"].to_numpy()[:, None],
         facilities["lat"].to_numpy(float)[None, :],
