@@ -83,8 +83,9 @@ class RunChain:
     with_uncertainty
         Run the Monte Carlo and key categories (when the case gives activity uncertainties).
     with_top_down
-        Run observations, own plume detections and the inversion (the third-party plume
-        catalogues and the verification always run when the case has them).
+        Run the top-down stages (observations, plumes, inversion) and the verification;
+        without them the run is the bottom-up inventory alone (``openmrv inventory``), whose
+        report shows no comparison with an inventory interval it has not estimated.
     client
         A dask.distributed client: the Monte Carlo chunks and the satellite files run on
         its cluster (same draws, same outputs). None: this process, and a LocalCluster of
@@ -141,8 +142,8 @@ class RunChain:
         return self
 
     def run_plumes(self) -> RunChain:
-        """The plume catalogues and, with top-down stages, openmrv's own detections."""
-        self.results.plumes = plumes.compute(self.case, self.progress, self.with_top_down)
+        """The plume catalogues and openmrv's own detections on the case's scenes."""
+        self.results.plumes = plumes.compute(self.case, self.progress)
         return self
 
     def run_inversion(self) -> RunChain:
@@ -185,11 +186,8 @@ class RunChain:
         if self.with_uncertainty:
             self.run_uncertainty()
         if self.with_top_down:
-            self.run_observations()
-        self.run_plumes()
-        if self.with_top_down:
-            self.run_inversion()
-        return self.run_verification()
+            self.run_observations().run_plumes().run_inversion().run_verification()
+        return self
 
     def write_into(self, folder: Path) -> list[Path]:
         """Write every stage's outputs, then the reports and the signed manifest, into

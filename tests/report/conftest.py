@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from openmrv.case import load_case
-from openmrv.pipeline import run_inventory
+from openmrv.pipeline import RunChain
 from openmrv.stages.inventory import estimate_inventory
 from openmrv.stages.uncertainty import compute as estimate_uncertainty
 
@@ -23,8 +23,10 @@ def mini_dataset():
 
 @pytest.fixture(scope="session")
 def tkm_run(tmp_path_factory):
-    """One Turkmenistan inventory run (uncertainty with few draws: the tables only)."""
+    """One Turkmenistan run of chosen stages: inventory, uncertainty with few draws, the
+    plume catalogues and the verification (no own detections, no inversion)."""
     out = tmp_path_factory.mktemp("tkm") / "run"
-    run_ = run_inventory(ROOT / "examples" / "turkmenistan", out)
-    run_.uncertainty = estimate_uncertainty(run_.case, run_.result, draws=2000)
-    return run_
+    chain = RunChain.from_folder(ROOT / "examples" / "turkmenistan")
+    chain.run_inventory()
+    chain.results.uncertainty = estimate_uncertainty(chain.case, chain.results.result, draws=2000)
+    return chain.run_plumes().run_verification().write(out)

@@ -254,8 +254,6 @@ class Plumes:
     catalogue: PlumeEvidence | None
     own: pd.DataFrame
     quicklooks: list[tuple[str, dict]] = field(default_factory=list)
-    #: own detections were searched for (the whole job; not ``openmrv inventory``)
-    full: bool = True
     #: number of scenes searched
     scenes: int = 0
     top_down: list[pd.DataFrame] = field(default_factory=list)
@@ -269,22 +267,21 @@ class Plumes:
         return pd.concat(parts, ignore_index=True) if parts else self.own
 
 
-def compute(case: Case, progress: Callable[[str], None] | None = None, full: bool = True) -> Plumes:
-    """The case's plume evidence: the catalogues' (always) and, with ``full``, openmrv's
-    own detections on the case's scenes, attributed to the register's 1.B.2 sites, whose
-    other sites inside a scene count as neighbouring sources (a ``neighbours`` term in
-    the rate's 1-sigma)."""
+def compute(case: Case, progress: Callable[[str], None] | None = None) -> Plumes:
+    """The case's plume evidence: the catalogues' and openmrv's own detections on the
+    case's scenes, attributed to the register's 1.B.2 sites, whose other sites inside a
+    scene count as neighbouring sources (a ``neighbours`` term in the rate's 1-sigma)."""
     oil_gas = oil_and_gas_facilities(case)  # read once for both plume sources
     evidence = catalogue_plumes(case, oil_gas)
-    res = Plumes(evidence, pd.DataFrame(), full=full, scenes=len(case.plume_scenes))
+    res = Plumes(evidence, pd.DataFrame(), scenes=len(case.plume_scenes))
     if evidence is not None:
         res.top_down.append(evidence.top_down)
         res.contributors.append(evidence.contributors)
-    if full and case.plume_scenes:
+    if case.plume_scenes:
         if progress is not None:
             progress(f"plumes: {len(case.plume_scenes)} scenes")
         res.own, res.quicklooks = scan_scenes(case.plume_scenes, oil_gas, neighbours=oil_gas)
-    if full and (case.plume_scenes or evidence is not None):
+    if case.plume_scenes or evidence is not None:
         own_td, own_contrib = own_plume_evidence(res.own)
         if len(own_td):
             res.top_down.append(own_td)
@@ -302,7 +299,7 @@ def write(res: Plumes, run_dir: Path) -> list[Path]:
         ):
             frame.to_csv(run_dir / name, index=False)
             files.append(run_dir / name)
-    if res.full and (res.scenes or res.catalogue is not None):
+    if res.scenes or res.catalogue is not None:
         files += write_quicklooks(res.quicklooks, run_dir)
         files += write_plume_outputs(res.table, run_dir)
     return files
