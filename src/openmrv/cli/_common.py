@@ -67,5 +67,11 @@ def client(scheduler: str | None):
     from distributed import Client, LocalCluster
 
     if scheduler == "local":
-        return Client(LocalCluster(dashboard_address="127.0.0.1:0"))
+        return Client(
+            LocalCluster(
+                host="127.0.0.1",
+                dashboard_address="127.0.0.1:0",
+                worker_dashboard_address="127.0.0.1:0",
+            )
+        )
     return Client(scheduler)

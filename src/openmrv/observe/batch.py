@@ -93,7 +93,9 @@ def _client(scheduler: str | None, n_workers: int | None, processes: bool):
         n_workers=n_workers,
         threads_per_worker=1,  # HDF5/netCDF-C are not thread-safe
         processes=processes,
-        dashboard_address=":0",  # a free port: None still binds 8787 and warns when taken
+        # a free port on this machine only: None still binds 8787 (all interfaces)
+        dashboard_address="127.0.0.1:0",
+        worker_dashboard_address="127.0.0.1:0",  # workers' HTTP (health, metrics) too
     )
     return Client(cluster), cluster
 
