@@ -135,6 +135,9 @@ def test_cli_exit_codes(signed_run, tkm_run, tmp_path):
     assert "changed output: emissions.csv" in bad.output
     missing = runner.invoke(app, ["verify-manifest", str(run_dir / "nope")])
     assert missing.exit_code == 2
+    for key in ("not-base64!", "AAAA"):  # not base64; base64 but not a 32-byte key
+        bad_key = runner.invoke(app, ["verify-manifest", str(real), "--public-key", key])
+        assert bad_key.exit_code == 2 and "--public-key" in bad_key.output, bad_key.output
 
 
 def test_write_reports_turkmenistan(tkm_run, tmp_path, home):

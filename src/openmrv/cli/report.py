@@ -3,10 +3,12 @@ run folders."""
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from rich.table import Table
 
 from openmrv.cli._common import console, fail, run_with_progress, sub_app
@@ -22,7 +24,15 @@ app = sub_app()
 def recalc(
     previous: Annotated[Path, typer.Argument(help="Run folder of the previous submission.")],
     current: Annotated[Path, typer.Argument(help="Run folder of the current submission.")],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="CSV to write.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="CSV to write (default: recalculation_<previous>_to_<current>.csv beside "
+            "the current run folder).",
+        ),
+    ] = None,
 ) -> None:
     """Recalculation report: differences between two runs by category, gas and year, and
     the inputs that changed (IPCC Vol 1 Ch 5.4)."""
@@ -30,7 +40,8 @@ def recalc(
         changes, inputs = recalculation_report(previous, current)
     except OpenMRVError as exc:
         fail(exc)
-    out = out or current / "recalculation.csv"
+    # beside the run folders, never inside one: a signed run folder stays as it was signed
+    out = out or current.parent / f"recalculation_{previous.name}_to_{current.name}.csv"
     changes.to_csv(out, index=False)
     t = Table(title=f"inputs changed between {previous} and {current}")
     t.add_column("input")
@@ -62,6 +73,16 @@ def verify_manifest_command(
     Exit code 0 when the folder is exactly what was signed and a valid run folder, 1 when
     it is not (each problem on its own line), 2 on bad input.
     """
+    if public_key is not None:
+        try:
+            Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key, validate=True))
+        except (ValueError, TypeError) as exc:
+            typer.echo(
+                f"error: --public-key is not a base64 Ed25519 public key ({exc}); give the "
+                "key as manifest.json's signature.public_key shows it",
+                err=True,
+            )
+            raise typer.Exit(code=2) from None
     try:
         problems = verify_manifest(run_dir, trusted_key=public_key, inputs_root=case)
     except InputError as exc:
