@@ -107,3 +107,16 @@ def test_cli_attaches_winds(tmp_path: Path):
     bad.write_text("not netcdf")
     res = CliRunner().invoke(app, [*args, "--winds", str(bad)])
     assert res.exit_code == 2 and "bad.nc" in res.output
+
+
+def test_observe_bad_file_is_named_and_exits_2(tmp_path):
+    """Only a damaged file: no sounding, the file named with the reason, exit code 2
+    (bad input), as every other command."""
+    bad = tmp_path / "broken_gosat.nc"
+    bad.write_bytes(b"garbage")
+    app = typer.Typer()
+    app.command("observe")(observe_command)
+    app.command("noop")(lambda: None)
+    res = CliRunner().invoke(app, ["observe", str(bad), "--region", "TKM"])
+    assert res.exit_code == 2, res.output
+    assert "bad file" in res.output and "broken_gosat.nc" in res.output

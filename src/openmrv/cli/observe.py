@@ -85,7 +85,7 @@ def observe_command(
                 for path, message in summary.bad_files:
                     console.print(f"[yellow]bad file[/yellow] {path}: {message}", markup=True)
             console.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(1) from exc
+            raise typer.Exit(2) from exc
     if wind_field is not None:
         soundings = attach_winds(soundings, wind_field)
         outside = soundings.attrs["soundings_outside_winds"]
