@@ -124,6 +124,8 @@ def test_cli_exit_codes(signed_run, tkm_run, tmp_path):
     runner = CliRunner()
     real = tmp_path / "real"
     shutil.copytree(tkm_run.out, real)
+    doc = json.loads((real / "manifest.json").read_text())  # signed by this user's own key
+    write_manifest(real, {i["path"]: i["sha256"] for i in doc["inputs"]}, doc["settings"])
     ok = runner.invoke(app, ["verify-manifest", str(real)])
     assert ok.exit_code == 0, ok.output
     # signed, but not a run folder (docs/run-folder.md): inventory.nc ... missing

@@ -3,17 +3,16 @@ run folders."""
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from rich.table import Table
 
 from openmrv.cli._common import console, fail, run_with_progress, sub_app
 from openmrv.errors import InputError, OpenMRVError
 from openmrv.pipeline import recalculation_report, reproduce
+from openmrv.report.keyring import check_public_key, signer_trust
 from openmrv.report.manifest import verify_manifest
 from openmrv.runfolder import RunFolderError, ensure_valid_run
 
@@ -75,13 +74,9 @@ def verify_manifest_command(
     """
     if public_key is not None:
         try:
-            Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key, validate=True))
-        except (ValueError, TypeError) as exc:
-            typer.echo(
-                f"error: --public-key is not a base64 Ed25519 public key ({exc}); give the "
-                "key as manifest.json's signature.public_key shows it",
-                err=True,
-            )
+            check_public_key(public_key)
+        except OpenMRVError as exc:
+            typer.echo(f"error: --public-key: {exc}", err=True)
             raise typer.Exit(code=2) from None
     try:
         problems = verify_manifest(run_dir, trusted_key=public_key, inputs_root=case)
@@ -97,7 +92,23 @@ def verify_manifest_command(
         typer.echo(line)
     if problems:
         raise typer.Exit(code=1)
-    typer.echo(f"{run_dir}: manifest and signature verified")
+    # the signature is sound; who signed it? (docs/provenance.md, "Trusted keys")
+    try:
+        kid, name = signer_trust(run_dir)
+    except OpenMRVError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    if public_key is not None:
+        name = name or "the key given with --public-key"
+    if name is None:
+        typer.echo(
+            f"error: {run_dir} is intact but signed by key {kid}, which you do not trust; "
+            f"if you know its holder (check the id with them), run 'openmrv keys trust "
+            f"{run_dir} --name NAME'",
+            err=True,
+        )
+        raise typer.Exit(code=2)
+    typer.echo(f"{run_dir}: manifest and signature verified; signed by key {kid} ({name})")
 
 
 @app.command("reproduce")
