@@ -69,8 +69,9 @@ def verify_manifest_command(
     and against the run-folder spec (docs/run-folder.md): every required output there,
     no unknown file, every table readable with its columns.
 
-    Exit code 0 when the folder is exactly what was signed and a valid run folder, 1 when
-    it is not (each problem on its own line), 2 on bad input.
+    Exit code 0 when the folder is exactly what was signed, by a key you trust (see
+    'openmrv keys'), and a valid run folder; 1 when it is not (each problem on its own
+    line); 2 on bad input or when the signer is not a key you trust.
     """
     if public_key is not None:
         try:
