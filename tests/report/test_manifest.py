@@ -175,3 +175,18 @@ def test_write_reports_turkmenistan(tkm_run, tmp_path, home):
         _same(tables[name], back[name], rel=1e-15)
     _flip(run_dir / "inventory.nc", 1000)
     assert verify_manifest(run_dir) == ["changed output: inventory.nc"]
+
+
+def test_inputs_checked_in_the_recorded_case_folder(mini_case, tmp_path):
+    """Without --case, verify-manifest checks the inputs in the case folder the manifest
+    records: a changed input is found (exit 1)."""
+    from openmrv.cli import app as cli
+
+    runner = CliRunner()
+    run_dir = tmp_path / "run"
+    assert runner.invoke(cli, ["inventory", str(mini_case), "-o", str(run_dir)]).exit_code == 0
+    assert runner.invoke(cli, ["verify-manifest", str(run_dir)]).exit_code == 0
+    activity = mini_case / "activity.csv"
+    activity.write_text(activity.read_text() + "\n")
+    res = runner.invoke(cli, ["verify-manifest", str(run_dir)])
+    assert res.exit_code == 1 and "changed input: activity.csv" in res.output, res.output

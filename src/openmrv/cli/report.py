@@ -13,7 +13,7 @@ from openmrv.cli._common import console, fail, run_with_progress, sub_app
 from openmrv.errors import InputError, OpenMRVError
 from openmrv.pipeline import recalculation_report, reproduce
 from openmrv.report.keyring import check_public_key, signer_trust
-from openmrv.report.manifest import verify_manifest
+from openmrv.report.manifest import recorded_inputs_root, verify_manifest
 from openmrv.runfolder import RunFolderError, ensure_valid_run
 
 app = sub_app()
@@ -58,7 +58,11 @@ def verify_manifest_command(
     ],
     case: Annotated[
         Path | None,
-        typer.Option("--case", help="Case folder: check the inputs' SHA-256 there too."),
+        typer.Option(
+            "--case",
+            help="Case folder whose inputs' SHA-256 to check (default: the one the "
+            "manifest records, where it still exists).",
+        ),
     ] = None,
     public_key: Annotated[
         str | None,
@@ -79,6 +83,14 @@ def verify_manifest_command(
         except OpenMRVError as exc:
             typer.echo(f"error: --public-key: {exc}", err=True)
             raise typer.Exit(code=2) from None
+    if case is None:  # the case folder recorded in the manifest, where it still is
+        case = recorded_inputs_root(run_dir)
+        if case is None:
+            typer.echo(
+                "note: inputs not checked (the case folder recorded in the manifest is "
+                "not here; give --case CASE)",
+                err=True,
+            )
     try:
         problems = verify_manifest(run_dir, trusted_key=public_key, inputs_root=case)
     except InputError as exc:

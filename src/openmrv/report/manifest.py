@@ -274,6 +274,16 @@ def verify_manifest(
     return problems
 
 
+def recorded_inputs_root(run_dir: str | Path) -> Path | None:
+    """The case folder a run folder's manifest records (``inputs_root``), if it still
+    exists here; None otherwise (or without a readable manifest)."""
+    try:
+        root = json.loads((Path(run_dir) / MANIFEST).read_text())["inputs_root"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return Path(root) if root and Path(root).is_dir() else None
+
+
 #: the file kinds of packaged data tables the manifest records
 PACKAGED_TABLES = ("csv", "json", "geojson")
 
