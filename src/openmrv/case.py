@@ -21,6 +21,7 @@ from openmrv.categories import check_code
 from openmrv.dataformat import NOTATION_KEYS
 from openmrv.errors import CaseError
 from openmrv.factors import DISTRIBUTIONS
+from openmrv.limits import activity_out_of_range, out_of_range
 from openmrv.settings import (
     CaseFile,
     InventorySettings,
@@ -341,12 +342,21 @@ def read_activity(case: Case) -> pd.DataFrame:
     Raises
     ------
     CaseError
-        For a bad category, year, value (missing, NaN, negative), unit or a duplicated row.
+        For a bad category, year, value (missing, not finite, negative or beyond its
+        plausible range, ``data/plausible_ranges.csv``), unit, a duplicated row, or a file
+        with a header and no rows. Years outside the case's are checked by the engine
+        (``build_series``), which knows the methods that need history years.
     """
     records = []
     seen: dict[tuple, str] = {}
     for path in case.activity_files:
-        for line, rec in _read_csv(path, ACTIVITY_COLUMNS):
+        rows = _read_csv(path, ACTIVITY_COLUMNS)
+        if not rows:
+            raise CaseError(
+                "has a header but no rows; add rows or remove the file from case.yaml",
+                file=path,
+            )
+        for line, rec in rows:
             code = check_code(rec["category"], case.category_system, file=str(path), row=line)
             if not rec["activity"]:
                 raise CaseError("activity name is empty", file=path, row=line, field="activity")
@@ -383,6 +393,9 @@ def read_activity(case: Case) -> pd.DataFrame:
                     field="value",
                 )
             parse_unit(rec["unit"], where=f"{path}, line {line}")
+            why = activity_out_of_range(value, rec["unit"])
+            if why is not None:
+                raise CaseError(why, file=path, row=line, field="value")
             ident = (code, rec["activity"], rec["key"], year)
             if ident in seen:
                 raise CaseError(
@@ -512,6 +525,14 @@ def read_activity_uncertainty(case: Case) -> pd.DataFrame:
         if math.isnan(pct) or pct < 0:
             raise CaseError(
                 f"uncertainty_pct {rec['uncertainty_pct']} must be a number >= 0",
+                file=path,
+                row=line,
+                field="uncertainty_pct",
+            )
+        why = out_of_range(pct, "uncertainty_pct")
+        if why is not None:
+            raise CaseError(
+                f"uncertainty_pct {why}; give the 95 % half-width in percent",
                 file=path,
                 row=line,
                 field="uncertainty_pct",

@@ -14,7 +14,7 @@ population in heads. Definitions are added once, at first use, not at import.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import pint
@@ -65,6 +65,17 @@ def parse_unit(unit: Any, *, where: str = "", field: str = "unit") -> pint.Quant
             "the unit is missing; write one such as 'kt' or 'EJ'", file=where or None, field=field
         )
     text = str(unit).strip()
+    try:
+        return _parse(text)
+    except UnitError as exc:
+        raise UnitError(exc.message, file=where or None, field=field) from None
+
+
+@lru_cache(maxsize=4096)
+def _parse(text: str) -> pint.Quantity:
+    """``text`` parsed by pint, once per distinct string (a million-row CSV names a few
+    units; parsing each row's took 90 % of reading it, issue 20 item 10). Callers get a
+    shared quantity: pint's arithmetic returns new ones, so it is never changed in place."""
     ureg = registry()
     try:
         q = ureg(text)
@@ -81,9 +92,7 @@ def parse_unit(unit: Any, *, where: str = "", field: str = "unit") -> pint.Quant
         # pint's parser raises several types (an AssertionError for "kg /")
         raise UnitError(
             f"'{text}' is not a unit openmrv knows ({exc}); use pint syntax with "
-            "parenthesised denominators, e.g. 'Gg CH4 / (1e6 m**3)' or 'kg N2ON / (kg N)'",
-            file=where or None,
-            field=field,
+            "parenthesised denominators, e.g. 'Gg CH4 / (1e6 m**3)' or 'kg N2ON / (kg N)'"
         ) from None
     if not isinstance(q, pint.Quantity):  # a bare number such as "1000"
         q = ureg.Quantity(float(q), "dimensionless")

@@ -26,7 +26,10 @@ def uncertainty(
     case: CaseArg,
     out: OutOpt = None,
     draws: Annotated[
-        int | None, typer.Option(help="Monte Carlo draws (default: case.yaml, else 100000).")
+        int | None,
+        typer.Option(
+            min=2, help="Monte Carlo draws, at least 2 (default: case.yaml, else 100000)."
+        ),
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed (default: case.yaml).")] = None,
     scheduler: Annotated[

@@ -84,7 +84,7 @@ def compute(
         unc,
         case.gwp,
         years,
-        n_draws=draws or case.mc_draws,
+        n_draws=case.mc_draws if draws is None else draws,
         chunk_size=case.mc_chunk_size,
         seed=case.mc_seed if seed is None else seed,
         client=client,

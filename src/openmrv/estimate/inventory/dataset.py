@@ -147,6 +147,13 @@ def reference_approach(
         co2 = energy.reference_approach_co2(
             tj, _as(cc, "t C / TJ"), excluded, _as(c2co2, "t CO2 / (t C)"), _fraction(cof)
         )
+        if not np.isfinite(co2).all():  # a guard: the readers' plausible ranges forbid it
+            raise CaseError(
+                f"reference approach CO2 of {cat} / {key} is not finite (overflow); check "
+                "its apparent consumption and feedstock use for an implausibly large number",
+                file=s.refs[0].rsplit(":", 1)[0],
+                field="value",
+            )
         fam = energy.fuel_family(key)
         reference[fam] = reference.get(fam, np.zeros(n)) + co2
         used.setdefault(fam, []).extend([cc, cof, c2co2])

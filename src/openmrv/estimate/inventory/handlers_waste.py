@@ -17,6 +17,7 @@ from openmrv.estimate.inventory.estimates import (
     Series,
 )
 from openmrv.estimate.inventory.registry import (
+    HISTORY_YEARS,
     Context,
     _as,
     _fraction,
@@ -27,6 +28,11 @@ from openmrv.estimate.inventory.registry import (
     handles,
 )
 from openmrv.factors import Factor, NoFactorError
+
+HISTORY_YEARS[("4.A", "population")] = (
+    "first-order decay: CH4 of a year comes from waste deposited in earlier years "
+    "(Vol 5 Ch 3, Eq. 3.4; Vol 5 3.2.2 recommends 50 years of disposal history)"
+)
 
 
 @handles("population")

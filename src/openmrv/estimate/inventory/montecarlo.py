@@ -366,6 +366,21 @@ def approach2(
             draws[sl], gas_draws[sl] = fut.result()
             if progress is not None:
                 progress(done, len(sizes))
+    bad = ~np.isfinite(draws).all(axis=(0, 2))
+    for j in np.flatnonzero(bad)[:1]:
+        check_finite(draws[:, j, :], report[j])
     return MonteCarloResult(
         report, years, draws, seed, time.perf_counter() - t0, gwp_set, pairs, gas_draws
     )
+
+
+def check_finite(values: np.ndarray, category: str) -> None:
+    """Raise if the draws of ``category`` hold inf or NaN (a guard: the readers' plausible
+    ranges keep every input far from overflow, ``data/plausible_ranges.csv``)."""
+    values = np.asarray(values)
+    if not np.isfinite(values).all():
+        raise InputError(
+            f"Monte Carlo draws of category {category} are not finite (overflow or NaN); "
+            "check its activity data and factors for an implausibly large or missing number",
+            field="category",
+        )

@@ -40,6 +40,19 @@ INFORMATIONAL: dict[str, str] = {
     "feedstock_use": "carbon excluded in the reference approach",
 }
 
+#: Series whose method needs years before the case's first year, by (category prefix,
+#: activity) -> why; declared by the handler that needs them (first-order decay). Rows of
+#: any other series outside the case's years are an error (``build_series``).
+HISTORY_YEARS: dict[tuple[str, str], str] = {}
+
+
+def needs_history(category: str, activity: str) -> bool:
+    """Whether the method of a (category, activity) series declares history years."""
+    return any(
+        activity == act and (category == pre or category.startswith(pre + "."))
+        for pre, act in HISTORY_YEARS
+    )
+
 
 def handles(*activities: str) -> Callable[[Handler], Handler]:
     """Register a handler for the named activities."""

@@ -14,7 +14,9 @@ from openmrv.estimate.inventory.estimates import (
 )
 from openmrv.estimate.inventory.registry import (
     HANDLERS,
+    HISTORY_YEARS,
     INFORMATIONAL,
+    needs_history,
 )
 from openmrv.settings import InventorySettings
 
@@ -44,13 +46,41 @@ def _log_flags(
             )
 
 
+def _check_years(grp: pd.DataFrame, cat: str, act: str, settings: InventorySettings) -> None:
+    """Rows outside the case's years are an error (a typo such as 20011 would else be
+    dropped and its year filled by interpolation), except years before the first that
+    the series' method declares it needs (``registry.HISTORY_YEARS``)."""
+    history = needs_history(cat, act)
+    first, last = settings.first_year, settings.last_year
+    bad = grp[(grp["year"] > last) | ((grp["year"] < first) & (not history))]
+    if bad.empty:
+        return
+    row = bad.iloc[0]
+    allowed = f"{first}..{last}"
+    raise CaseError(
+        f"year {int(row['year'])} is outside the case's years {allowed} (case.yaml 'years'); "
+        f"correct the year, widen 'years', or remove the row"
+        + (
+            ""
+            if history
+            else f" (only methods that need history, such as first-order decay of "
+            f"{', '.join(f'{a} under {c}' for c, a in sorted(HISTORY_YEARS))}, take years "
+            f"before {first})"
+        ),
+        file=str(row["file"]),
+        row=int(row["line"]),
+        field="year",
+    )
+
+
 def build_series(
     activity: pd.DataFrame, settings: InventorySettings
 ) -> tuple[dict[tuple[str, str, str], Series], pd.DataFrame]:
     """Put activity rows on the inventory years, filling gaps as the case allows.
 
-    Years before the first inventory year are kept for methods that need history
-    (first-order decay); years after the last are ignored.
+    Years before the first inventory year are kept for methods that declare they need
+    history (first-order decay, ``registry.HISTORY_YEARS``); any other row outside the
+    case's years is an error.
 
     Raises
     ------
@@ -75,6 +105,7 @@ def build_series(
                 row=int(grp["line"].iloc[0]),
                 field="activity",
             )
+        _check_years(grp, cat, act, settings)
         if len(units) > 1:
             odd = grp[grp["unit"] != units[0]].iloc[0]
             raise CaseError(

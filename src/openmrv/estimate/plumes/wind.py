@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from openmrv.errors import InputError
+from openmrv.limits import out_of_range
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,14 @@ class Wind:
     u: float
     v: float
     origin: str  # 'scene u10/v10', 'supplied (u, v)', 'winds dataset'
+
+    def __post_init__(self) -> None:
+        why = out_of_range(self.speed, "wind_speed_10m")
+        if why is not None:
+            raise InputError(
+                f"{self.origin} wind speed {why}; check the wind (its unit is m/s)",
+                field="winds" if self.origin.startswith(("supplied", "winds")) else "u10",
+            )
 
     @property
     def speed(self) -> float:
