@@ -21,6 +21,7 @@ from openmrv.categories import check_code
 from openmrv.dataformat import NOTATION_KEYS
 from openmrv.errors import CaseError
 from openmrv.factors import DISTRIBUTIONS
+from openmrv.limits import excerpt, limit
 from openmrv.settings import (
     CaseFile,
     InventorySettings,
@@ -192,14 +193,29 @@ class Case:
 class _Files:
     """Resolves the paths of case.yaml against the case folder, naming the line if not found."""
 
-    def __init__(self, root: Path, path: Path, lines: YamlLines) -> None:
-        self.root, self.path, self.lines = root, path, lines
+    def __init__(self, root: Path, path: Path, lines: YamlLines, outside: bool = False) -> None:
+        self.root, self.path, self.lines, self.outside = root, path, lines, outside
+
+    def _inside(self, rel: str, loc: tuple[str | int, ...]) -> None:
+        """Refuse a path that leaves the case folder, unless allow_outside_paths."""
+        if self.outside:
+            return
+        base = self.root.resolve()
+        if Path(rel).is_absolute() or not (base / rel).resolve().is_relative_to(base):
+            raise CaseError(
+                f"path '{excerpt(rel)}' points outside the case folder; copy the file into "
+                "the case folder, or set 'allow_outside_paths: true' in case.yaml",
+                file=self.path,
+                row=self.lines.line(loc),
+                field=".".join(str(x) for x in loc if isinstance(x, str)),
+            )
 
     def one(self, rel: str, *loc: str | int) -> Path:
+        self._inside(rel, loc)
         p = (self.root / rel).resolve()
         if not rel or not p.is_file():
             raise CaseError(
-                f"file '{rel}' does not exist (looked in {self.root})",
+                f"file '{excerpt(rel)}' does not exist (looked in {self.root})",
                 file=self.path,
                 row=self.lines.line(loc),
                 field=".".join(str(x) for x in loc if isinstance(x, str)),
@@ -215,7 +231,16 @@ class _Files:
     def glob(self, patterns: list[str], *loc: str) -> list[Path]:
         files = []
         for i, pat in enumerate(patterns):
-            hits = sorted(self.root.glob(pat))
+            self._inside(pat, (*loc, i))
+            hits = (
+                sorted(
+                    h
+                    for h in self.root.glob(pat)
+                    if self.outside or h.resolve().is_relative_to(self.root.resolve())
+                )
+                if not Path(pat).is_absolute()
+                else sorted(Path("/").glob(pat.lstrip("/")))
+            )
             if not hits:
                 raise CaseError(
                     f"no file matches '{pat}' (looked in {self.root})",
@@ -242,6 +267,52 @@ def _inversion(section: InversionSection | None, files: _Files) -> dict[str, Any
     return out
 
 
+def _read_case_yaml(path: Path) -> str:
+    """The text of case.yaml, within the size and alias limits of data/case_limits.csv.
+
+    Raises
+    ------
+    CaseError
+        For a file over ``case_yaml_max_bytes``, bytes that are not UTF-8 (naming the
+        offset), or more aliases than ``yaml_alias_max`` (exponential expansion).
+    """
+    cap = int(limit("case_yaml_max_bytes"))
+    with path.open("rb") as fh:
+        data = fh.read(cap + 1)
+    if len(data) > cap:
+        raise CaseError(
+            f"is larger than {cap} bytes (case_yaml_max_bytes); a case.yaml holds settings, "
+            "put data in CSV files",
+            file=path,
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        row = data[: exc.start].count(b"\n") + 1
+        raise CaseError(
+            f"is not UTF-8: byte {exc.start} (0x{data[exc.start]:02x}) cannot be decoded; "
+            "save the file as UTF-8",
+            file=path,
+            row=row,
+        ) from None
+    max_alias = int(limit("yaml_alias_max"))
+    aliases = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                aliases += 1
+                if aliases > max_alias:
+                    raise CaseError(
+                        f"has more than {max_alias} YAML aliases (*name; yaml_alias_max); "
+                        "write the settings out instead",
+                        file=path,
+                        row=event.start_mark.line + 1,
+                    )
+    except yaml.YAMLError:
+        pass  # reported with its line by the loader below
+    return text
+
+
 def load_case(folder: str | Path) -> Case:
     """Read and check ``<folder>/case.yaml`` and the files it names.
 
@@ -258,7 +329,7 @@ def load_case(folder: str | Path) -> Case:
     path = root / "case.yaml"
     if not path.is_file():
         raise CaseError("case.yaml not found in the case folder", file=path)
-    text = path.read_text(encoding="utf-8")
+    text = _read_case_yaml(path)
     try:
         cfg = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -274,7 +345,7 @@ def load_case(folder: str | Path) -> Case:
         )
     lines = YamlLines(text)
     s = parse_case_file(cfg, file=path, lines=lines)
-    files = _Files(root, path, lines)
+    files = _Files(root, path, lines, outside=s.allow_outside_paths)
     td, unc = s.top_down, s.uncertainty
     return Case(
         root=root.resolve(),
