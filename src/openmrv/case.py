@@ -21,7 +21,7 @@ from openmrv.categories import check_code
 from openmrv.dataformat import NOTATION_KEYS
 from openmrv.errors import CaseError
 from openmrv.factors import DISTRIBUTIONS
-from openmrv.limits import excerpt, limit
+from openmrv.limits import excerpt, read_case_yaml
 from openmrv.settings import (
     CaseFile,
     InventorySettings,
@@ -267,52 +267,6 @@ def _inversion(section: InversionSection | None, files: _Files) -> dict[str, Any
     return out
 
 
-def _read_case_yaml(path: Path) -> str:
-    """The text of case.yaml, within the size and alias limits of data/case_limits.csv.
-
-    Raises
-    ------
-    CaseError
-        For a file over ``case_yaml_max_bytes``, bytes that are not UTF-8 (naming the
-        offset), or more aliases than ``yaml_alias_max`` (exponential expansion).
-    """
-    cap = int(limit("case_yaml_max_bytes"))
-    with path.open("rb") as fh:
-        data = fh.read(cap + 1)
-    if len(data) > cap:
-        raise CaseError(
-            f"is larger than {cap} bytes (case_yaml_max_bytes); a case.yaml holds settings, "
-            "put data in CSV files",
-            file=path,
-        )
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        row = data[: exc.start].count(b"\n") + 1
-        raise CaseError(
-            f"is not UTF-8: byte {exc.start} (0x{data[exc.start]:02x}) cannot be decoded; "
-            "save the file as UTF-8",
-            file=path,
-            row=row,
-        ) from None
-    max_alias = int(limit("yaml_alias_max"))
-    aliases = 0
-    try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            if isinstance(event, yaml.AliasEvent):
-                aliases += 1
-                if aliases > max_alias:
-                    raise CaseError(
-                        f"has more than {max_alias} YAML aliases (*name; yaml_alias_max); "
-                        "write the settings out instead",
-                        file=path,
-                        row=event.start_mark.line + 1,
-                    )
-    except yaml.YAMLError:
-        pass  # reported with its line by the loader below
-    return text
-
-
 def load_case(folder: str | Path) -> Case:
     """Read and check ``<folder>/case.yaml`` and the files it names.
 
@@ -329,7 +283,7 @@ def load_case(folder: str | Path) -> Case:
     path = root / "case.yaml"
     if not path.is_file():
         raise CaseError("case.yaml not found in the case folder", file=path)
-    text = _read_case_yaml(path)
+    text = read_case_yaml(path)
     try:
         cfg = yaml.safe_load(text)
     except yaml.YAMLError as exc:

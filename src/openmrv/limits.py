@@ -7,16 +7,20 @@ a ten-billion-digit integer (a hang), and ``EJ/0`` raises ``ZeroDivisionError``.
 :func:`check_unit_text` refuses such strings quickly with a :class:`UnitError`; the limits
 (longest string, largest exponent) are rows of ``data/case_limits.csv``.
 
-A core module: it imports only :mod:`openmrv.errors` and :mod:`openmrv.constants`.
+A core module: it imports only :mod:`openmrv.errors` and :mod:`openmrv.constants`
+(and yaml, to count the aliases of ``case.yaml`` before it is loaded).
 """
 
 from __future__ import annotations
 
 import re
 from functools import cache
+from pathlib import Path
+
+import yaml
 
 from openmrv.constants import DATA, table_value
-from openmrv.errors import UnitError
+from openmrv.errors import CaseError, UnitError
 
 #: the limits table of case folders (see data/SOURCES.md)
 CASE_LIMITS = DATA / "case_limits.csv"
@@ -85,4 +89,50 @@ def check_unit_text(text: str, *, where: str = "", field: str = "unit") -> str:
             )
     if _BY_ZERO.search(text):
         raise UnitError(f"unit '{shown}' divides by zero", file=file, field=field)
+    return text
+
+
+def read_case_yaml(path: Path) -> str:
+    """The text of case.yaml, within the size and alias limits of data/case_limits.csv.
+
+    Raises
+    ------
+    CaseError
+        For a file over ``case_yaml_max_bytes``, bytes that are not UTF-8 (naming the
+        offset), or more aliases than ``yaml_alias_max`` (exponential expansion).
+    """
+    cap = int(limit("case_yaml_max_bytes"))
+    with path.open("rb") as fh:
+        data = fh.read(cap + 1)
+    if len(data) > cap:
+        raise CaseError(
+            f"is larger than {cap} bytes (case_yaml_max_bytes); a case.yaml holds settings, "
+            "put data in CSV files",
+            file=path,
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        row = data[: exc.start].count(b"\n") + 1
+        raise CaseError(
+            f"is not UTF-8: byte {exc.start} (0x{data[exc.start]:02x}) cannot be decoded; "
+            "save the file as UTF-8",
+            file=path,
+            row=row,
+        ) from None
+    max_alias = int(limit("yaml_alias_max"))
+    aliases = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                aliases += 1
+                if aliases > max_alias:
+                    raise CaseError(
+                        f"has more than {max_alias} YAML aliases (*name; yaml_alias_max); "
+                        "write the settings out instead",
+                        file=path,
+                        row=event.start_mark.line + 1,
+                    )
+    except yaml.YAMLError:
+        pass  # reported with its line by the loader below
     return text
