@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from openmrv.case import load_case
 from openmrv.cli import app
 from openmrv.errors import CaseError, UnitError
-from openmrv.limits import check_unit_text, excerpt, limit
+from openmrv.case_limits import check_unit_text, excerpt, limit
 
 runner = CliRunner()
 

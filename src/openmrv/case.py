@@ -21,7 +21,7 @@ from openmrv.categories import check_code
 from openmrv.dataformat import NOTATION_KEYS
 from openmrv.errors import CaseError
 from openmrv.factors import DISTRIBUTIONS
-from openmrv.limits import excerpt, read_case_yaml
+from openmrv.case_limits import excerpt, read_case_yaml
 from openmrv.settings import (
     CaseFile,
     InventorySettings,

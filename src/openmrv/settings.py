@@ -75,7 +75,7 @@ DEFAULT_SECTORS: tuple[str, ...] = (
 )
 #: the OSSE sampling designs (a data table of the inversion stage, read, not imported)
 SAMPLING_TABLE = Path(__file__).parent / "estimate" / "inversion" / "data" / "sampling.csv"
-#: the limits of a case folder (a data table, read, not imported; see openmrv.limits)
+#: the limits of a case folder (a data table, read, not imported; see openmrv.case_limits)
 CASE_LIMITS = Path(__file__).parent / "data" / "case_limits.csv"
 
 

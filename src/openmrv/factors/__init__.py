@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from openmrv.errors import FactorError
-from openmrv.limits import excerpt
+from openmrv.case_limits import excerpt
 from openmrv.units import parse_unit
 
 COLUMNS: tuple[str, ...] = (
