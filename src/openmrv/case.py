@@ -21,7 +21,11 @@ from openmrv.categories import check_code
 from openmrv.dataformat import NOTATION_KEYS
 from openmrv.errors import CaseError
 from openmrv.factors import DISTRIBUTIONS
+<<<<<<< HEAD
 from openmrv.limits import activity_out_of_range, out_of_range
+=======
+from openmrv.case_limits import excerpt, read_case_yaml
+>>>>>>> h-hangs
 from openmrv.settings import (
     CaseFile,
     InventorySettings,
@@ -193,14 +197,29 @@ class Case:
 class _Files:
     """Resolves the paths of case.yaml against the case folder, naming the line if not found."""
 
-    def __init__(self, root: Path, path: Path, lines: YamlLines) -> None:
-        self.root, self.path, self.lines = root, path, lines
+    def __init__(self, root: Path, path: Path, lines: YamlLines, outside: bool = False) -> None:
+        self.root, self.path, self.lines, self.outside = root, path, lines, outside
+
+    def _inside(self, rel: str, loc: tuple[str | int, ...]) -> None:
+        """Refuse a path that leaves the case folder, unless allow_outside_paths."""
+        if self.outside:
+            return
+        base = self.root.resolve()
+        if Path(rel).is_absolute() or not (base / rel).resolve().is_relative_to(base):
+            raise CaseError(
+                f"path '{excerpt(rel)}' points outside the case folder; copy the file into "
+                "the case folder, or set 'allow_outside_paths: true' in case.yaml",
+                file=self.path,
+                row=self.lines.line(loc),
+                field=".".join(str(x) for x in loc if isinstance(x, str)),
+            )
 
     def one(self, rel: str, *loc: str | int) -> Path:
+        self._inside(rel, loc)
         p = (self.root / rel).resolve()
         if not rel or not p.is_file():
             raise CaseError(
-                f"file '{rel}' does not exist (looked in {self.root})",
+                f"file '{excerpt(rel)}' does not exist (looked in {self.root})",
                 file=self.path,
                 row=self.lines.line(loc),
                 field=".".join(str(x) for x in loc if isinstance(x, str)),
@@ -216,7 +235,16 @@ class _Files:
     def glob(self, patterns: list[str], *loc: str) -> list[Path]:
         files = []
         for i, pat in enumerate(patterns):
-            hits = sorted(self.root.glob(pat))
+            self._inside(pat, (*loc, i))
+            hits = (
+                sorted(
+                    h
+                    for h in self.root.glob(pat)
+                    if self.outside or h.resolve().is_relative_to(self.root.resolve())
+                )
+                if not Path(pat).is_absolute()
+                else sorted(Path("/").glob(pat.lstrip("/")))
+            )
             if not hits:
                 raise CaseError(
                     f"no file matches '{pat}' (looked in {self.root})",
@@ -259,7 +287,7 @@ def load_case(folder: str | Path) -> Case:
     path = root / "case.yaml"
     if not path.is_file():
         raise CaseError("case.yaml not found in the case folder", file=path)
-    text = path.read_text(encoding="utf-8")
+    text = read_case_yaml(path)
     try:
         cfg = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -275,7 +303,7 @@ def load_case(folder: str | Path) -> Case:
         )
     lines = YamlLines(text)
     s = parse_case_file(cfg, file=path, lines=lines)
-    files = _Files(root, path, lines)
+    files = _Files(root, path, lines, outside=s.allow_outside_paths)
     td, unc = s.top_down, s.uncertainty
     return Case(
         root=root.resolve(),

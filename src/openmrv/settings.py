@@ -75,6 +75,15 @@ DEFAULT_SECTORS: tuple[str, ...] = (
 )
 #: the OSSE sampling designs (a data table of the inversion stage, read, not imported)
 SAMPLING_TABLE = Path(__file__).parent / "estimate" / "inversion" / "data" / "sampling.csv"
+#: the limits of a case folder (a data table, read, not imported; see openmrv.case_limits)
+CASE_LIMITS = Path(__file__).parent / "data" / "case_limits.csv"
+
+
+@cache
+def limit(name: str) -> float:
+    """A row of ``data/case_limits.csv`` (years, the finest inversion grid, ...)."""
+    with CASE_LIMITS.open(newline="") as fh:
+        return float(next(r["value"] for r in csv.DictReader(fh) if r["name"] == name))
 
 
 Number = Annotated[float, Strict()]
@@ -123,6 +132,12 @@ class Years(_Model):
             and data["first"] <= data["last"]
         ):
             raise ValueError("expected 'years: {first: 1990, last: 2020}' with first <= last")
+        lo, hi = int(limit("first_year_min")), int(limit("last_year_max"))
+        if data["first"] < lo or data["last"] > hi:
+            raise ValueError(
+                f"years {data['first']}-{data['last']} lie outside {lo}-{hi} "
+                "(data/case_limits.csv: pre-industrial baseline to the end of projections)"
+            )
         return data
 
 
@@ -253,7 +268,12 @@ class InversionSection(_Model):
     year: Annotated[int, Strict()] | None = Field(
         None, description="inventory year of the prior (default: the last year)"
     )
-    resolution: Number = Field(0.25, gt=0, description="grid resolution [degree]")
+    resolution: Number = Field(
+        0.25,
+        ge=limit("inversion_resolution_min"),
+        description="grid resolution [degree] (at least inversion_resolution_min of "
+        "data/case_limits.csv: finer grids exhaust memory)",
+    )
     padding: Number = Field(1.0, ge=0, description="margin around the country [degree]")
     period: Period | None = Field(
         None, description="{start: YYYY-MM-DD, end: YYYY-MM-DD} of the soundings (default: year)"
@@ -341,6 +361,11 @@ class CaseFile(_Model):
         default_factory=dict, description="external estimates: name -> CSV file"
     )
     description: str = ""
+    allow_outside_paths: Annotated[bool, Strict()] = Field(
+        False,
+        description="admit absolute and '..' paths (files outside the case folder); "
+        "by default every path must stay inside it",
+    )
     uncertainty: UncertaintySettings = Field(default_factory=UncertaintySettings)
     top_down: TopDownSection = Field(default_factory=TopDownSection)
 

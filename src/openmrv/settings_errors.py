@@ -6,6 +6,7 @@ field's dotted name, the bad value and the valid ones (from a pydantic
 from __future__ import annotations
 
 import re
+import reprlib
 from collections.abc import Iterable
 from pathlib import Path
 from types import UnionType
@@ -102,6 +103,15 @@ def _choices(expected: str) -> str:
     return f"{', '.join(names[:-1])} or {names[-1]}"
 
 
+def _short_repr(value: Any, n: int = 80) -> str:
+    """``repr(value)``, cut to ``n`` characters without rendering a huge (aliased) value."""
+    if isinstance(value, dict | list | tuple) and len(value) > 8:
+        return f"a {type(value).__name__} of {len(value)} items"
+    text = reprlib.repr(value)
+    s = "".join(c if " " <= c <= "~" else "?" for c in text)
+    return s if len(s) <= n else s[: n - 3] + "..."
+
+
 def _message(root: type[BaseModel], err: Any, loc: list[str | int], is_key: bool) -> str:
     kind, value, ctx = err["type"], err.get("input"), err.get("ctx") or {}
     leaf = "" if is_key or not loc else f"{loc[-1]} "
@@ -119,7 +129,7 @@ def _message(root: type[BaseModel], err: Any, loc: list[str | int], is_key: bool
         return exc.message if isinstance(exc, InputError) else str(exc)
     _, info = _walk(root, loc)
     what = info.description if info is not None and info.description else err["msg"].lower()
-    return f"expected {what}; got {value!r}"
+    return f"expected {what}; got {_short_repr(value)}"
 
 
 def case_error(

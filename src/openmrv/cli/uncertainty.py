@@ -31,7 +31,9 @@ def uncertainty(
             min=2, help="Monte Carlo draws, at least 2 (default: case.yaml, else 100000)."
         ),
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed (default: case.yaml).")] = None,
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="Random seed (default: case.yaml).")
+    ] = None,
     scheduler: Annotated[
         str | None,
         typer.Option(help="dask.distributed scheduler address; 'local' starts a LocalCluster."),

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from openmrv.errors import FactorError
+from openmrv.case_limits import excerpt
 from openmrv.units import parse_unit
 
 COLUMNS: tuple[str, ...] = (
@@ -182,7 +183,7 @@ def read_table(path: str | Path, *, tier: int = 1) -> list[Factor]:
         e not in OPTIONAL_COLUMNS for e in extra
     ):
         raise FactorError(
-            f"header is {header}; expected exactly {expected} (optionally plus "
+            f"header is {excerpt(','.join(header))}; expected exactly {expected} (optionally plus "
             f"{list(OPTIONAL_COLUMNS)})",
             file=path,
             row=1,

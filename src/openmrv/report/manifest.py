@@ -103,16 +103,24 @@ def load_or_create_key(key: str | Path | Ed25519PrivateKey | None = None) -> Ed2
     if key is None and not os.environ.get(KEY_ENV):
         path = default_key_path()
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             new = Ed25519PrivateKey.generate()
             pem = new.private_bytes(
                 serialization.Encoding.PEM,
                 serialization.PrivateFormat.PKCS8,
                 serialization.NoEncryption(),
             )
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(pem)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(pem)
+            except OSError as exc:
+                raise ManifestError(
+                    f"cannot create the signing key ({exc.strerror or exc}); set "
+                    f"{KEY_ENV} to the path of an Ed25519 PEM key, or make {path.parent} "
+                    "writable",
+                    file=path,
+                ) from None
             return new
     path = Path(key) if key is not None else default_key_path()
     field = None if key is not None else KEY_ENV
