@@ -27,6 +27,8 @@ CORE = {
     "openmrv.settings",
     "openmrv.settings_errors",
     "openmrv.runfolder",
+    "openmrv.case_limits",
+    "openmrv.limits",
 }
 RULES = {
     # layer prefix: prefixes it must not import

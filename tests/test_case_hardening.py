@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from openmrv.case import load_case
+from openmrv.case_limits import check_unit_text, excerpt, limit
 from openmrv.cli import app
 from openmrv.errors import CaseError, UnitError
-from openmrv.case_limits import check_unit_text, excerpt, limit
 
 runner = CliRunner()
 
@@ -194,9 +194,6 @@ def test_allow_outside_paths_is_strict(mini_case):
     _fails(mini_case, "allow_outside_paths")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="case._read_csv quotes the whole header; fix owned by the CSV readers"
-)
 def test_header_of_named_file_not_echoed_in_full(mini_case):
     secret = "SECRET_" + "x" * 200
     (mini_case / "activity.csv").write_text(f"{secret},b\n1,2\n")

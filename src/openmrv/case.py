@@ -17,15 +17,12 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from openmrv.case_limits import excerpt, read_case_yaml
 from openmrv.categories import check_code
 from openmrv.dataformat import NOTATION_KEYS
 from openmrv.errors import CaseError
 from openmrv.factors import DISTRIBUTIONS
-<<<<<<< HEAD
 from openmrv.limits import activity_out_of_range, out_of_range
-=======
-from openmrv.case_limits import excerpt, read_case_yaml
->>>>>>> h-hangs
 from openmrv.settings import (
     CaseFile,
     InventorySettings,
@@ -348,7 +345,7 @@ def _read_csv(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str,
     header = [h.strip() for h in rows[0]]
     if header != list(columns):
         raise CaseError(
-            f"header is {','.join(header)}; expected {','.join(columns)}", file=path, row=1
+            f"header is {excerpt(','.join(header))}; expected {','.join(columns)}", file=path, row=1
         )
     out = []
     for line, raw in enumerate(rows[1:], start=2):

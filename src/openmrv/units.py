@@ -20,6 +20,7 @@ from typing import Any
 import pint
 from openscm_units import unit_registry as _ureg
 
+from openmrv.case_limits import check_unit_text
 from openmrv.errors import UnitError
 
 _EXTRA_DEFINITIONS = (
@@ -65,6 +66,7 @@ def parse_unit(unit: Any, *, where: str = "", field: str = "unit") -> pint.Quant
             "the unit is missing; write one such as 'kt' or 'EJ'", file=where or None, field=field
         )
     text = str(unit).strip()
+    check_unit_text(text, where=str(where or ""), field=field)  # no pint evaluation of 10**10**10
     try:
         return _parse(text)
     except UnitError as exc:
@@ -88,6 +90,8 @@ def _parse(text: str) -> pint.Quantity:
         AttributeError,
         AssertionError,
         IndexError,
+        ZeroDivisionError,
+        OverflowError,
     ) as exc:
         # pint's parser raises several types (an AssertionError for "kg /")
         raise UnitError(

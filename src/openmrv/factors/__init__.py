@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from openmrv.errors import FactorError
 from openmrv.case_limits import excerpt
+from openmrv.errors import FactorError
 from openmrv.units import parse_unit
 
 COLUMNS: tuple[str, ...] = (
