@@ -129,9 +129,14 @@ def test_uncertainty_and_key_categories(run_dir):
     assert bool(fug["key_category"].iloc[0])
 
 
-def test_run_is_signed_and_tamper_evident(run_dir, tmp_path):
+def test_run_is_signed_and_tamper_evident(run_dir, tmp_path, monkeypatch):
     import shutil
 
+    # the run's signer, trusted in a keyring of this test (the run may have been signed
+    # under another test's HOME)
+    monkeypatch.setenv("OPENMRV_KEYRING", str(tmp_path / "keyring.json"))
+    trusted = CliRunner().invoke(app, ["keys", "trust", str(run_dir), "--name", "test"])
+    assert trusted.exit_code == 0, trusted.output
     res = CliRunner().invoke(app, ["verify-manifest", str(run_dir)])
     assert res.exit_code == 0, res.output
     copy = tmp_path / "copy"
