@@ -95,7 +95,7 @@ def scan_scenes(
     rel_wind_error: float | None = None,
     progress=None,
     neighbours: dict[str, list[tuple[float, float]]] | pd.DataFrame | None = None,
-) -> tuple[pd.DataFrame, list[Path]]:
+) -> tuple[pd.DataFrame, list[tuple[str, dict]]]:
     """Detect, quantify and attribute one plume per scene.
 
     Parameters
