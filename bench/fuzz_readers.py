@@ -15,7 +15,9 @@ of a kind is the same on every machine and in every process. Each copy is read w
 - typed: refused with an ``openmrv.errors.OpenMRVError`` naming the file (the goal);
 - invalid: read, but the soundings are not valid (goal 0);
 - crash: any other exception, or the worker died (a segfault) (goal 0);
-- hang: no answer within the timeout; the worker is killed (goal 0).
+- hang: no answer within the timeout; the worker is killed (goal 0). openmrv's own
+  limit (``OPENMRV_READ_TIMEOUT_S``, set to a third of T) stops a read first: a file
+  that makes netCDF-C/HDF5 loop is a typed error (``openmrv.observe.isolation``).
 
 The first file of each failing outcome is printed with its mutation, to reproduce it.
 ``tests/test_fuzz_readers.py`` runs the same code with 40 mutations per kind in CI.
@@ -202,7 +204,14 @@ def fuzz_kind(
 
 
 def run(n: int, seed: int = 0, timeout: float = 30.0) -> list[KindResult]:
-    """Every kind, ``n`` mutations each, in one worker process (restarted as needed)."""
+    """Every kind, ``n`` mutations each, in one worker process (restarted as needed).
+
+    openmrv's own time limit per file (``OPENMRV_READ_TIMEOUT_S``, unless set) is a third
+    of ``timeout``, so a file that makes the libraries loop shows as openmrv reports it
+    (a typed error), and only a hang openmrv does not catch as a hang."""
+    import os
+
+    os.environ.setdefault("OPENMRV_READ_TIMEOUT_S", f"{timeout / 3:g}")
     worker = Worker(timeout)
     try:
         with tempfile.TemporaryDirectory() as tmp:

@@ -16,9 +16,10 @@ import pandas as pd
 import xarray as xr
 
 from openmrv.errors import InputError, NoSoundingsError, OpenMRVError
+from openmrv.observe import isolation
 from openmrv.observe.qa import NO_RETRIEVAL, apply_qa, merge_counts
 from openmrv.observe.region import Region, select_region
-from openmrv.observe.registry import read_soundings
+from openmrv.observe.registry import in_reading_process, read_soundings
 from openmrv.observe.soundings import concat_soundings
 
 OUTSIDE_REGION = "outside the region"
@@ -60,7 +61,16 @@ def read_file(
         The kept soundings (None if the file is bad or nothing is kept), dropped
         counts by reason, soundings read (with the reader's fill values), and the
         error message of a bad file.
+
+    A netCDF4/HDF5 file is read, screened and cut in this thread's reading process
+    (:mod:`openmrv.observe.isolation`), so only the kept soundings travel back and a
+    damaged file that makes the C libraries loop is stopped and listed as bad.
     """
+    if isolation.wanted(path):
+        try:
+            return in_reading_process(Path(path), read_file, path, region, qa)
+        except OpenMRVError as exc:  # did not finish in time, or the reader died
+            return None, {}, 0, str(exc)
     try:
         ds = read_soundings(path, qa=qa)
         screened = json.loads(ds.attrs.get("qa_dropped", "{}"))  # dropped while reading

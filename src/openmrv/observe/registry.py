@@ -17,6 +17,7 @@ from pathlib import Path
 import xarray as xr
 
 from openmrv.errors import CorruptFileError, InputError, ObservationError, UnknownProductError
+from openmrv.observe import isolation
 from openmrv.observe._files import OPENERS, READ_ERRORS, SourceFile
 from openmrv.observe.products import BUILTIN_SPECS, ProductSpec
 from openmrv.observe.readers import HANDLERS, Handler
@@ -127,6 +128,10 @@ def read_soundings(path: str | Path, product: str | None = None, *, qa: bool = F
         dataset as it is with the counts of what was dropped. Readers from other
         packages that do not screen leave the screening to ``apply_qa``.
 
+    A netCDF4/HDF5 file is read in a separate process with a time limit (see
+    :mod:`openmrv.observe.isolation`): a damaged file that makes the C libraries loop
+    forever is stopped and refused.
+
     Returns
     -------
     xarray.Dataset
@@ -137,9 +142,12 @@ def read_soundings(path: str | Path, product: str | None = None, *, qa: bool = F
     ------
     openmrv.errors.InputError
         A subclass naming the file: unknown product, corrupt or truncated file,
-        missing variables, unknown units, or a product whose layout is unpublished.
+        missing variables, unknown units, or a product whose layout is unpublished; a
+        read that did not finish in time (:class:`~openmrv.errors.CorruptFileError`).
     """
     path = Path(path)
+    if isolation.wanted(path):
+        return in_reading_process(path, read_soundings, path, product, qa=qa)
     if not path.is_file():
         raise ObservationError("no such file", file=path)
     if product is None:
@@ -165,6 +173,23 @@ def read_soundings(path: str | Path, product: str | None = None, *, qa: bool = F
         ) from exc
     finally:
         src.close()
+
+
+def in_reading_process(path: Path, fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` run by :func:`openmrv.observe.isolation.call` for
+    ``path``, with the readers registered here at run time registered there too."""
+    return isolation.call(path, _with_readers, dict(_EXTRA), fn, *args, **kwargs)
+
+
+def _with_readers(extra: dict[str, Reader], fn, *args, **kwargs):
+    """In the reading process: ``fn`` with ``extra`` registered (as in the caller)."""
+    saved = dict(_EXTRA)
+    _EXTRA.update(extra)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        _EXTRA.clear()
+        _EXTRA.update(saved)
 
 
 class _Unopened:
