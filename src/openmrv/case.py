@@ -22,7 +22,7 @@ from openmrv.categories import check_code
 from openmrv.dataformat import NOTATION_KEYS
 from openmrv.errors import CaseError
 from openmrv.factors import DISTRIBUTIONS
-from openmrv.limits import activity_out_of_range, out_of_range
+from openmrv.limits import activity_out_of_range, check_capacity, out_of_range
 from openmrv.settings import (
     CaseFile,
     InventorySettings,
@@ -512,6 +512,7 @@ def read_facilities(case: Case) -> pd.DataFrame:
             rec["category"] = check_code(
                 rec["category"], case.category_system, file=str(path), row=line
             )
+        check_capacity(rec["capacity"], rec["capacity_unit"], file=path, row=line)
         rows.append(rec)
     return pd.DataFrame(rows, columns=list(FACILITY_COLUMNS))
 

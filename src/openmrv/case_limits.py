@@ -136,3 +136,24 @@ def read_case_yaml(path: Path) -> str:
     except yaml.YAMLError:
         pass  # reported with its line by the loader below
     return text
+
+
+def check_grid_cells(n_lat: int, n_lon: int, *, file: str | Path | None = None) -> None:
+    """Refuse an inversion grid of more cells than ``inversion_grid_cells_max``, before
+    any array of it is allocated.
+
+    Raises
+    ------
+    CaseError
+        Naming ``top_down.inversion.resolution``, the grid's size and the limit.
+    """
+    cap = int(limit("inversion_grid_cells_max"))
+    n = n_lat * n_lon
+    if n > cap:
+        raise CaseError(
+            f"the inversion grid would have {n_lat} x {n_lon} = {n} cells, more than the "
+            f"limit of {cap} (inversion_grid_cells_max in {CASE_LIMITS.name}); coarsen "
+            "top_down.inversion.resolution or reduce top_down.inversion.padding",
+            file=file,
+            field="top_down.inversion.resolution",
+        )

@@ -21,6 +21,7 @@ from typing import Literal
 
 from openmrv.case_limits import excerpt
 from openmrv.errors import FactorError
+from openmrv.limits import factor_out_of_range
 from openmrv.units import parse_unit
 
 COLUMNS: tuple[str, ...] = (
@@ -334,12 +335,20 @@ class FactorLibrary:
         qualifiers: Mapping[str, str] | None = None,
         table_qualifiers: Mapping[str, Mapping[str, str]] | None = None,
     ) -> FactorLibrary:
-        """The packaged IPCC tables plus ``extra`` country-specific (Tier 2) tables."""
+        """The packaged IPCC tables plus ``extra`` country-specific (Tier 2) tables, each
+        row of these checked against the IPCC defaults of its parameter
+        (:func:`openmrv.limits.factor_out_of_range`)."""
         rows: list[Factor] = []
         for path in sorted(DATA_DIR.glob("*.csv")):
             rows.extend(read_table(path, tier=1))
+        defaults = list(rows)
         for path in extra:
-            rows.extend(read_table(path, tier=2))
+            country = read_table(path, tier=2)
+            for f in country:  # IPCC 2006 Vol 1 Ch 6, 6.10.1: compared with the defaults
+                why = factor_out_of_range(f, defaults)
+                if why is not None:
+                    raise FactorError(why, file=path, row=f.line, field="value")
+            rows.extend(country)
         known = {f.table_id for f in rows}
         for table_id in [*prefer, *(table_qualifiers or {})]:
             if table_id not in known:

@@ -22,6 +22,7 @@ import xarray as xr
 
 from openmrv import runfolder as rf
 from openmrv.case import Case, read_facilities
+from openmrv.case_limits import check_grid_cells
 from openmrv.errors import InputError
 from openmrv.estimate.inventory import InventoryResult
 from openmrv.estimate.inversion import transport as tr
@@ -85,8 +86,10 @@ def inversion_settings(case: Case) -> InversionSettings:
     return settings
 
 
-def domain(settings: InversionSettings) -> tuple[tr.Grid, np.ndarray]:
-    """The inversion grid around the region (padded) and its land mask."""
+def domain(settings: InversionSettings, file: Path | None = None) -> tuple[tr.Grid, np.ndarray]:
+    """The inversion grid around the region (padded) and its land mask; a grid of more
+    cells than ``inversion_grid_cells_max`` (``data/case_limits.csv``) is refused before
+    it is built (``file``: the case.yaml to name)."""
     polys = country_polygons(settings.region)
     pts = np.concatenate([p[0] for p in polys])
     r, pad = settings.resolution, settings.padding
@@ -94,6 +97,7 @@ def domain(settings: InversionSettings) -> tuple[tr.Grid, np.ndarray]:
     south = np.floor((pts[:, 1].min() - pad) / r) * r
     east = np.ceil((pts[:, 0].max() + pad) / r) * r
     north = np.ceil((pts[:, 1].max() + pad) / r) * r
+    check_grid_cells(round((north - south) / r), round((east - west) / r), file=file)
     grid = tr.Grid.from_bounds(west, south, east, north, r)
     la, lo = np.meshgrid(grid.lat, grid.lon, indexing="ij")
     land = region_mask(lo.ravel(), la.ravel(), settings.region).reshape(grid.shape)
@@ -132,7 +136,7 @@ def sector_errors(
 def setup_state(case: Case, inventory_result: InventoryResult, s: InversionSettings):
     """The domain's land mask, national prior by sector [kg/s], the placement table and
     the state vector of a case's inversion."""
-    grid, land = domain(s)
+    grid, land = domain(s, case.config_file)
     totals = sector_totals(inventory_result, s.sectors, s.year)
     fields, placed = sector_fields(grid, totals, _facilities(case), land)
     sv = build_state_vector(
