@@ -148,12 +148,27 @@ def test_run_is_signed_and_tamper_evident(run_dir, tmp_path, monkeypatch):
 
 
 def test_plume_evidence_against_the_inventory(run_dir):
-    v = pd.read_csv(run_dir / "verification.csv").iloc[0]
+    table = pd.read_csv(run_dir / "verification.csv")
+    v = table.iloc[0]
     # SRON's 2021 TROPOMI detections in Turkmenistan (Schuit et al. 2023): oil and gas only
+    assert v["evidence"].startswith("plume catalogue: SRON")
     assert 400 < v["plumes"] < 460
     assert v["top_down_kt"] > 0 and v["top_down_sigma_kt"] > 0
-    assert v["flag"] in ("consistent", "inventory likely low")
-    assert "lower bound" in v["explanation"] and v["evidence"]
+    # the sum's own Monte Carlo interval, asymmetric (the rate goes as 1 / valid-view share)
+    low, high, value = v["top_down_low_kt"], v["top_down_high_kt"], v["top_down_kt"]
+    assert 0 < low < value < high and high - value > value - low
+    # a lower bound whose lower 95 % bound is below the inventory's upper 95 % bound: no
+    # contradiction, never "consistent"
+    assert low <= v["bottom_up_high_kt"]
+    assert v["flag"] == "no contradiction (lower bound below the inventory)"
+    assert "is not above the inventory's upper 95 % bound" in v["explanation"]
+    sens = pd.read_csv(run_dir / "plume_annualisation_sensitivity.csv")
+    share = sens[sens["assumption"].str.startswith("valid-view share")].iloc[0]
+    assert share["result_low_kt"] > value > share["result_high_kt"]  # low share, high sum
+    # openmrv's own detection is one scene: no annual figure
+    own = table[table["evidence"] == "openmrv plume detections: TROPOMI"].iloc[0]
+    assert own["flag"] == "insufficient coverage" and np.isnan(own["top_down_kt"])
+    assert "one scene says nothing about a year" in own["explanation"]
 
 
 def test_observations_stage_keeps_the_real_gosat_soundings(run_dir):

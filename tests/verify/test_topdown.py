@@ -56,15 +56,18 @@ def test_asymmetric_interval_uses_the_side_of_the_difference():
 
 
 def test_flags_total_and_lower_bound():
+    low_bound = "inventory likely low (below the observed lower bound)"
+    no_contra = "no contradiction (lower bound below the inventory)"
     assert td.consistency_test(100, 80, 120, 200, 10)[1] == "inventory likely low"
     # a lower bound: likely low only when td - 1.96 sd > bu_high (120)
-    assert td.consistency_test(100, 80, 120, 140, 5, "lower_bound")[1] == "inventory likely low"
-    # 125 - 1.96 x 5 = 115.2 < 120: consistent, although z = 25 / 11.36 = 2.2 > 1.96
+    assert td.consistency_test(100, 80, 120, 140, 5, "lower_bound")[1] == low_bound
+    # 125 - 1.96 x 5 = 115.2 < 120: no contradiction, although z = 25 / 11.36 = 2.2 > 1.96
     z, flag = td.consistency_test(100, 80, 120, 125, 5, "lower_bound")
     assert z == pytest.approx(25 / math.hypot(20 / Z, 5)) and z > Z
-    assert flag == "consistent"
+    assert flag == no_contra
     assert td.consistency_test(100, 80, 120, 125, 5, "total")[1] == "inventory likely low"
-    assert td.consistency_test(100, 80, 120, 10, 1, "lower_bound")[1] == "consistent"
+    # a lower bound far below the inventory never says "likely high" nor "consistent"
+    assert td.consistency_test(100, 80, 120, 10, 1, "lower_bound")[1] == no_contra
 
 
 def test_sensitivity_threshold_from_table():

@@ -114,8 +114,10 @@ def _verification_summary(path: Path) -> None:
             str(r.gas),
             f"{r.evidence} {r.evidence_year}",
             f"{r.bottom_up_kt:,.0f} ({r.bottom_up_low_kt:,.0f}-{r.bottom_up_high_kt:,.0f})",
-            f"{r.top_down_kt:,.0f} ± {r.top_down_sigma_kt:,.0f}",
-            f"{r.z:+.2f}",
+            "no annual figure"
+            if r.top_down_kt != r.top_down_kt  # NaN: insufficient coverage
+            else f"{r.top_down_kt:,.0f} ± {r.top_down_sigma_kt:,.0f}",
+            "-" if r.z != r.z else f"{r.z:+.2f}",
             str(r.flag),
         )
     console.print(table)

@@ -6,6 +6,7 @@ and openmrv's marker (:data:`MARKER`) that says which files openmrv wrote
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import os
 from dataclasses import dataclass
@@ -67,6 +68,7 @@ PLUMES_BY_FACILITY_CSV = "plumes_by_facility.csv"
 QUICKLOOK_PNG = f"{PLUMES_DIR}/quicklook_*.png"
 PLUMES_THIRDPARTY_CSV = "plumes_thirdparty.csv"
 PLUME_EVIDENCE_BY_FACILITY_CSV = "plume_evidence_by_facility.csv"
+PLUME_ANNUALISATION_SENSITIVITY_CSV = "plume_annualisation_sensitivity.csv"
 # inversion
 INVERSION_RESULT_NC = f"{INVERSION_DIR}/result.nc"
 INVERSION_TOTALS_CSV = f"{INVERSION_DIR}/totals.csv"
@@ -113,18 +115,30 @@ VERIFICATION_COLUMNS = (
     "bottom_up_high_kt",
     "top_down_kt",
     "top_down_sigma_kt",
+    "top_down_low_kt",
+    "top_down_high_kt",
     "z",
     "flag",
     "explanation",
     "osse",
 )
-#: The flags of verification.csv.
-VERIFICATION_FLAGS = (
-    "consistent",
-    "inventory likely low",
-    "inventory likely high",
-    "not comparable (sensitivity too low)",
-)
+#: The verdict table: the exact verdict strings, the evidence kind each applies to, its
+#: rule and threshold with their sources (``openmrv/verify/data/verdicts.csv``).
+VERDICTS_CSV_PATH = Path(__file__).parents[1] / "verify" / "data" / "verdicts.csv"
+
+
+def _verdict_rows() -> dict[str, dict[str, str]]:
+    with VERDICTS_CSV_PATH.open(newline="") as fh:
+        return {r["key"]: r for r in csv.DictReader(fh)}
+
+
+#: verdict key -> verdict string (the table's rows, in its order)
+VERDICTS: dict[str, str] = {k: r["verdict"] for k, r in _verdict_rows().items()}
+#: fewest valid views of a site in a year for an annual figure (the threshold of the
+#: ``insufficient_coverage`` verdict); below it a row has no value (NaN)
+COVERAGE_MIN_VALID_VIEWS = float(_verdict_rows()["insufficient_coverage"]["threshold"])
+#: The flags of verification.csv: the verdicts of the table.
+VERIFICATION_FLAGS = tuple(VERDICTS.values())
 #: The top-down evidence table (input of the comparison, one row per estimate).
 TOP_DOWN_COLUMNS = ("category", "gas", "year", "value_kt", "sigma_kt", "evidence", "kind")
 #: What a top-down estimate is: the whole category, or a lower bound of it (plumes).
@@ -187,6 +201,8 @@ _PLUMES = "openmrv run, and the case lists plume scenes or third-party plume cat
 _INV = "the case has an inversion section (openmrv run)"
 _UNC_CSV = ("category", "year", "mean", "median", "p2.5", "p97.5", "minus_pct", "plus_pct")
 _BY_FAC = ("facility_id", "year", "detections", "annual_kt", "annual_sigma_kt")
+_SENS = ("evidence", "year", "assumption", "shared", "low_setting", "high_setting",
+         "central_kt", "result_low_kt", "result_high_kt", "source")  # fmt: skip
 
 #: Every output of a run folder, in the order the stages write them.
 OUTPUTS: tuple[Output, ...] = (
@@ -244,6 +260,9 @@ OUTPUTS: tuple[Output, ...] = (
            description="third-party plume detections in the country (plume table)"),
     Output(PLUME_EVIDENCE_BY_FACILITY_CSV, "csv", PLUMES, _THIRD, columns=_BY_FAC,
            may_be_empty=True, description="third-party detections annualised per facility"),
+    Output(PLUME_ANNUALISATION_SENSITIVITY_CSV, "csv", PLUMES, _THIRD, columns=_SENS,
+           may_be_empty=True,
+           description="the annual plume sum with each assumption at its low and high value"),
     Output(PLUMES_CSV, "csv", PLUMES, _PLUMES, columns=PLUME_CORE,
            description="the plume table: own detections and third-party ones"),
     Output(PLUMES_GEOJSON, "geojson", PLUMES, _PLUMES, description="the plume table as points"),

@@ -14,6 +14,7 @@ import pandas as pd
 
 from openmrv.dataformat import GASES
 from openmrv.runfolder.spec import (
+    COVERAGE_MIN_VALID_VIEWS,
     FOLDERS,
     MARKER,
     OUTPUTS,
@@ -22,6 +23,7 @@ from openmrv.runfolder.spec import (
     PLUMES_THIRDPARTY_CSV,
     TOP_DOWN_COLUMNS,
     TOP_DOWN_KINDS,
+    VERDICTS,
     VERIFICATION_COLUMNS,
     VERIFICATION_CSV,
     VERIFICATION_FLAGS,
@@ -55,6 +57,15 @@ def _numeric(frame: pd.DataFrame, col: str, cls, file, allow_nan: bool) -> pd.Se
         _fail(cls, "empty or NaN; a value is required", file, col, frame.index[s.isna()])
     if (s.abs() == math.inf).any():
         _fail(cls, "infinite", file, col, frame.index[s.abs() == math.inf])
+    return s
+
+
+def _required_unless(frame: pd.DataFrame, col: str, cls, file, exempt: pd.Series) -> pd.Series:
+    """A number required in every row but the ``exempt`` ones (which may be empty)."""
+    s = _numeric(frame, col, cls, file, allow_nan=True)
+    missing = s.isna() & ~exempt
+    if missing.any():
+        _fail(cls, "empty or NaN; a value is required", file, col, frame.index[missing])
     return s
 
 
@@ -134,8 +145,9 @@ def validate_plume_table(frame: pd.DataFrame, file: str | Path = PLUMES_CSV) -> 
 def validate_top_down(frame: pd.DataFrame, file: str | Path = "top-down evidence") -> pd.DataFrame:
     """Check a top-down evidence table (:data:`TOP_DOWN_COLUMNS`, docs/run-folder.md):
     category and evidence given, gas in :data:`GASES`, integer year, finite ``value_kt``
-    >= 0, ``sigma_kt`` >= 0, ``kind`` in :data:`TOP_DOWN_KINDS`, ``osse`` (if present)
-    true/false.
+    >= 0, ``sigma_kt`` >= 0 (both may be empty in a row whose optional ``valid_views`` is
+    below :data:`COVERAGE_MIN_VALID_VIEWS`: no annual figure), ``kind`` in
+    :data:`TOP_DOWN_KINDS`, ``osse`` (if present) true/false.
 
     Raises
     ------
@@ -145,8 +157,12 @@ def validate_top_down(frame: pd.DataFrame, file: str | Path = "top-down evidence
     _need(frame, TOP_DOWN_COLUMNS, cls, file)
     frame = frame.reset_index(drop=True)
     _common(frame, cls, file, year="year", gas="gas")
-    value = _numeric(frame, "value_kt", cls, file, allow_nan=False)
-    sigma = _numeric(frame, "sigma_kt", cls, file, allow_nan=False)
+    exempt = pd.Series(False, index=frame.index)
+    if "valid_views" in frame.columns:
+        views = _numeric(frame, "valid_views", cls, file, allow_nan=True)
+        exempt = views < COVERAGE_MIN_VALID_VIEWS
+    value = _required_unless(frame, "value_kt", cls, file, exempt)
+    sigma = _required_unless(frame, "sigma_kt", cls, file, exempt)
     for s, col in ((value, "value_kt"), (sigma, "sigma_kt")):
         if (s < 0).any():
             _fail(cls, "negative; must be >= 0 kt", file, col, frame.index[s < 0])
@@ -175,7 +191,8 @@ def _common(frame: pd.DataFrame, cls, file, year: str, gas: str) -> None:
 def validate_verification(frame: pd.DataFrame, file: str | Path = VERIFICATION_CSV) -> pd.DataFrame:
     """Check ``verification.csv`` (:data:`VERIFICATION_COLUMNS`, docs/run-folder.md):
     category, evidence given; gas known; whole years; finite ``top_down_kt``,
-    ``bottom_up_kt`` >= 0 and ``top_down_sigma_kt`` >= 0; ``flag`` in
+    ``bottom_up_kt`` >= 0 and ``top_down_sigma_kt`` >= 0 (the top-down ones empty only in
+    an ``insufficient coverage`` row: no annual figure); ``flag`` in
     :data:`VERIFICATION_FLAGS`; ``osse`` true/false; an OSSE row's evidence says so.
 
     Raises
@@ -187,11 +204,19 @@ def validate_verification(frame: pd.DataFrame, file: str | Path = VERIFICATION_C
     frame = frame.reset_index(drop=True)
     _common(frame, cls, file, year="evidence_year", gas="gas")
     _numeric(frame, "inventory_year", cls, file, allow_nan=False)
+    no_value = frame["flag"] == VERDICTS["insufficient_coverage"]
     for col in ("bottom_up_kt", "top_down_kt", "top_down_sigma_kt"):
-        s = _numeric(frame, col, cls, file, allow_nan=False)
+        exempt = no_value if col != "bottom_up_kt" else pd.Series(False, index=frame.index)
+        s = _required_unless(frame, col, cls, file, exempt)
         if (s < 0).any():
             _fail(cls, "negative; must be >= 0 kt", file, col, frame.index[s < 0])
-    for col in ("bottom_up_low_kt", "bottom_up_high_kt", "z"):
+    for col in (
+        "bottom_up_low_kt",
+        "bottom_up_high_kt",
+        "top_down_low_kt",
+        "top_down_high_kt",
+        "z",
+    ):
         _numeric(frame, col, cls, file, allow_nan=True)
     bad = ~frame["flag"].isin(VERIFICATION_FLAGS)
     if bad.any():

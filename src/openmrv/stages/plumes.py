@@ -13,10 +13,12 @@ through :mod:`openmrv.verify.plumes`, and writes, into the output folder:
   ``rate_<method>_sigma_t_per_h``), with the catalogues' plumes in a run;
 - ``plumes/quicklook_<scene>.png`` per detected plume (enhancement, mask, wind arrow,
   source pixel);
-- ``plumes_by_facility.csv``: per facility (or 0.2-degree cell) and year, own detections
-  annualised (:func:`openmrv.verify.evidence.persistence`);
-- in a run, ``plumes_thirdparty.csv`` and ``plume_evidence_by_facility.csv``: the
-  catalogues' oil-and-gas plumes in the country and their annualisation.
+- ``plumes_by_facility.csv``: per facility (or 0.2-degree cell) and year, own detections,
+  annualised only where the scenes give enough valid views
+  (:func:`openmrv.verify.evidence.persistence`);
+- in a run, ``plumes_thirdparty.csv``, ``plume_evidence_by_facility.csv`` and
+  ``plume_annualisation_sensitivity.csv``: the catalogues' oil-and-gas plumes in the
+  country, their annualisation (Monte Carlo) and its sensitivity to each assumption.
 """
 
 from __future__ import annotations
@@ -296,6 +298,7 @@ def write(res: Plumes, run_dir: Path) -> list[Path]:
         for name, frame in (
             (rf.PLUMES_THIRDPARTY_CSV, res.catalogue.plumes),
             (rf.PLUME_EVIDENCE_BY_FACILITY_CSV, res.catalogue.by_facility),
+            (rf.PLUME_ANNUALISATION_SENSITIVITY_CSV, res.catalogue.sensitivity),
         ):
             frame.to_csv(run_dir / name, index=False)
             files.append(run_dir / name)

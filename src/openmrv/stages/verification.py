@@ -40,7 +40,13 @@ def compute(
     table = compare_topdown(bottom_up, top_down.reset_index(drop=True), contributors)
     osse = table["osse"].astype(bool)
     table.loc[osse, "explanation"] = OSSE_NOTE + table.loc[osse, "explanation"]
-    extra = [c for c in top_down.columns if c not in EVIDENCE_COLUMNS and c not in table.columns]
+    # the interval and the note are already in top_down_low/high_kt and the explanation
+    used = {"low_kt", "high_kt", "note"}
+    extra = [
+        c
+        for c in top_down.columns
+        if c not in EVIDENCE_COLUMNS and c not in table.columns and c not in used
+    ]
     for c in extra:
         table[c] = top_down[c].to_numpy()
     return table

@@ -8,21 +8,24 @@ table keeps. Contributors (the sites or sectors behind a row) have the columns
 :data:`CONTRIBUTOR_COLUMNS`.
 
 - third-party plume catalogues: :func:`catalogue_evidence` (oil-and-gas plumes attributed
-  to the register's 1.B.2 sites and annualised per year: lower bounds);
-- openmrv's own detections: :func:`own_plume_evidence` (annualised per site, lower bounds);
+  to the register's 1.B.2 sites and annualised per year by the Monte Carlo of
+  :mod:`openmrv.verify.annualise`: lower bounds with their own, asymmetric, 95 % interval,
+  and a sensitivity table);
+- openmrv's own detections: :func:`own_plume_evidence` (annualised per site only where the
+  scenes searched give enough valid views; otherwise ``insufficient coverage``, no value);
 - the national inversion: :func:`inversion_evidence` (totals, with their DOFS);
 - the inventory side of each comparison: :func:`bottom_up_intervals`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 import xarray as xr
 
 from openmrv.gwp import gwp
+from openmrv.verify import annualise as an
 from openmrv.verify import plumes as pv
 from openmrv.verify.topdown import TOP_DOWN_COLUMNS, co2e_interval_as_gas
 
@@ -30,9 +33,8 @@ from openmrv.verify.topdown import TOP_DOWN_COLUMNS, co2e_interval_as_gas
 EVIDENCE_COLUMNS = (*TOP_DOWN_COLUMNS, "osse")
 #: columns of the contributors behind a row
 CONTRIBUTOR_COLUMNS = ("category", "gas", "evidence", "year", "name", "value_kt")
-#: evidence names of the rows built here
-CATALOGUE_EVIDENCE = "third-party plume catalogues (annualised)"
-OWN_PLUME_EVIDENCE = "openmrv plume detections (annualised)"
+#: evidence label of openmrv's own detections ("<source>: <detail>")
+OWN_PLUME_EVIDENCE = "openmrv plume detections: TROPOMI"
 #: what an OSSE row of verification.csv says before anything else
 OSSE_NOTE = (
     "OSSE: synthetic observations from a stated truth, not evidence about the inventory; "
@@ -42,97 +44,165 @@ OSSE_NOTE = (
 
 @dataclass
 class PlumeEvidence:
-    """Third-party super-emitter evidence for 1.B.2 and its comparison with the inventory."""
+    """Third-party super-emitter evidence for 1.B.2: the plumes, the sites annualised per
+    year, the top-down rows, their contributors and the sensitivity of each year's sum."""
 
     plumes: pd.DataFrame
     by_facility: pd.DataFrame
     top_down: pd.DataFrame
     contributors: pd.DataFrame
+    sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def _annual_row(annual: pd.DataFrame, year: int, evidence: str) -> tuple:
-    """One lower-bound 1.B.2 CH4 row from plumes annualised per facility."""
-    return (
-        "1.B.2",
-        "CH4",
-        year,
-        float(annual["annual_kt"].sum()),
-        float(np.sqrt((annual["annual_sigma_kt"] ** 2).sum())),
-        evidence,
-        "lower_bound",
-        False,
-    )
+def catalogue_label(plumes: pd.DataFrame) -> str:
+    """Evidence label of catalogue plumes: "plume catalogue: <the catalogues' names>"."""
+    names = sorted({str(s) for s in plumes.get("source", pd.Series(dtype=str)).dropna()})
+    return "plume catalogue: " + ("; ".join(names) if names else "third-party")
 
 
-def _contributors(annual: pd.DataFrame, year: int, evidence: str) -> list[tuple]:
+def _annual_row(res: an.Annual, year: int, evidence: str, note: str = "") -> dict:
+    """One lower-bound 1.B.2 CH4 row from the sites annualised in ``res``."""
+    t = res.total
+    return {
+        "category": "1.B.2",
+        "gas": "CH4",
+        "year": year,
+        "value_kt": t["value_kt"],
+        "sigma_kt": t["sigma_kt"],
+        "evidence": evidence,
+        "kind": "lower_bound",
+        "osse": False,
+        "low_kt": t["low_kt"],
+        "high_kt": t["high_kt"],
+        "median_kt": t["median_kt"],
+        "valid_views": t["valid_views"],
+        "sites_annualised": t["sites"],
+        "sites_not_annualised": t["sites_not_annualised"],
+        "note": note,
+    }
+
+
+def _contributors(sites: pd.DataFrame, year: int, evidence: str) -> list[tuple]:
+    ok = sites[sites["coverage"] == "sufficient"]
     return [
         ("1.B.2", "CH4", evidence, year, f, v)
-        for f, v in zip(annual["facility_id"], annual["annual_kt"], strict=True)
+        for f, v in zip(ok["facility_id"], ok["annual_kt"], strict=True)
     ]
+
+
+def _catalogue_note(res: an.Annual) -> str:
+    t = res.total
+    note = (
+        f"Sum of {t['sites']} sites: central {t['value_kt']:,.0f} kt, Monte Carlo median "
+        f"{t['median_kt']:,.0f} kt; the valid-view share of each site (between a lower bound "
+        "from the catalogue's own plume days and 58.6 %, Gao et al. 2023) is one common "
+        "error of all sites (plume_annualisation_sensitivity.csv)."
+    )
+    if t["sites_not_annualised"]:
+        note += (
+            f" {t['sites_not_annualised']} sites with too few demonstrable valid views are "
+            "listed, not annualised."
+        )
+    return note
 
 
 def catalogue_evidence(plumes: pd.DataFrame, facilities: pd.DataFrame) -> PlumeEvidence:
     """Plumes of third-party catalogues (already cut to the country) as 1.B.2 evidence:
     only those the catalogue labels oil and gas (``data/plume_source_types.csv``; coal,
     waste, power and unlabelled plumes are not 1.B.2), attributed to ``facilities`` and
-    annualised per year (:func:`openmrv.verify.plumes.annualise`)."""
+    annualised per year (:mod:`openmrv.verify.annualise`)."""
     plumes = plumes[pv.ipcc_category_of(plumes["source_type"]) == "1.B.2"]
     plumes = pv.attribute(plumes.reset_index(drop=True), facilities)
-    by_fac, td_rows, contrib = [], [], []
+    label = catalogue_label(plumes)
+    by_fac, td_rows, contrib, sens = [], [], [], []
     for year in sorted(pd.DatetimeIndex(plumes["time"]).year.unique()):
-        annual = pv.annualise(plumes, int(year))
-        annual.insert(0, "year", int(year))
-        by_fac.append(annual)
-        td_rows.append(_annual_row(annual, int(year), CATALOGUE_EVIDENCE))
-        contrib += _contributors(annual, int(year), CATALOGUE_EVIDENCE)
-    top_down = pd.DataFrame(td_rows, columns=list(EVIDENCE_COLUMNS))
+        res = an.annualise_sites(an.site_statistics(plumes, int(year)))
+        sites = res.sites
+        sites.insert(0, "year", int(year))
+        by_fac.append(sites)
+        td_rows.append(_annual_row(res, int(year), label, _catalogue_note(res)))
+        contrib += _contributors(sites, int(year), label)
+        sens.append(an.sensitivity_table(plumes, int(year), label))
+    top_down = pd.DataFrame(td_rows)
     years_ = pd.DatetimeIndex(plumes["time"]).year
-    top_down["plumes"] = [int((years_ == y).sum()) for y in top_down["year"]]
-    top_down["attributed_share"] = [
-        float(a.loc[a["attributed"], "annual_kt"].sum() / a["annual_kt"].sum())
-        if a["annual_kt"].sum()
-        else 0.0
-        for a in by_fac
-    ]
+    if len(top_down):
+        top_down["plumes"] = [int((years_ == y).sum()) for y in top_down["year"]]
+        top_down["attributed_share"] = [
+            float(a.loc[a["attributed"], "annual_kt"].sum() / a["annual_kt"].sum())
+            if a["annual_kt"].sum()
+            else 0.0
+            for a in by_fac
+        ]
     return PlumeEvidence(
         plumes,
         pd.concat(by_fac, ignore_index=True) if by_fac else pd.DataFrame(),
         top_down,
         pd.DataFrame(contrib, columns=list(CONTRIBUTOR_COLUMNS)),
+        pd.concat(sens, ignore_index=True) if sens else pd.DataFrame(),
     )
 
 
-def persistence(table: pd.DataFrame) -> pd.DataFrame:
-    """openmrv's own detections annualised per facility (or 0.2-degree cell) and year
-    (:func:`openmrv.verify.plumes.annualise`; its assumptions stated there)."""
-    own = table[(table["source"] == "openmrv") & table["detected"]]
+def _own_detections(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """openmrv's scenes (every one searched) and its quantified detections."""
+    scenes = table[table["source"] == "openmrv"].dropna(subset=["time"])
+    own = scenes[scenes["detected"].astype(bool)]
     own = own.dropna(subset=["rate_t_per_h", "rate_sigma_t_per_h"])
-    own = own[own["rate_t_per_h"] > 0]
-    frames = []
+    return scenes, own[own["rate_t_per_h"] > 0]
+
+
+def _own_by_year(table: pd.DataFrame) -> list[tuple[int, an.Annual, int]]:
+    """Per year: the sites of openmrv's detections, annualised where the scenes searched
+    that year give enough valid views (the days searched: an upper bound on each site's
+    valid views), and that number of days."""
+    scenes, own = _own_detections(table)
+    searched = pd.DatetimeIndex(scenes["time"])
+    out = []
     for year in sorted(pd.DatetimeIndex(own["time"]).year.unique()):
-        a = pv.annualise(own, int(year))
-        a.insert(1, "year", int(year))
+        views = int(searched[searched.year == year].normalize().nunique())
+        sites = an.site_statistics(own, int(year), valid_views=views)
+        out.append((int(year), an.annualise_sites(sites), views))
+    return out
+
+
+def persistence(table: pd.DataFrame) -> pd.DataFrame:
+    """openmrv's own detections per facility (or 0.2-degree cell) and year, annualised
+    only where the scenes give enough valid views (:mod:`openmrv.verify.annualise`)."""
+    frames = []
+    for year, res, _ in _own_by_year(table) if len(table) else []:
+        a = res.sites
+        a.insert(1, "year", year)
         frames.append(a)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def own_plume_evidence(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Top-down rows and contributors from openmrv's own detections (annualised)."""
-    annual = persistence(table) if len(table) else pd.DataFrame()
-    if annual.empty:
+    """Top-down rows and contributors from openmrv's own detections: annualised where the
+    scenes searched give enough valid views, else an ``insufficient coverage`` row with no
+    value (the detections stay in the plume table)."""
+    rows, contrib = [], []
+    for year, res, views in _own_by_year(table) if len(table) else []:
+        sites = res.sites
+        rate = ", ".join(
+            f"{f} {r:,.1f} t/h on {d} day(s)"
+            for f, r, d in zip(
+                sites["facility_id"],
+                sites["mean_rate_t_per_h"],
+                sites["days_detected"],
+                strict=True,
+            )
+        )
+        note = f"openmrv searched TROPOMI scenes on {views} day(s) of {year}; detected: {rate}."
+        row = _annual_row(res, year, OWN_PLUME_EVIDENCE, note)
+        row["valid_views"] = float(views) if not res.total["sites"] else row["valid_views"]
+        row["plumes"] = int(sites["detections"].sum())
+        rows.append(row)
+        contrib += _contributors(sites, year, OWN_PLUME_EVIDENCE)
+    if not rows:
         return (
             pd.DataFrame(columns=list(EVIDENCE_COLUMNS)),
             pd.DataFrame(columns=list(CONTRIBUTOR_COLUMNS)),
         )
-    rows, contrib = [], []
-    for year, part in annual.groupby("year"):
-        rows.append(_annual_row(part, int(year), OWN_PLUME_EVIDENCE))
-        contrib += _contributors(part, int(year), OWN_PLUME_EVIDENCE)
-    top_down = pd.DataFrame(rows, columns=list(EVIDENCE_COLUMNS))
-    top_down["plumes"] = [
-        int(annual.loc[annual["year"] == y, "detections"].sum()) for y in top_down["year"]
-    ]
-    return top_down, pd.DataFrame(contrib, columns=list(CONTRIBUTOR_COLUMNS))
+    return pd.DataFrame(rows), pd.DataFrame(contrib, columns=list(CONTRIBUTOR_COLUMNS))
 
 
 def inversion_evidence(

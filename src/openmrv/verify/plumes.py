@@ -5,15 +5,13 @@
   instrument's pixel size (``pixel_km``), the radius is set by pixel size and wind
   (:func:`attribution_radius_km`: r = k x pixel + U x tau + register error); otherwise the
   fixed ``attribution_radius_km``. All parameters in ``data/plume_annualisation.csv``.
-- **Annualisation** (assumption, stated): a facility detected on n of the N days on which
-  the satellite had a valid view emits, as a super-emitter, the mean detected rate for a
-  fraction p = n/N of the year: E = mean rate x p x 8760 h. N = 365 x the valid-observation
-  fraction of the table. Uncertainty: the rates' own 1-sigma and their spread (standard
-  error of the mean), the binomial error of p, and the valid-fraction range, in quadrature.
+- **Sites**: :func:`site_of` (a facility, or a 0.2-degree cell for unattributed plumes);
+  their annualisation is :mod:`openmrv.verify.annualise` (a Monte Carlo over every
+  assumption, the shared ones drawn once per draw for all sites).
 - **Comparison** (2019 Refinement Vol 1 Ch 6): plume sums capture only emitters above the
   detection limit (about 10 t/h for TROPOMI), so they are a *lower bound* on the category:
-  the inventory is flagged ``likely low`` only if the plume total's lower 95 % bound exceeds
-  the inventory's upper 95 % bound; otherwise ``consistent``.
+  the verdicts of ``data/verdicts.csv`` for ``lower_bound`` evidence apply
+  (:func:`openmrv.verify.topdown.consistency_test`).
 """
 
 from __future__ import annotations
@@ -26,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from openmrv.constants import constant
-from openmrv.verify.topdown import Z95, consistency_test
+from openmrv.verify.topdown import consistency_test
 
 HOURS_PER_YEAR = 8760.0  # 365 days x 24 h (calendar arithmetic)
 DAYS_PER_YEAR = 365.0
@@ -37,7 +35,9 @@ def assumptions() -> dict[str, dict[str, float]]:
     """The annualisation assumptions of ``data/plume_annualisation.csv``."""
     with (Path(__file__).parent / "data" / "plume_annualisation.csv").open() as fh:
         return {
-            r["parameter"]: {k: float(r[k]) for k in ("value", "low", "high")}
+            r["parameter"]: {
+                k: float(r[k]) if r[k].strip() else float("nan") for k in ("value", "low", "high")
+            }
             for r in csv.DictReader(fh)
         }
 
@@ -157,44 +157,6 @@ def site_of(plumes: pd.DataFrame, cell_deg: float = 0.2) -> pd.Series:
         + "E"
     )
     return plumes["facility_id"].where(plumes["facility_id"] != "", cell)
-
-
-def annualise(plumes: pd.DataFrame, year: int) -> pd.DataFrame:
-    """Annual super-emitter emissions per site for one year [kt CH4].
-
-    A site is an attributed facility, or for unattributed plumes a 0.2-degree cell
-    (:func:`site_of`). Columns: facility_id (the site), attributed, detections,
-    days_detected, mean_rate_t_per_h, detection_frequency, annual_kt, annual_sigma_kt.
-    """
-    a = assumptions()["valid_observation_fraction"]
-    sel = plumes[pd.DatetimeIndex(plumes["time"]).year == year]
-    rows = []
-    for fid, g in sel.groupby(site_of(sel)):
-        n = int(pd.DatetimeIndex(g["time"]).normalize().nunique())  # days with a plume
-        rates = g["rate_t_per_h"].to_numpy(float)
-        mean = float(rates.mean())
-        sd_mean = float(np.sqrt((g["rate_sigma_t_per_h"] ** 2).sum()) / len(g))
-        if len(g) > 1:
-            sd_mean = float(np.hypot(sd_mean, rates.std(ddof=1) / np.sqrt(len(g))))
-        n_obs = DAYS_PER_YEAR * a["value"]
-        p = min(n / n_obs, 1.0)
-        sd_p = np.sqrt(max(p * (1 - p), 1.0 / n_obs) / n_obs)
-        frac_rel = (a["high"] - a["low"]) / 2 / Z95 / a["value"]  # 95 % range -> 1-sigma
-        annual = mean * p * HOURS_PER_YEAR / 1000.0
-        rel = np.sqrt((sd_mean / mean) ** 2 + (sd_p / p) ** 2 + frac_rel**2) if mean else 0.0
-        rows.append(
-            {
-                "facility_id": fid,
-                "attributed": not str(fid).startswith("cell "),
-                "detections": len(g),
-                "days_detected": n,
-                "mean_rate_t_per_h": mean,
-                "detection_frequency": p,
-                "annual_kt": annual,
-                "annual_sigma_kt": annual * rel,
-            }
-        )
-    return pd.DataFrame(rows).sort_values("annual_kt", ascending=False, ignore_index=True)
 
 
 def consistency(

@@ -26,16 +26,28 @@ exact at the 2.5 and 97.5 % points):
 
 For a symmetric interval both equal (high - low) / (2 x 1.96).
 
-Flags:
+Verdicts: the exact strings, the evidence kind each applies to, its rule and its
+threshold with the source of each are one table, ``data/verdicts.csv`` (read by
+:func:`verdict_table`; the run folder's ``VERIFICATION_FLAGS`` are its verdicts). In order:
 
+- ``insufficient coverage`` (any kind): the row's optional ``valid_views`` (the valid
+  views of its site(s) in the year) is below the table's threshold (16, from binomial
+  statistics): a detection frequency, hence an annual figure, cannot be had; the row has
+  no value and no test is made;
 - ``not comparable (sensitivity too low)``: the top-down row's sensitivity is below the
   threshold of its measure in ``data/comparability.csv`` (the posterior is mostly the
   prior, which is the inventory itself);
-- ``total`` evidence: ``inventory likely low`` if z > 1.96, ``inventory likely high``
-  if z < -1.96, else ``consistent``;
+- ``total`` evidence (two-sided): ``inventory likely low`` if z > 1.96, ``inventory likely
+  high`` if z < -1.96, else ``consistent``;
 - ``lower_bound`` evidence (summed plume rates see only emitters above the detection
-  limit): ``inventory likely low`` only if the top-down lower 95 % bound exceeds the
-  inventory's upper 95 % bound; it never says ``likely high``; else ``consistent``.
+  limit): ``inventory likely low (below the observed lower bound)`` if the top-down's
+  lower 95 % bound exceeds the inventory's upper 95 % bound, else ``no contradiction
+  (lower bound below the inventory)``; never ``consistent``, never ``likely high``.
+
+The top-down's 95 % interval is its own where the row gives one (optional ``low_kt``,
+``high_kt``: a Monte Carlo interval, asymmetric where the physics is), else value ± 1.96
+sigma; z then uses the top-down half-interval on the side of the difference, as for the
+inventory.
 """
 
 from __future__ import annotations
@@ -50,15 +62,34 @@ import numpy as np
 import pandas as pd
 
 from openmrv.errors import InputError
-from openmrv.runfolder import TOP_DOWN_COLUMNS, VERIFICATION_COLUMNS, VERIFICATION_FLAGS
+from openmrv.runfolder import (
+    TOP_DOWN_COLUMNS,
+    VERDICTS,
+    VERDICTS_CSV_PATH,
+    VERIFICATION_COLUMNS,
+    VERIFICATION_FLAGS,
+)
 
 Z95 = 1.959963984540054  # standard normal 97.5 % quantile
 COMPARABILITY_FILE = Path(__file__).parent / "data" / "comparability.csv"
-FLAGS = VERIFICATION_FLAGS
+FLAGS = VERIFICATION_FLAGS  # the verdicts of data/verdicts.csv
 Kind = Literal["total", "lower_bound"]
 #: verification.csv columns (the run-folder contract, declared in openmrv.runfolder).
 COLUMNS = list(VERIFICATION_COLUMNS)
 BOTTOM_UP_COLUMNS = ("category", "gas", "year", "value_kt", "low_kt", "high_kt")
+
+
+@cache
+def verdict_table() -> dict[str, dict[str, str]]:
+    """The rows of ``data/verdicts.csv`` by key (verdict, evidence_kind, rule, threshold,
+    unit, source, notes)."""
+    with VERDICTS_CSV_PATH.open(newline="") as fh:
+        return {r["key"]: r for r in csv.DictReader(fh)}
+
+
+def verdict_threshold(key: str) -> float:
+    """The numeric threshold of a verdict of ``data/verdicts.csv``."""
+    return float(verdict_table()[key]["threshold"])
 
 
 @cache
@@ -118,13 +149,31 @@ def consistency_test(
     kind: Kind = "total",
     sensitivity: float | None = None,
     sensitivity_measure: str | None = None,
+    td_low: float | None = None,
+    td_high: float | None = None,
+    valid_views: float | None = None,
 ) -> tuple[float, str]:
-    """z and flag of one comparison (see the module notes).
+    """z and verdict of one comparison (see the module notes; ``data/verdicts.csv``).
+
+    Parameters
+    ----------
+    bottom_up, bu_low, bu_high
+        Inventory estimate and its 95 % interval [kt].
+    top_down, td_sigma
+        Top-down estimate and its 1-sigma [kt].
+    kind
+        ``total`` (two-sided) or ``lower_bound``.
+    sensitivity, sensitivity_measure
+        Optional: the top-down row's sensitivity and its measure (comparability.csv).
+    td_low, td_high
+        Optional: the top-down's own 95 % interval [kt] (else value ± 1.96 sigma).
+    valid_views
+        Optional: valid views of the evidence's site(s) in the year.
 
     Returns
     -------
     tuple
-        z [1] and one of :data:`FLAGS`.
+        z [1] (NaN without a test) and one of :data:`FLAGS`.
 
     Raises
     ------
@@ -133,8 +182,14 @@ def consistency_test(
     """
     if kind not in ("total", "lower_bound"):
         raise InputError(f"kind '{kind}' unknown; use 'total' or 'lower_bound'", field="kind")
+    if valid_views is not None and not _isnan(valid_views):
+        if valid_views < verdict_threshold("insufficient_coverage"):
+            return math.nan, VERDICTS["insufficient_coverage"]
+    low = top_down - Z95 * td_sigma if td_low is None or _isnan(td_low) else td_low
+    high = top_down + Z95 * td_sigma if td_high is None or _isnan(td_high) else td_high
     above = top_down >= bottom_up
-    sd = math.hypot(bottom_up_sigma(bottom_up, bu_low, bu_high, above), td_sigma)
+    sd_td = max(top_down - low if above else high - top_down, 0.0) / Z95
+    sd = math.hypot(bottom_up_sigma(bottom_up, bu_low, bu_high, above), sd_td)
     diff = top_down - bottom_up
     z = diff / sd if sd > 0 else (0.0 if diff == 0 else math.copysign(math.inf, diff))
     if sensitivity is not None and not _isnan(sensitivity):
@@ -146,16 +201,17 @@ def consistency_test(
                 field="sensitivity_measure",
             )
         if sensitivity < limits[sensitivity_measure]:
-            return z, FLAGS[3]
+            return z, VERDICTS["not_comparable"]
     if kind == "lower_bound":
-        if top_down - Z95 * td_sigma > bu_high:
-            return z, FLAGS[1]
-        return z, FLAGS[0]
-    if z > Z95:
-        return z, FLAGS[1]
-    if z < -Z95:
-        return z, FLAGS[2]
-    return z, FLAGS[0]
+        if low > bu_high:
+            return z, VERDICTS["below_lower_bound"]
+        return z, VERDICTS["no_contradiction"]
+    limit = verdict_threshold("likely_low")
+    if z > limit:
+        return z, VERDICTS["likely_low"]
+    if z < -verdict_threshold("likely_high"):
+        return z, VERDICTS["likely_high"]
+    return z, VERDICTS["consistent"]
 
 
 def _isnan(v) -> bool:
@@ -176,21 +232,46 @@ def _need(frame: pd.DataFrame, cols, name: str) -> None:
 def _explain(
     row, bu_row, kind: str, flag: str, z: float, sensitivity, contributors: pd.DataFrame | None
 ) -> str:
+    inventory = (
+        f"the inventory's {bu_row.value_kt:,.1f} kt (95 %: {bu_row.low_kt:,.1f}–"
+        f"{bu_row.high_kt:,.1f})"
+    )
+    if flag == VERDICTS["insufficient_coverage"]:
+        parts = [
+            f"{row.evidence} ({row.year}): {row.valid_views:,.0f} valid view(s) of the "
+            f"site(s) in the year, fewer than the {verdict_threshold('insufficient_coverage'):.0f} "
+            f"a detection frequency needs (data/verdicts.csv): {_few(row.valid_views)} says "
+            f"nothing about a year, so no annual figure is given and nothing is compared with "
+            f"{inventory}. "
+            "The detections stay listed in the plume table."
+        ]
+        note = getattr(row, "note", "")
+        if isinstance(note, str) and note:
+            parts.append(note)
+        return " ".join(parts)
+    low, high = _interval(row)
+    interval = "" if low is None else f", 95 %: {low:,.1f}–{high:,.1f}"
     parts = [
-        f"{row.evidence} ({row.year}): {row.value_kt:,.1f} ± {row.sigma_kt:,.1f} kt (1σ) "
-        f"against the inventory's {bu_row.value_kt:,.1f} kt (95 %: {bu_row.low_kt:,.1f}–"
-        f"{bu_row.high_kt:,.1f}); z = {z:+.2f}."
+        f"{row.evidence} ({row.year}): {row.value_kt:,.1f} ± {row.sigma_kt:,.1f} kt "
+        f"(1σ{interval}) against {inventory}; z = {z:+.2f}."
     ]
-    if flag == FLAGS[3]:
+    if flag == VERDICTS["not_comparable"]:
         parts.append(
             f"The top-down estimate is mostly its prior ({row.sensitivity_measure} = "
             f"{sensitivity:.2f}, below {sensitivity_thresholds()[row.sensitivity_measure]})."
         )
-    if kind == "lower_bound":
+    elif kind == "lower_bound":
+        lo = row.value_kt - Z95 * row.sigma_kt if low is None else low
+        relation = "above" if flag == VERDICTS["below_lower_bound"] else "not above"
         parts.append(
             "The top-down covers only emitters above the detection limit: a lower bound, "
-            "able to show the inventory too low, never too high."
+            "able to show the inventory too low, never to agree with it or show it too high. "
+            f"Its lower 95 % bound, {lo:,.1f} kt, is {relation} the inventory's upper 95 % "
+            f"bound, {bu_row.high_kt:,.1f} kt."
         )
+    note = getattr(row, "note", "")
+    if isinstance(note, str) and note:
+        parts.append(note)
     if contributors is not None and len(contributors):
         sel = contributors[
             (contributors["category"] == row.category)
@@ -209,6 +290,17 @@ def _explain(
     return " ".join(parts)
 
 
+def _few(views: float) -> str:
+    return "one scene" if views <= 1 else f"{views:,.0f} days of scenes"
+
+
+def _interval(row) -> tuple[float | None, float | None]:
+    low, high = getattr(row, "low_kt", None), getattr(row, "high_kt", None)
+    if low is None or high is None or _isnan(low) or _isnan(high):
+        return None, None
+    return float(low), float(high)
+
+
 def compare_topdown(
     bottom_up: pd.DataFrame,
     top_down: pd.DataFrame,
@@ -223,8 +315,11 @@ def compare_topdown(
     top_down
         category, gas, year, value_kt, sigma_kt (1-sigma) [kt], evidence, kind
         (``total`` or ``lower_bound``); optional sensitivity, sensitivity_measure (a
-        measure of ``data/comparability.csv``), osse (bool). A top-down year after the
-        last inventory year is compared with the last inventory year.
+        measure of ``data/comparability.csv``), osse (bool), low_kt and high_kt (the
+        estimate's own 95 % interval, e.g. a Monte Carlo's), valid_views (valid views of
+        the site(s) in the year; below the coverage threshold: ``insufficient coverage``,
+        value_kt may then be empty), note (text added to the explanation). A top-down
+        year after the last inventory year is compared with the last inventory year.
     contributors
         Optional: category, gas, evidence, year, name, value_kt: the sources or
         facilities that make up each top-down estimate; the three largest are named
@@ -250,7 +345,16 @@ def compare_topdown(
         )
     bu = bottom_up.set_index(["category", "gas", "year"]).sort_index()
     td = top_down.copy()
-    for col, default in (("sensitivity", np.nan), ("sensitivity_measure", ""), ("osse", False)):
+    optional = (
+        ("sensitivity", np.nan),
+        ("sensitivity_measure", ""),
+        ("osse", False),
+        ("low_kt", np.nan),
+        ("high_kt", np.nan),
+        ("valid_views", np.nan),
+        ("note", ""),
+    )
+    for col, default in optional:
         if col not in td:
             td[col] = default
     rows = []
@@ -283,7 +387,14 @@ def compare_topdown(
             r.kind,
             sens,
             r.sensitivity_measure or None,
+            float(r.low_kt),
+            float(r.high_kt),
+            float(r.valid_views),
         )
+        low, high = _interval(r)
+        if low is None and not _isnan(r.value_kt):
+            low = float(r.value_kt) - Z95 * float(r.sigma_kt)
+            high = float(r.value_kt) + Z95 * float(r.sigma_kt)
         b_row = pd.Series({"value_kt": b.value_kt, "low_kt": b.low_kt, "high_kt": b.high_kt})
         rows.append(
             {
@@ -297,6 +408,8 @@ def compare_topdown(
                 "bottom_up_high_kt": float(b.high_kt),
                 "top_down_kt": float(r.value_kt),
                 "top_down_sigma_kt": float(r.sigma_kt),
+                "top_down_low_kt": np.nan if low is None else max(low, 0.0),
+                "top_down_high_kt": np.nan if high is None else high,
                 "z": float(z),
                 "flag": flag,
                 "explanation": _explain(r, b_row, r.kind, flag, z, sens, contributors),
