@@ -262,7 +262,7 @@ OUTPUTS: tuple[Output, ...] = (
            description="state vector elements"),
     *(Output(n, "png", INVERSION, _INV, description="inversion map") for n in INVERSION_MAPS_PNG),
     Output(VERIFICATION_CSV, "csv", VERIFICATION,
-           "some top-down evidence exists (plumes or inversion)", columns=VERIFICATION_COLUMNS,
+           "some top-down evidence exists (plumes, inversion or published estimates)", columns=VERIFICATION_COLUMNS,
            description="bottom-up against top-down, one row per evidence"),
     Output(ACTIVITY_CSV, "csv", REPORTING,
            columns=("category", "gas", "activity", "key", "year", "value", "unit"),
