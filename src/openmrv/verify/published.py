@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from openmrv.dataformat import GASES
 from openmrv.errors import InputError, UnitError
 from openmrv.units import conversion_factor, same_dimension
 from openmrv.verify.evidence import EVIDENCE_COLUMNS, bottom_up_intervals
@@ -86,7 +87,7 @@ INTERVAL_DIVISORS = {
     "none": None,
 }
 KINDS = ("total", "lower_bound")
-GASES = ("CO2", "CH4", "N2O")
+
 #: what each interval kind means for the row's sigma (carried to the explanation)
 SIGMA_NOTES = {
     "1-sigma": "sigma as published (1-sigma)",
