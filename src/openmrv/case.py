@@ -103,6 +103,10 @@ class Case:
     sounding_files: list[Path]
     #: scenes (TROPOMI plume patches) for openmrv's own plume detection
     plume_scenes: list[Path]
+    #: ``top_down: published_estimates``: published estimates as evidence (on by default)
+    published_estimates: bool
+    #: their table, when the case names its own (None: the package's table)
+    published_estimates_file: Path | None
     mc_draws: int
     mc_seed: int
     mc_chunk_size: int
@@ -181,6 +185,8 @@ class Case:
             *self.sounding_files,
             *self.plume_scenes,
         ]
+        if self.published_estimates_file is not None:
+            files.append(self.published_estimates_file)
         files += [
             p
             for p in (self.notation_file, self.facilities_file, self.uncertainty_file)
@@ -328,6 +334,10 @@ def load_case(folder: str | Path) -> Case:
         plume_catalogues=files.some(td.plume_catalogues, "top_down", "plume_catalogues"),
         sounding_files=files.some(td.soundings, "top_down", "soundings"),
         plume_scenes=files.some(td.plume_scenes, "top_down", "plume_scenes"),
+        published_estimates=td.published_estimates is not False,
+        published_estimates_file=None
+        if isinstance(td.published_estimates, bool)
+        else files.one(td.published_estimates, "top_down", "published_estimates"),
         inversion=_inversion(td.inversion, files),
         settings=s,
         lines=lines,

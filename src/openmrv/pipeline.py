@@ -168,14 +168,16 @@ class RunChain:
         if res.inversion is not None:
             known = set(self._inventory().result.dataset[self._category_dim()].values.tolist())
             top_down.append(inversion_evidence(res.inversion.totals, self.case.country, known))
-        if top_down:
+        published = verification.published_rows(self.case)
+        if top_down or len(published):
             res.verification = verification.compute(
                 self._inventory().result,
                 self.case.last_year,
                 self.case.gwp,
                 res.uncertainty,
-                pd.concat(top_down, ignore_index=True),
-                pd.concat(contributors, ignore_index=True),
+                pd.concat(top_down, ignore_index=True) if top_down else pd.DataFrame(),
+                pd.concat(contributors, ignore_index=True) if contributors else None,
+                published,
             )
         return self
 

@@ -330,6 +330,12 @@ class TopDownSection(_Model):
         default_factory=list, description="scenes for openmrv's own plume detection"
     )
     inversion: InversionSection | None = None
+    published_estimates: Annotated[bool, Strict()] | str = Field(
+        True,
+        description="published satellite-based national estimates as evidence: true (the "
+        "package table, verify/data/published_estimates.csv), false (none), or a CSV file "
+        "of the same columns (docs/published-estimates.md)",
+    )
 
 
 class CaseFile(_Model):

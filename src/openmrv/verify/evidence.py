@@ -244,11 +244,19 @@ def bottom_up_intervals(
 ) -> pd.DataFrame:
     """The inventory's value and 95 % interval for each (category, gas, year) of ``keys``
     (a year after ``last_year`` compares with ``last_year``): from the Monte Carlo's own
-    distribution of the gas (``gas_summary``), else the gas's share of the category's CO2e
-    interval (``summary``), else a zero-width interval (no uncertainty run)."""
+    distribution of the gas (``gas_summary``), else, for a year the Monte Carlo did not
+    keep (it keeps the gas's distribution for its latest year only), that distribution's
+    relative interval applied to the year's value (assumption (openmrv): the gas's
+    relative uncertainty in the category is the same in every year, the same factors
+    dominating it), else the gas's share of the category's CO2e interval (``summary``),
+    else a zero-width interval (no uncertainty run)."""
     cat = dataset.attrs["cat"]
     mc = summary.set_index(["category", "year"]) if summary is not None else None
-    by_gas = gas_summary.set_index(["category", "gas", "year"]) if gas_summary is not None else None
+    by_gas = (
+        gas_summary.set_index(["category", "gas", "year"]).sort_index()
+        if gas_summary is not None
+        else None
+    )
     rows = []
     for category, gas, year in (
         keys[["category", "gas", "year"]].drop_duplicates().itertuples(index=False)
@@ -260,6 +268,8 @@ def bottom_up_intervals(
             # the Monte Carlo's own distribution of this gas in this category
             r = by_gas.loc[(category, gas, inv_year)]
             low, high = float(r["p2.5"]), float(r["p97.5"])
+        elif by_gas is not None and (rel := _relative_interval(by_gas, category, gas)):
+            low, high = value * rel[0], value * rel[1]
         elif mc is not None and (category, inv_year) in mc.index:
             r = mc.loc[(category, inv_year)]
             # only CO2e kept for this year: the gas's share of the category's interval
@@ -270,3 +280,17 @@ def bottom_up_intervals(
     return pd.DataFrame(
         rows, columns=["category", "gas", "year", "value_kt", "low_kt", "high_kt"]
     ).drop_duplicates(["category", "gas", "year"])
+
+
+def _relative_interval(by_gas: pd.DataFrame, category: str, gas: str) -> tuple[float, float] | None:
+    """(p2.5, p97.5) / mean of the Monte Carlo's latest kept year of (category, gas), or
+    None if it has none (or a zero mean)."""
+    try:
+        rows = by_gas.loc[(category, gas)]
+    except KeyError:
+        return None
+    r = rows.iloc[-1]
+    mean = float(r["mean"])
+    if not mean:
+        return None
+    return float(r["p2.5"]) / mean, float(r["p97.5"]) / mean
