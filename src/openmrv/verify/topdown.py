@@ -181,7 +181,12 @@ def _explain(
         f"against the inventory's {bu_row.value_kt:,.1f} kt (95 %: {bu_row.low_kt:,.1f}–"
         f"{bu_row.high_kt:,.1f}); z = {z:+.2f}."
     ]
-    if flag == FLAGS[3]:
+    if flag == FLAGS[3] and row.sensitivity_measure == "xch4_snr":
+        parts.append(
+            f"The record's enhancement is below what it can detect (signal-to-noise "
+            f"{sensitivity:.2f}, below {sensitivity_thresholds()['xch4_snr']:.2f})."
+        )
+    elif flag == FLAGS[3]:
         parts.append(
             f"The top-down estimate is mostly its prior ({row.sensitivity_measure} = "
             f"{sensitivity:.2f}, below {sensitivity_thresholds()[row.sensitivity_measure]})."
