@@ -117,6 +117,8 @@ class Case:
     settings: CaseFile
     #: the lines of ``case.yaml``'s keys (for error messages)
     lines: YamlLines | None = field(default=None, repr=False, compare=False)
+    #: ``top_down: xch4_record:`` files resolved ({"file", "winds"}); None if absent
+    xch4_record: dict[str, Path] | None = None
 
     @property
     def years(self) -> list[int]:
@@ -194,6 +196,7 @@ class Case:
         ]
         inv = self.inversion or {}
         files += ([inv["winds"]] if "winds" in inv else []) + list(inv.get("soundings", []))
+        files += list((self.xch4_record or {}).values())
         return files
 
 
@@ -341,6 +344,12 @@ def load_case(folder: str | Path) -> Case:
         inversion=_inversion(td.inversion, files),
         settings=s,
         lines=lines,
+        xch4_record=None
+        if td.xch4_record is None
+        else {
+            k: files.one(getattr(td.xch4_record, k), "top_down", "xch4_record", k)
+            for k in ("file", "winds")
+        },
     )
 
 

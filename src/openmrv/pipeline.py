@@ -35,11 +35,20 @@ from openmrv.runfolder import (
     check_out,
     ensure_valid_run,
 )
-from openmrv.stages import inventory, inversion, observations, plumes, uncertainty, verification
+from openmrv.stages import (
+    inventory,
+    inversion,
+    observations,
+    plumes,
+    satellite_record,
+    uncertainty,
+    verification,
+)
 from openmrv.stages.inventory import InventoryOutput
 from openmrv.stages.inversion import CaseInversion
 from openmrv.stages.observations import Observations
 from openmrv.stages.plumes import Plumes
+from openmrv.stages.satellite_record import SatelliteRecord
 from openmrv.stages.uncertainty import UncertaintyResult
 from openmrv.verify.evidence import inversion_evidence
 from openmrv.verify.recalculation import recalculation
@@ -58,6 +67,7 @@ class RunResult:
     observations: Observations | None = None
     plumes: Plumes | None = None
     inversion: CaseInversion | None = None
+    satellite_record: SatelliteRecord | None = None
     verification: pd.DataFrame | None = None
     out: Path | None = None
     files: list[Path] = field(default_factory=list)
@@ -158,6 +168,13 @@ class RunChain:
             )
         return self
 
+    def run_satellite_record(self) -> RunChain:
+        """The national CH4 series from a gridded XCH4 record (``top_down: xch4_record:``)."""
+        if self.case.xch4_record is not None:
+            self._say("satellite record: mass balance of the gridded XCH4 record")
+            self.results.satellite_record = satellite_record.compute(self.case)
+        return self
+
     def run_verification(self) -> RunChain:
         """Every top-down row against the inventory (needs the top-down stages run)."""
         res = self.results
@@ -168,6 +185,8 @@ class RunChain:
         if res.inversion is not None:
             known = set(self._inventory().result.dataset[self._category_dim()].values.tolist())
             top_down.append(inversion_evidence(res.inversion.totals, self.case.country, known))
+        if res.satellite_record is not None:
+            top_down.append(res.satellite_record.top_down)
         published = verification.published_rows(self.case)
         if top_down or len(published):
             res.verification = verification.compute(
@@ -183,12 +202,13 @@ class RunChain:
 
     def run_model(self) -> RunChain:
         """Every stage in order: inventory -> uncertainty -> observations -> plumes ->
-        inversion -> verification."""
+        inversion -> satellite record -> verification."""
         self.run_inventory()
         if self.with_uncertainty:
             self.run_uncertainty()
         if self.with_top_down:
-            self.run_observations().run_plumes().run_inversion().run_verification()
+            self.run_observations().run_plumes().run_inversion()
+            self.run_satellite_record().run_verification()
         return self
 
     def write_into(self, folder: Path) -> list[Path]:
@@ -205,6 +225,15 @@ class RunChain:
         if res.inversion is not None:
             res.inversion.files = inversion.write(res.inversion, folder)
             files += res.inversion.files
+        if res.satellite_record is not None:
+            unc = res.uncertainty
+            files += satellite_record.write(
+                res.satellite_record,
+                folder,
+                res.result.dataset,
+                None if unc is None else unc.approach2.gas_summary,
+                self.case.name,
+            )
         if res.verification is not None:
             files += verification.write(res.verification, folder)
         # last: the report shows and the manifest lists every file in the folder

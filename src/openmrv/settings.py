@@ -317,6 +317,14 @@ class InversionSection(_Model):
         return self
 
 
+class XCH4RecordSection(_Model):
+    """``top_down: xch4_record:``: gridded XCH4 for the mass balance (satellite-record.md)."""
+
+    file: str = Field(description="monthly gridded XCH4 in the C3S OBS4MIPs layout (netCDF)")
+    winds: str = Field(description="monthly-mean u, v on (month, level, lat, lon) [850, 500 hPa]")
+    seed: Seed = Field(DEFAULT_SEED, description="seed of the Monte Carlo")
+
+
 class TopDownSection(_Model):
     """``top_down:``: satellite evidence and the national inversion."""
 
@@ -336,6 +344,7 @@ class TopDownSection(_Model):
         "package table, verify/data/published_estimates.csv), false (none), or a CSV file "
         "of the same columns (docs/published-estimates.md)",
     )
+    xch4_record: XCH4RecordSection | None = None
 
 
 class CaseFile(_Model):

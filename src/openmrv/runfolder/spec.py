@@ -61,6 +61,8 @@ UNCERTAINTY_JSON = "uncertainty.json"
 SOUNDINGS_NC = f"{OBSERVATIONS_DIR}/soundings.nc"
 SOUNDINGS_MAP_PNG = f"{OBSERVATIONS_DIR}/soundings_map.png"
 OBSERVATIONS_SUMMARY_CSV = f"{OBSERVATIONS_DIR}/summary.csv"
+SATELLITE_RECORD_CSV = "satellite_record.csv"
+SATELLITE_RECORD_PNG = "satellite_record.png"
 # plumes
 PLUMES_CSV = "plumes.csv"
 PLUMES_GEOJSON = "plumes.geojson"
@@ -198,6 +200,7 @@ _SOUNDINGS = "the case lists satellite files (openmrv run)"
 _UNC = "the case gives activity uncertainties (openmrv run)"
 _THIRD = "the case lists third-party plume catalogues"
 _PLUMES = "openmrv run, and the case lists plume scenes or third-party plume catalogues"
+_XCH4 = "the case gives top_down.xch4_record (openmrv run)"
 _INV = "the case has an inversion section (openmrv run)"
 _UNC_CSV = ("category", "year", "mean", "median", "p2.5", "p97.5", "minus_pct", "plus_pct")
 _BY_FAC = ("facility_id", "year", "detections", "annual_kt", "annual_sigma_kt")
@@ -256,6 +259,11 @@ OUTPUTS: tuple[Output, ...] = (
            description="soundings over the country (soundings format)"),
     Output(SOUNDINGS_MAP_PNG, "png", OBSERVATIONS,
            _SOUNDINGS + " and a sounding is over the country", description="map of soundings"),
+    Output(SATELLITE_RECORD_CSV, "csv", OBSERVATIONS, _XCH4,
+           columns=(*TOP_DOWN_COLUMNS, "low_kt", "high_kt", "detection_limit_kt", "detectable"),
+           description="national CH4 per year from a gridded XCH4 record (mass balance)"),
+    Output(SATELLITE_RECORD_PNG, "png", OBSERVATIONS, _XCH4,
+           description="inventory CH4 series against the satellite record's series"),
     Output(PLUMES_THIRDPARTY_CSV, "csv", PLUMES, _THIRD, columns=PLUME_CORE,
            description="third-party plume detections in the country (plume table)"),
     Output(PLUME_EVIDENCE_BY_FACILITY_CSV, "csv", PLUMES, _THIRD, columns=_BY_FAC,

@@ -255,7 +255,12 @@ def _explain(
         f"{row.evidence} ({row.year}): {row.value_kt:,.1f} ± {row.sigma_kt:,.1f} kt "
         f"(1σ{interval}) against {inventory}; z = {z:+.2f}."
     ]
-    if flag == VERDICTS["not_comparable"]:
+    if flag == VERDICTS["not_comparable"] and row.sensitivity_measure == "xch4_snr":
+        parts.append(
+            f"The record's enhancement is below what it can detect (signal-to-noise "
+            f"{sensitivity:.2f}, below {sensitivity_thresholds()['xch4_snr']:.2f})."
+        )
+    elif flag == VERDICTS["not_comparable"]:
         parts.append(
             f"The top-down estimate is mostly its prior ({row.sensitivity_measure} = "
             f"{sensitivity:.2f}, below {sensitivity_thresholds()[row.sensitivity_measure]})."
