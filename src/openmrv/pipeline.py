@@ -35,11 +35,20 @@ from openmrv.runfolder import (
     check_out,
     ensure_valid_run,
 )
-from openmrv.stages import inventory, inversion, observations, plumes, uncertainty, verification
+from openmrv.stages import (
+    inventory,
+    inversion,
+    observations,
+    plumes,
+    regions,
+    uncertainty,
+    verification,
+)
 from openmrv.stages.inventory import InventoryOutput
 from openmrv.stages.inversion import CaseInversion
 from openmrv.stages.observations import Observations
 from openmrv.stages.plumes import Plumes
+from openmrv.stages.regions import RegionResults
 from openmrv.stages.uncertainty import UncertaintyResult
 from openmrv.verify.evidence import inversion_evidence
 from openmrv.verify.recalculation import recalculation
@@ -59,6 +68,7 @@ class RunResult:
     plumes: Plumes | None = None
     inversion: CaseInversion | None = None
     verification: pd.DataFrame | None = None
+    regions: RegionResults | None = None
     out: Path | None = None
     files: list[Path] = field(default_factory=list)
 
@@ -179,14 +189,23 @@ class RunChain:
             )
         return self
 
+    def run_regions(self) -> RunChain:
+        """Results by region (the case's regions; uses plumes and inversion if run)."""
+        res = self.results
+        res.regions = regions.compute(
+            self.case, self._inventory().result, self.case.last_year, res.plumes, res.inversion
+        )
+        return self
+
     def run_model(self) -> RunChain:
         """Every stage in order: inventory -> uncertainty -> observations -> plumes ->
-        inversion -> verification."""
+        inversion -> verification -> regions."""
         self.run_inventory()
         if self.with_uncertainty:
             self.run_uncertainty()
         if self.with_top_down:
             self.run_observations().run_plumes().run_inversion().run_verification()
+            self.run_regions()
         return self
 
     def write_into(self, folder: Path) -> list[Path]:
@@ -205,6 +224,8 @@ class RunChain:
             files += res.inversion.files
         if res.verification is not None:
             files += verification.write(res.verification, folder)
+        if res.regions is not None:
+            files += regions.write(res.regions, folder)
         # last: the report shows and the manifest lists every file in the folder
         return files + write_reports(folder, self.case, res.result, res.uncertainty)
 
