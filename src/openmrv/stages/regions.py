@@ -65,8 +65,11 @@ def _inversion(inv: CaseInversion, regions: Regions) -> pd.DataFrame:
     sv, post, s = inv.state, inv.posterior, inv.settings
     names = list(dict.fromkeys(regions.names))
     la, lo = np.meshgrid(sv.grid.lat, sv.grid.lon, indexing="ij")
-    nearest = region_of(regions, lo.ravel(), la.ravel(), np.inf).reshape(la.shape)
-    share = cell_weights(cell_fractions(regions, sv.grid.lon, sv.grid.lat), nearest, names)
+    frac = cell_fractions(regions, sv.grid.lon, sv.grid.lat)
+    lost = (frac.sum(0) <= 0) & (sv.fields.sum(0) > 0)  # emitting cells no polygon touches
+    nearest = np.full(la.shape, "", dtype=object)
+    nearest[lost] = region_of(regions, lo[lost], la[lost], np.inf)
+    share = cell_weights(frac, nearest, names)
     lab = sv.labels.ravel()
     cells = np.flatnonzero(lab >= 0)
     x_a = sv.x_a[: sv.n_emission]
@@ -88,6 +91,9 @@ def _inversion(inv: CaseInversion, regions: Regions) -> pd.DataFrame:
         if inv.truth is not None:
             true = sum(f * sc for f, sc in zip(sv.fields, scale, strict=True))
             out["inversion_truth_kt"] = float((true * share[i]).sum()) * KG_S_TO_KT
+            if k is not None:
+                t_1b2 = sv.fields[k] * scale[k] * share[i]
+                out["inversion_1B2_truth_kt"] = float(t_1b2.sum()) * KG_S_TO_KT
         out["inversion_label"] = OSSE_LABEL if inv.osse else "inversion"
         out["inversion_year"] = s.year
         rows.append(out)
