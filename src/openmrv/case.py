@@ -23,6 +23,7 @@ from openmrv.dataformat import NOTATION_KEYS
 from openmrv.errors import CaseError
 from openmrv.factors import DISTRIBUTIONS
 from openmrv.limits import activity_out_of_range, check_capacity, out_of_range
+from openmrv.registers import FACILITY_OPTIONAL, check_facility_extras
 from openmrv.settings import (
     CaseFile,
     InventorySettings,
@@ -119,6 +120,8 @@ class Case:
     lines: YamlLines | None = field(default=None, repr=False, compare=False)
     #: ``top_down: xch4_record:`` files resolved ({"file", "winds"}); None if absent
     xch4_record: dict[str, Path] | None = None
+    pipelines_file: Path | None = None
+    region_files: tuple[Path, Path] | None = None
 
     @property
     def years(self) -> list[int]:
@@ -194,6 +197,7 @@ class Case:
             for p in (self.notation_file, self.facilities_file, self.uncertainty_file)
             if p is not None
         ]
+        files += [p for p in (self.pipelines_file, *(self.region_files or ())) if p is not None]
         inv = self.inversion or {}
         files += ([inv["winds"]] if "winds" in inv else []) + list(inv.get("soundings", []))
         files += list((self.xch4_record or {}).values())
@@ -260,6 +264,14 @@ class _Files:
                 )
             files += [h.resolve() for h in hits]
         return files
+
+
+def _regions(s: CaseFile, files: _Files) -> tuple[Path, Path] | None:
+    if (s.regions is None) != (s.region_names is None):
+        raise CaseError("give both regions: (GeoJSON) and region_names: (CSV), or neither",
+                        file=files.path, field="regions")  # fmt: skip
+    return None if s.regions is None else (files.one(s.regions, "regions"),
+                                           files.one(s.region_names, "region_names"))  # fmt: skip
 
 
 def _inversion(section: InversionSection | None, files: _Files) -> dict[str, Any] | None:
@@ -350,10 +362,14 @@ def load_case(folder: str | Path) -> Case:
             k: files.one(getattr(td.xch4_record, k), "top_down", "xch4_record", k)
             for k in ("file", "winds")
         },
+        pipelines_file=files.maybe(s.pipelines, "pipelines"),
+        region_files=_regions(s, files),
     )
 
 
-def _read_csv(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+def _read_csv(
+    path: Path, columns: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> list[tuple[int, dict[str, str]]]:
     try:
         with path.open(newline="", encoding="utf-8-sig") as fh:
             rows = list(csv.reader(fh))
@@ -362,10 +378,12 @@ def _read_csv(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str,
     if not rows:
         raise CaseError(f"is empty; expected the header {','.join(columns)}", file=path)
     header = [h.strip() for h in rows[0]]
-    if header != list(columns):
-        raise CaseError(
-            f"header is {excerpt(','.join(header))}; expected {','.join(columns)}", file=path, row=1
-        )
+    extra, more = header[len(columns) :], f" (then any of {','.join(optional)})" * bool(optional)
+    ok = sorted(set(extra) & set(optional)) == sorted(extra)  # known, each once
+    if header[: len(columns)] != list(columns) or not ok:
+        raise CaseError(f"header is {excerpt(','.join(header))}; expected "
+                        f"{','.join(columns)}{more}", file=path, row=1)  # fmt: skip
+    columns = tuple(header)
     out = []
     for line, raw in enumerate(rows[1:], start=2):
         if not any(c.strip() for c in raw):
@@ -499,13 +517,14 @@ def read_notation_keys(case: Case) -> pd.DataFrame:
 
 
 def read_facilities(case: Case) -> pd.DataFrame:
-    """The facility register, with coordinates checked."""
+    """The facility register, coordinates and optional columns checked (absent: empty)."""
     if case.facilities_file is None:
-        return pd.DataFrame(columns=list(FACILITY_COLUMNS))
+        return pd.DataFrame(columns=[*FACILITY_COLUMNS, *FACILITY_OPTIONAL])
     rows = []
     ids: dict[str, int] = {}
     path = case.facilities_file
-    for line, rec in _read_csv(path, FACILITY_COLUMNS):
+    for line, rec in _read_csv(path, FACILITY_COLUMNS, FACILITY_OPTIONAL):
+        rec = check_facility_extras(rec, path, line)
         if rec["facility_id"] in ids:
             raise CaseError(
                 f"facility_id '{rec['facility_id']}' already used on line "
@@ -533,7 +552,7 @@ def read_facilities(case: Case) -> pd.DataFrame:
             )
         check_capacity(rec["capacity"], rec["capacity_unit"], file=path, row=line)
         rows.append(rec)
-    return pd.DataFrame(rows, columns=list(FACILITY_COLUMNS))
+    return pd.DataFrame(rows, columns=[*FACILITY_COLUMNS, *FACILITY_OPTIONAL])
 
 
 def read_activity_uncertainty(case: Case) -> pd.DataFrame:

@@ -40,6 +40,7 @@ from openmrv.stages import (
     inversion,
     observations,
     plumes,
+    regions,
     satellite_record,
     uncertainty,
     verification,
@@ -48,6 +49,7 @@ from openmrv.stages.inventory import InventoryOutput
 from openmrv.stages.inversion import CaseInversion
 from openmrv.stages.observations import Observations
 from openmrv.stages.plumes import Plumes
+from openmrv.stages.regions import RegionResults
 from openmrv.stages.satellite_record import SatelliteRecord
 from openmrv.stages.uncertainty import UncertaintyResult
 from openmrv.verify.evidence import inversion_evidence
@@ -69,6 +71,7 @@ class RunResult:
     inversion: CaseInversion | None = None
     satellite_record: SatelliteRecord | None = None
     verification: pd.DataFrame | None = None
+    regions: RegionResults | None = None
     out: Path | None = None
     files: list[Path] = field(default_factory=list)
 
@@ -200,15 +203,24 @@ class RunChain:
             )
         return self
 
+    def run_regions(self) -> RunChain:
+        """Results by region (the case's regions; uses plumes and inversion if run)."""
+        res = self.results
+        res.regions = regions.compute(
+            self.case, self._inventory().result, self.case.last_year, res.plumes, res.inversion
+        )
+        return self
+
     def run_model(self) -> RunChain:
         """Every stage in order: inventory -> uncertainty -> observations -> plumes ->
-        inversion -> satellite record -> verification."""
+        inversion -> satellite record -> verification -> regions."""
         self.run_inventory()
         if self.with_uncertainty:
             self.run_uncertainty()
         if self.with_top_down:
             self.run_observations().run_plumes().run_inversion()
             self.run_satellite_record().run_verification()
+            self.run_regions()
         return self
 
     def write_into(self, folder: Path) -> list[Path]:
@@ -236,6 +248,8 @@ class RunChain:
             )
         if res.verification is not None:
             files += verification.write(res.verification, folder)
+        if res.regions is not None:
+            files += regions.write(res.regions, folder)
         # last: the report shows and the manifest lists every file in the folder
         return files + write_reports(folder, self.case, res.result, res.uncertainty)
 

@@ -369,6 +369,9 @@ class CaseFile(_Model):
     activity: list[str] = Field(min_length=1, description="a list of activity-data CSV files")
     notation_keys: str | None = Field(None, description="CSV file of notation keys")
     facilities: str | None = Field(None, description="CSV file of the facility register")
+    pipelines: str | None = Field(None, description="CSV file of pipelines (WKT line sources)")
+    regions: str | None = Field(None, description="GeoJSON of the country's regions (admin-1)")
+    region_names: str | None = Field(None, description="CSV: region name of each polygon")
     gap_filling: GapFillingField = Field(
         "none", description="none, interpolate, interpolate+extrapolate, or {default, series}"
     )

@@ -80,6 +80,8 @@ INVERSION_MAPS_PNG = tuple(
 )
 # verification
 VERIFICATION_CSV = "verification.csv"
+REGIONS_CSV = "regions.csv"
+REGIONS_MAP_PNG = "regions_map.png"
 # reporting
 ACTIVITY_CSV = "activity.csv"
 CRT_XLSX = "crt.xlsx"
@@ -203,6 +205,9 @@ _PLUMES = "openmrv run, and the case lists plume scenes or third-party plume cat
 _XCH4 = "the case gives top_down.xch4_record (openmrv run)"
 _INV = "the case has an inversion section (openmrv run)"
 _UNC_CSV = ("category", "year", "mean", "median", "p2.5", "p97.5", "minus_pct", "plus_pct")
+_REG = "the case gives regions: and region_names: (openmrv run)"
+_REG_CSV = ("region", "source_name", "area_km2", "inventory_year", "inventory_1B2_kt",
+            "inventory_1B2_share")  # fmt: skip
 _BY_FAC = ("facility_id", "year", "detections", "annual_kt", "annual_sigma_kt")
 _SENS = ("evidence", "year", "assumption", "shared", "low_setting", "high_setting",
          "central_kt", "result_low_kt", "result_high_kt", "source")  # fmt: skip
@@ -292,6 +297,10 @@ OUTPUTS: tuple[Output, ...] = (
            "some top-down evidence exists (plumes, inversion or published estimates)",
            columns=VERIFICATION_COLUMNS,
            description="bottom-up against top-down, one row per evidence"),
+    Output(REGIONS_CSV, "csv", VERIFICATION, _REG, columns=_REG_CSV,
+           description="inventory (by spatial proxy), plumes and inversion by region"),
+    Output(REGIONS_MAP_PNG, "png", VERIFICATION, _REG,
+           description="regions, oil and gas sites, pipelines, plumes"),
     Output(ACTIVITY_CSV, "csv", REPORTING,
            columns=("category", "gas", "activity", "key", "year", "value", "unit"),
            description="activity data as used"),

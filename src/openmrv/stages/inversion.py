@@ -35,6 +35,7 @@ from openmrv.estimate.inversion.national import (
     sector_totals,
     totals_table,
 )
+from openmrv.estimate.inversion.placement import proxy_field
 from openmrv.estimate.inversion.solver import Posterior
 from openmrv.estimate.inversion.statevector import StateVector, build_state_vector, sector_fields
 from openmrv.observe.batch import read_file
@@ -43,6 +44,7 @@ from openmrv.observe.soundings import concat_soundings
 from openmrv.observe.winds import read_era5_winds
 from openmrv.report import figures
 from openmrv.settings import InversionSection, InversionSettings
+from openmrv.stages import places
 from openmrv.stages.uncertainty import approach1_rows
 
 Progress = Callable[[str], None]
@@ -115,6 +117,41 @@ def _facilities(case: Case) -> pd.DataFrame:
     return out
 
 
+def on_carriers(
+    case: Case,
+    result: InventoryResult,
+    year: int,
+    grid: tr.Grid,
+    land: np.ndarray,
+    totals: dict[str, float],
+    fields: np.ndarray,
+    placed: pd.DataFrame,
+) -> None:
+    """For a case with geography (pipelines or regions), re-place each sector that the
+    spatial proxies cover (1.B.2) by its sub-categories' carriers
+    (:func:`openmrv.estimate.inversion.placement.proxy_field`: fields, plants, pipelines
+    as line sources, land), in place of the register's equal or capacity shares."""
+    if case.pipelines_file is None and case.region_files is None:
+        return
+    regions = places.case_regions(case)
+    country = places.country_shape(case, regions)
+    lines = places.case_pipelines(case, year, country)
+    register = read_facilities(case)
+    for k, sec in enumerate(totals):
+        parts = places.sector_parts(result, sec, year) if places.placed(sec) else {}
+        if not parts:
+            continue
+        scale = totals[sec] / sum(parts.values())  # Gg -> kg/s, summing to the total
+        field, rows = proxy_field(
+            grid, {c: v * scale for c, v in parts.items()}, register, lines, land
+        )
+        fields[k] = field
+        i = placed.index[placed["sector"] == sec]
+        placed.loc[i, "method"] = "sub-categories on carriers (" + "; ".join(rows["proxy"]) + ")"
+        placed.loc[i, "facilities"] = int(rows["carriers"].sum())
+        placed.loc[i, "facilities_off_grid"] = int(rows["carriers_off_grid"].sum())
+
+
 def sector_errors(
     case: Case,
     result: InventoryResult,
@@ -139,6 +176,7 @@ def setup_state(case: Case, inventory_result: InventoryResult, s: InversionSetti
     grid, land = domain(s, case.config_file)
     totals = sector_totals(inventory_result, s.sectors, s.year)
     fields, placed = sector_fields(grid, totals, _facilities(case), land)
+    on_carriers(case, inventory_result, s.year, grid, land, totals, fields, placed)
     sv = build_state_vector(
         grid,
         fields,

@@ -5,6 +5,10 @@
   instrument's pixel size (``pixel_km``), the radius is set by pixel size and wind
   (:func:`attribution_radius_km`: r = k x pixel + U x tau + register error); otherwise the
   fixed ``attribution_radius_km``. All parameters in ``data/plume_annualisation.csv``.
+  The register term is each facility's own: where the register has a
+  ``location_accuracy`` column, its class's location error
+  (``openmrv/data/location_accuracy.csv``: an exact site a few km, a field centroid about
+  half a field, a town centroid tens of km) replaces the one ``register_location_km``.
 - **Sites**: :func:`site_of` (a facility, or a 0.2-degree cell for unattributed plumes);
   their annualisation is :mod:`openmrv.verify.annualise` (a Monte Carlo over every
   assumption, the shared ones drawn once per draw for all sites).
@@ -24,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from openmrv.constants import constant
+from openmrv.spatial import location_error_km
 from openmrv.verify.topdown import consistency_test
 
 HOURS_PER_YEAR = 8760.0  # 365 days x 24 h (calendar arithmetic)
@@ -123,9 +128,15 @@ def plume_radii_km(plumes: pd.DataFrame, radius_km: float | None = None) -> np.n
 def attribute(
     plumes: pd.DataFrame, facilities: pd.DataFrame, radius_km: float | None = None
 ) -> pd.DataFrame:
-    """Plumes with ``facility_id``, ``distance_km`` of the nearest facility and the
-    ``attribution_radius_km`` used (:func:`plume_radii_km`); a plume farther than its
-    radius from every facility stays unattributed."""
+    """Plumes with ``facility_id``, ``distance_km`` and the ``attribution_radius_km`` of
+    the facility they go to (or, unattributed, of the nearest facility).
+
+    A plume's radius for facility j is its :func:`plume_radii_km` with the register term
+    ``register_location_km`` replaced by facility j's own location error where the
+    register has ``location_accuracy`` (:func:`openmrv.spatial.location_error_km`; an
+    empty class keeps ``register_location_km``). A plume goes to the nearest facility
+    within that facility's radius; none within: unattributed. A given ``radius_km`` is
+    used as it is, for every facility."""
     r = plume_radii_km(plumes, radius_km)
     out = plumes.copy()
     out["attribution_radius_km"] = r
@@ -138,11 +149,18 @@ def attribute(
         facilities["lat"].to_numpy(float)[None, :],
         facilities["lon"].to_numpy(float)[None, :],
     )
-    best = d.argmin(axis=1)
-    dist = d[np.arange(len(out)), best]
+    r_ij = np.repeat(r[:, None], len(facilities), axis=1)
+    if radius_km is None and "location_accuracy" in facilities:
+        default = assumptions()["register_location_km"]["value"]
+        err = location_error_km(facilities["location_accuracy"], default)
+        r_ij = r_ij - default + err[None, :]
+    within = d <= r_ij
+    rows = np.arange(len(out))
+    best = np.where(within.any(axis=1), np.where(within, d, np.inf).argmin(axis=1), d.argmin(1))
     ids = facilities["facility_id"].to_numpy()[best]
-    out["facility_id"] = np.where(dist <= r, ids, "")
-    out["distance_km"] = dist
+    out["facility_id"] = np.where(within[rows, best], ids, "")
+    out["distance_km"] = d[rows, best]
+    out["attribution_radius_km"] = r_ij[rows, best]
     return out
 
 
