@@ -7,10 +7,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from openmrv.case import load_case, read_activity, read_notation_keys
+from openmrv.case import load_case, read_activity
 from openmrv.estimate.inventory import compile_inventory
 from openmrv.factors import FactorLibrary
 from openmrv.gwp import GWP_SETS, gwp
+from openmrv.notation import read_notation_keys
 
 CAT = "category (IPCC2006)"
 

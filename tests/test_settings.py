@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from openmrv.case import load_case, read_activity, read_notation_keys
+from openmrv.case import load_case, read_activity
 from openmrv.errors import CaseError
 from openmrv.estimate.inventory import compile_inventory
 from openmrv.factors import FactorLibrary
+from openmrv.notation import read_notation_keys
 from openmrv.settings import (
     DEFAULT_SECTORS,
     DEFAULT_SEED,

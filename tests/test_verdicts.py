@@ -70,6 +70,17 @@ def test_two_sided_not_comparable():
     assert out["flag"] == "not comparable (sensitivity too low)"
 
 
+def test_evidence_whose_detection_limit_exceeds_the_inventory_is_not_comparable():
+    # an interval wide enough to hold the inventory is not agreement when the evidence could
+    # not have detected an inventory of that size (the XCH4 record at 5 degrees)
+    wide = _td(105.0, 400.0, detection_limit_kt=150.0)
+    out = _verdict(_bu(), wide)
+    assert out["flag"] == "not comparable (sensitivity too low)"
+    assert "detection limit" in out["explanation"]
+    # the same evidence with a limit below the inventory is tested as usual
+    assert _verdict(_bu(), _td(105.0, 400.0, detection_limit_kt=50.0))["flag"] == "consistent"
+
+
 def test_lower_bound_above_the_inventory_is_likely_low():
     # the plume sum's own interval 130..400 (asymmetric): its lower bound 130 > 120
     out = _verdict(_bu(), _td(200.0, 70.0, "lower_bound", low_kt=130.0, high_kt=400.0))

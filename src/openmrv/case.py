@@ -19,7 +19,6 @@ import yaml
 
 from openmrv.case_limits import excerpt, read_case_yaml
 from openmrv.categories import check_code
-from openmrv.dataformat import NOTATION_KEYS
 from openmrv.errors import CaseError
 from openmrv.factors import DISTRIBUTIONS
 from openmrv.limits import activity_out_of_range, check_capacity, out_of_range
@@ -479,41 +478,6 @@ def read_activity(case: Case) -> pd.DataFrame:
             )
     frame = pd.DataFrame.from_records(records, columns=[*ACTIVITY_COLUMNS, "file", "line"])
     return frame
-
-
-def read_notation_keys(case: Case) -> pd.DataFrame:
-    """Notation keys the case declares (category, gas, key, explanation)."""
-    if case.notation_file is None:
-        return pd.DataFrame(columns=list(NOTATION_COLUMNS))
-    rows = []
-    for line, rec in _read_csv(case.notation_file, NOTATION_COLUMNS):
-        rec["category"] = check_code(
-            rec["category"], case.category_system, file=str(case.notation_file), row=line
-        )
-        if rec["notation_key"] not in NOTATION_KEYS:
-            raise CaseError(
-                f"notation key '{rec['notation_key']}' unknown; use one of "
-                f"{', '.join(NOTATION_KEYS)}",
-                file=case.notation_file,
-                row=line,
-                field="notation_key",
-            )
-        if rec["gas"] not in ("CO2", "CH4", "N2O"):
-            raise CaseError(
-                f"gas '{rec['gas']}' unknown; use CO2, CH4 or N2O",
-                file=case.notation_file,
-                row=line,
-                field="gas",
-            )
-        if not rec["explanation"]:
-            raise CaseError(
-                "every notation key needs an explanation (ETF requirement)",
-                file=case.notation_file,
-                row=line,
-                field="explanation",
-            )
-        rows.append(rec)
-    return pd.DataFrame(rows, columns=list(NOTATION_COLUMNS))
 
 
 def read_facilities(case: Case) -> pd.DataFrame:

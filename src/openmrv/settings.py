@@ -563,24 +563,15 @@ class InversionSettings(BaseModel):
                         f"sectors {a} and {b} overlap (one holds the other); list disjoint codes",
                         "sectors",
                     )
-        bad = set(s.truth_scale) - set(s.sectors) - {"all", "other"}
-        if bad:
-            raise fail(
-                f"truth_scale names {sorted(bad)}, not among the sectors {s.sectors}",
-                "osse",
-                "truth_scale",
-            )
+        if bad := set(s.truth_scale) - set(s.sectors) - {"all", "other"}:
+            msg = f"truth_scale names {sorted(bad)}, not among the sectors {s.sectors}"
+            raise fail(msg, "osse", "truth_scale")
         return s
 
 
 def parse_case_file(data: Any, *, file: Path, lines: YamlLines | None = None) -> CaseFile:
-    """Validate a loaded ``case.yaml`` (a mapping).
-
-    Raises
-    ------
-    CaseError
-        Naming the file, the line where known, the field, the bad value and the valid ones.
-    """
+    """Validate a loaded ``case.yaml`` (a mapping); a :class:`CaseError` names the file, the
+    line where known, the field, the bad value and the valid ones."""
     try:
         return CaseFile.model_validate(data)
     except ValidationError as exc:
@@ -597,10 +588,7 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m openmrv.settings [OUT]``: write the JSON Schema (stdout without OUT)."""
     args = sys.argv[1:] if argv is None else argv
     text = json.dumps(case_json_schema(), indent=2, ensure_ascii=False) + "\n"
-    if args:
-        Path(args[0]).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    _ = Path(args[0]).write_text(text, encoding="utf-8") if args else sys.stdout.write(text)
     return 0
 
 

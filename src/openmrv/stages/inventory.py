@@ -15,10 +15,11 @@ import xarray as xr
 
 from openmrv import __version__
 from openmrv import runfolder as rf
-from openmrv.case import Case, read_activity, read_facilities, read_notation_keys
+from openmrv.case import Case, read_activity, read_facilities
 from openmrv.dataformat import write_interchange
 from openmrv.estimate.inventory import InventoryResult, compile_inventory
 from openmrv.factors import FactorLibrary
+from openmrv.notation import read_notation_keys
 from openmrv.references import read_references
 from openmrv.report import figures
 from openmrv.verify.external import compare

@@ -306,6 +306,11 @@ def _interval(row) -> tuple[float | None, float | None]:
     return float(low), float(high)
 
 
+def b_row_of(b) -> pd.Series:
+    """The inventory side of one comparison (value and 95 % interval) as a Series."""
+    return pd.Series({"value_kt": b.value_kt, "low_kt": b.low_kt, "high_kt": b.high_kt})
+
+
 def compare_topdown(
     bottom_up: pd.DataFrame,
     top_down: pd.DataFrame,
@@ -358,6 +363,7 @@ def compare_topdown(
         ("high_kt", np.nan),
         ("valid_views", np.nan),
         ("note", ""),
+        ("detection_limit_kt", np.nan),
     )
     for col, default in optional:
         if col not in td:
@@ -396,11 +402,25 @@ def compare_topdown(
             float(r.high_kt),
             float(r.valid_views),
         )
+        explanation = _explain(r, b_row_of(b), r.kind, flag, z, sens, contributors)
+        limit = float(r.detection_limit_kt)
+        if (
+            not _isnan(limit)
+            and float(b.value_kt) < limit
+            and flag != VERDICTS["insufficient_coverage"]
+        ):
+            # evidence that could not detect an inventory of this size cannot test it: an
+            # interval that contains the inventory is not agreement
+            flag = VERDICTS["not_comparable"]
+            explanation = (
+                f"The evidence's detection limit ({limit:,.0f} kt) exceeds the inventory's "
+                f"{float(b.value_kt):,.0f} kt: it cannot detect, and so cannot test, an "
+                f"inventory of this size. " + explanation
+            )
         low, high = _interval(r)
         if low is None and not _isnan(r.value_kt):
             low = float(r.value_kt) - Z95 * float(r.sigma_kt)
             high = float(r.value_kt) + Z95 * float(r.sigma_kt)
-        b_row = pd.Series({"value_kt": b.value_kt, "low_kt": b.low_kt, "high_kt": b.high_kt})
         rows.append(
             {
                 "category": r.category,
@@ -417,7 +437,7 @@ def compare_topdown(
                 "top_down_high_kt": np.nan if high is None else high,
                 "z": float(z),
                 "flag": flag,
-                "explanation": _explain(r, b_row, r.kind, flag, z, sens, contributors),
+                "explanation": explanation,
                 "osse": bool(r.osse),
             }
         )

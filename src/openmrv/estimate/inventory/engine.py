@@ -102,7 +102,7 @@ def compile_inventory(
     activity
         Activity rows from :func:`openmrv.case.read_activity`.
     notation
-        Notation keys from :func:`openmrv.case.read_notation_keys`.
+        Notation keys from :func:`openmrv.notation.read_notation_keys`.
     library
         The factor library (defaults plus the case's country-specific tables).
     progress
