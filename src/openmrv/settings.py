@@ -215,7 +215,9 @@ class UncertaintySettings(_Model):
     """``uncertainty:``: activity uncertainties and the Approach 2 (Monte Carlo) settings."""
 
     activity: str | None = Field(None, description="CSV file of activity-data uncertainties")
-    draws: Count = Field(100_000, description="Monte Carlo draws")
+    draws: Count = Field(
+        100_000, le=limit("mc_draws_max"), description="Monte Carlo draws (<= mc_draws_max)"
+    )
     seed: Count = Field(DEFAULT_SEED, description="random seed of the draws")
     chunk_size: Count = Field(20_000, description="draws computed at once")
 

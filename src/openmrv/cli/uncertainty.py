@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from openmrv.case import load_case
+from openmrv.case_limits import limit
 from openmrv.cli._common import CaseArg, OutOpt, console, err_console, fail, sub_app
 from openmrv.cli._common import client as make_client
 from openmrv.errors import OpenMRVError
@@ -21,6 +22,17 @@ from openmrv.stages.inventory import estimate_inventory
 app = sub_app()
 
 
+def _draws_cap(value: int | None) -> int | None:
+    """Refuse ``--draws`` over ``mc_draws_max`` before anything is computed (exit 2)."""
+    cap = int(limit("mc_draws_max"))
+    if value is not None and value > cap:
+        raise typer.BadParameter(
+            f"{value} draws exceed the limit of {cap} (mc_draws_max in "
+            "data/case_limits.csv: more draws do not sharpen the 95 % interval)"
+        )
+    return value
+
+
 @app.command()
 def uncertainty(
     case: CaseArg,
@@ -28,7 +40,10 @@ def uncertainty(
     draws: Annotated[
         int | None,
         typer.Option(
-            min=2, help="Monte Carlo draws, at least 2 (default: case.yaml, else 100000)."
+            min=2,
+            callback=_draws_cap,
+            help="Monte Carlo draws, at least 2 and at most mc_draws_max of "
+            "data/case_limits.csv (default: case.yaml, else 100000).",
         ),
     ] = None,
     seed: Annotated[

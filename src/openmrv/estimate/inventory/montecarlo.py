@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from openmrv.categories import ancestors
+from openmrv.constants import DATA, table_value
 from openmrv.errors import InputError
 from openmrv.estimate.inventory.engine import Estimate, InventoryResult, Series
 from openmrv.factors import DISTRIBUTIONS, Factor
@@ -325,6 +326,13 @@ def approach2(
     """
     if n_draws < 2:
         raise InputError("n_draws must be at least 2", field="n_draws")
+    cap = int(table_value(DATA / "case_limits.csv", "mc_draws_max"))
+    if n_draws > cap:
+        raise InputError(
+            f"{n_draws} Monte Carlo draws exceed the limit of {cap} (mc_draws_max in "
+            "data/case_limits.csv); ask for fewer draws",
+            field="draws",
+        )
     report = list(categories or report_categories(result))
     estimates = [e for e in result.estimates]
     for est in estimates:  # fail early on missing uncertainties, naming the series
