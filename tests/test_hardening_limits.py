@@ -70,6 +70,4 @@ def test_stage_refuses_draws_over_the_limit(mini_case):
 
     case = load_case(_with_uncertainty(mini_case))
     with pytest.raises(InputError, match="mc_draws_max"):
-        unc_stage.compute(
-            case, estimate_inventory(case), draws=int(limit("mc_draws_max")) + 1
-        )
+        unc_stage.compute(case, estimate_inventory(case), draws=int(limit("mc_draws_max")) + 1)

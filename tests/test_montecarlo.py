@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from openmrv.case import load_case
+from openmrv.categories import ancestors
 from openmrv.errors import InputError
 from openmrv.estimate.inventory import keycategories as kca
 from openmrv.estimate.inventory.montecarlo import ActivityUncertainty, Spread, approach2
@@ -104,16 +105,36 @@ def test_fully_correlated_factor_has_no_trend_uncertainty(tmp_path):
     assert 35 < s["plus_pct"] < 45
 
 
+def _reference(res, unc, case, n, chunk, seed, report=None):
+    """All the draws at once (the non-chunked reference): the chunks concatenated."""
+    from openmrv.estimate.inventory.montecarlo import draw_chunks, report_categories
+
+    report = report or report_categories(res)
+    pairs = sorted(
+        {
+            (code, e.gas)
+            for e in res.estimates
+            for code in (e.category, *ancestors(e.category))
+            if code in report
+        }
+    )
+    parts = list(draw_chunks(res, unc, case.gwp, (2000, 2001), report, pairs, n, chunk, seed))
+    draws = np.concatenate([p[2] for p in sorted(parts, key=lambda p: p[0])])
+    gas = np.concatenate([p[3] for p in sorted(parts, key=lambda p: p[0])])
+    return report, pairs, draws, gas
+
+
 def test_seeded_and_reproducible(tmp_path):
     case, res, unc = _setup(tmp_path, 10.0, 5.0)
     a = approach2(res, unc, case.gwp, (2000, 2001), n_draws=5000, chunk_size=1000, seed=11)
     b = approach2(res, unc, case.gwp, (2000, 2001), n_draws=5000, chunk_size=1000, seed=11)
     c = approach2(res, unc, case.gwp, (2000, 2001), n_draws=5000, chunk_size=1000, seed=12)
-    np.testing.assert_array_equal(a.draws, b.draws)
-    assert not np.array_equal(a.draws, c.draws)
+    pd.testing.assert_frame_equal(a.summary, b.summary)
+    pd.testing.assert_frame_equal(a.trend, b.trend)
+    assert not np.array_equal(a.summary["p97.5"], c.summary["p97.5"])
 
 
-def test_dask_workers_give_the_same_draws(tmp_path):
+def test_dask_workers_give_the_same_results(tmp_path):
     distributed = pytest.importorskip("distributed")
     case, res, unc = _setup(tmp_path, 10.0, 5.0)
     local = approach2(res, unc, case.gwp, (2000, 2001), n_draws=4000, chunk_size=1000, seed=5)
@@ -123,25 +144,81 @@ def test_dask_workers_give_the_same_draws(tmp_path):
         spread = approach2(
             res, unc, case.gwp, (2000, 2001), n_draws=4000, chunk_size=1000, seed=5, client=client
         )
-    np.testing.assert_array_equal(local.draws, spread.draws)
-    np.testing.assert_array_equal(local.gas_draws, spread.gas_draws)
+    for a, b in (
+        (local.summary, spread.summary),
+        (local.gas_summary, spread.gas_summary),
+        (local.trend, spread.trend),
+    ):
+        pd.testing.assert_frame_equal(a, b)
+    assert local.convergence == spread.convergence
+
+
+def test_chunked_percentiles_equal_the_all_draws_reference(tmp_path):
+    """The streaming summaries against numpy on all the draws kept at once: means to
+    float64 rounding, percentiles within the stated bound (one histogram bin)."""
+    case, res, unc = _setup(tmp_path, 10.0, 5.0)
+    n, chunk, seed = 30_000, 7_000, 4
+    mc = approach2(res, unc, case.gwp, (2000, 2001), n_draws=n, chunk_size=chunk, seed=seed)
+    report, pairs, draws, gas = _reference(res, unc, case, n, chunk, seed)
+    assert draws.shape == (n, len(report), 2) and mc.n_draws == n
+    s = mc.summary.set_index(["category", "year"])
+    checked = 0
+    for i, code in enumerate(report):
+        for j, year in enumerate((2000, 2001)):
+            x = draws[:, i, j].astype(float)
+            lo, med, hi = np.percentile(x, [2.5, 50, 97.5])
+            bound = (x.max() - x.min()) * 2 / 65_536  # >= the bin width (pilot range x 2)
+            row = s.loc[(code, year)]
+            assert row["mean"] == pytest.approx(x.mean(), rel=1e-12)
+            for got, want in ((row["p2.5"], lo), (row["median"], med), (row["p97.5"], hi)):
+                assert abs(got - want) <= bound
+                checked += 1
+    assert checked == 3 * 2 * len(report)
+    g = mc.gas_summary.set_index(["category", "gas"])
+    for i, (code, gas_name) in enumerate(pairs):
+        x = gas[:, i].astype(float)
+        bound = (x.max() - x.min()) * 2 / 65_536
+        assert abs(g.loc[(code, gas_name), "p97.5"] - np.percentile(x, 97.5)) <= bound
+    # the stated relative bound: a bin is a tiny fraction of the 95 % interval
+    assert 0 < mc.quantile_bound < 1e-3
+    # the convergence figures from the first half of the draws
+    total = draws[:, report.index("0"), 1].astype(float)
+    from openmrv.estimate.inventory.montecarlo import convergence
+
+    ref = convergence(total)
+    assert mc.convergence["p2.5_change_pct"] == pytest.approx(ref["p2.5_change_pct"], abs=0.01)
+
+
+def test_memory_does_not_grow_with_the_draws(tmp_path):
+    """tracemalloc peak at 2e5 draws within a small factor of that at 2e4 draws (the
+    draws kept at 2e5 would take 10x the memory; the chunk is 5,000 draws)."""
+    import tracemalloc
+
+    case, res, unc = _setup(tmp_path, 10.0, 5.0)
+    peaks = []
+    for n in (20_000, 200_000):
+        tracemalloc.start()
+        approach2(res, unc, case.gwp, (2000, 2001), n_draws=n, chunk_size=5_000, seed=1)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    assert peaks[1] < 1.2 * peaks[0], peaks
 
 
 def test_per_gas_draws_sum_to_the_co2e_draws_and_match_hand_propagation(tmp_path):
     from openmrv.gwp import gwp
 
     case, res, unc = _setup(tmp_path, 10.0, 5.0)
-    mc = approach2(res, unc, case.gwp, (2000, 2001), n_draws=200_000, seed=9)
-    col = {p: i for i, p in enumerate(mc.gas_pairs)}
+    report, pairs, draws, gas = _reference(res, unc, case, 50_000, 20_000, 9)
+    col = {p: i for i, p in enumerate(pairs)}
     # identity: the gases' draws weighted by their GWPs are the category's CO2e draws
     co2e = sum(
-        mc.gas_draws[:, col[("1.A", g)]].astype(float) * gwp(g, case.gwp)
-        for g in ("CO2", "CH4", "N2O")
+        gas[:, col[("1.A", g)]].astype(float) * gwp(g, case.gwp) for g in ("CO2", "CH4", "N2O")
     )
-    last = mc.draws[:, mc.categories.index("1.A"), 1].astype(float)
+    last = draws[:, report.index("1.A"), 1].astype(float)
     np.testing.assert_allclose(co2e, last, rtol=1e-5)
     # CH4 of 1.A in 2001 by hand: 1,500 TJ (1.A.1) and 2,000 TJ (1.A.2) at 1 kg/TJ,
     # factor and activity independent normals with 95 % half-widths 10 % and 5 %
+    mc = approach2(res, unc, case.gwp, (2000, 2001), n_draws=200_000, seed=9)
     parts = np.array([1500.0, 2000.0]) * 1e-6  # Gg
     sd = np.sqrt(((parts * np.hypot(0.10, 0.05) / 1.96) ** 2).sum())
     row = mc.gas_summary.set_index(["category", "gas"]).loc[("1.A", "CH4")]

@@ -133,6 +133,9 @@ def write(unc: UncertaintyResult, run_dir: Path) -> list[Path]:
         "approach2_draws": mc.n_draws,
         "approach2_seed": mc.seed,
         "approach2_convergence": mc.convergence,
+        # each percentile is within this fraction of its 95 % interval of numpy's
+        # percentile of all the draws (streaming histograms, estimate/inventory/mcstream.py)
+        "approach2_percentile_bound_of_interval": mc.quantile_bound,
         "years": list(mc.years),
         "gwp": mc.gwp_set,
     }

@@ -10,9 +10,11 @@ independently in each year (Vol 1 Table 3.2 note: activity data uncorrelated bet
 years). Draws are seeded: the stream of each factor and each series is derived from
 ``(seed, chunk, id)``, so for a given seed and chunk size the results do not depend on
 the order the chunks run in, on how many workers run them, or on what else is sampled.
-Draws run in chunks, keeping memory bounded (only the reported aggregates are stored:
-draws x categories x 2 years, float32); with a ``dask.distributed`` client the chunks run
-on its workers.
+Draws run in chunks and each chunk is folded into streaming summaries
+(:mod:`openmrv.estimate.inventory.mcstream`: sums, and fixed histograms whose percentiles
+are within a stated bound of :func:`numpy.percentile`), then dropped: memory does not grow
+with the number of draws. With a ``dask.distributed`` client the chunks run on its
+workers.
 
 Sampled values are truncated at zero: all inputs here are non-negative physical quantities.
 """
@@ -21,8 +23,8 @@ from __future__ import annotations
 
 import time
 import zlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -31,6 +33,7 @@ from openmrv.categories import ancestors
 from openmrv.constants import DATA, table_value
 from openmrv.errors import InputError
 from openmrv.estimate.inventory.engine import Estimate, InventoryResult, Series
+from openmrv.estimate.inventory.mcstream import StreamingSummary
 from openmrv.factors import DISTRIBUTIONS, Factor
 from openmrv.gwp import gwp
 from openmrv.settings import DEFAULT_SEED
@@ -79,20 +82,29 @@ class Spread:
         if v == 0:
             return np.ones(n)
         lo, hi = self.bounds()
+        # in place (the same operations, in the same order, as v + sd * z etc.)
         if self.distribution == "normal":
-            x = v + (hi - lo) / (2 * Z95) * rng.standard_normal(n)
+            x = rng.standard_normal(n)
+            x *= (hi - lo) / (2 * Z95)
+            x += v
         elif self.distribution == "lognormal":
             if lo > 0 and hi > 0:
                 s = (np.log(hi) - np.log(lo)) / (2 * Z95)
             else:  # only the upper side is usable on a log scale
                 s = np.log(hi / v) / Z95
-            x = v * np.exp(s * rng.standard_normal(n))
+            x = rng.standard_normal(n)
+            x *= s
+            np.exp(x, out=x)
+            x *= v
         elif self.distribution == "triangular":
             lo, hi = min(lo, v), max(hi, v)
-            x = v if hi == lo else rng.triangular(lo, v, hi, n)
+            x = np.full(n, v) if hi == lo else rng.triangular(lo, v, hi, n)
         else:  # uniform
-            x = v if hi == lo else rng.uniform(lo, hi, n)
-        return np.maximum(np.asarray(x, float), 0.0) / v
+            x = np.full(n, v) if hi == lo else rng.uniform(lo, hi, n)
+        x = np.asarray(x, float)
+        np.maximum(x, 0.0, out=x)
+        x /= v
+        return x
 
 
 def factor_spread(f: Factor) -> Spread:
@@ -197,76 +209,32 @@ def _run_chunk(
 
 @dataclass
 class MonteCarloResult:
-    """Approach 2 results."""
+    """Approach 2 results: summaries of the draws (the draws themselves are not kept)."""
 
     categories: list[str]
     years: tuple[int, int]
-    draws: np.ndarray  # (n, categories, 2) float32, CO2e [Gg]
+    n_draws: int
     seed: int
     seconds: float
     gwp_set: str
-    #: (category, gas) pairs of ``gas_draws``
-    gas_pairs: list[tuple[str, str]] = field(default_factory=list)
-    #: (n, pairs) float32: each pair's emissions in the latest year, in the gas's own mass [Gg]
-    gas_draws: np.ndarray | None = None
-    summary: pd.DataFrame = field(init=False)
+    #: (category, gas) pairs of ``gas_summary``
+    gas_pairs: list[tuple[str, str]]
+    #: per category and year (base, latest): CO2e [Gg]
+    summary: pd.DataFrame
     #: per (category, gas), latest year, in the gas's own mass [Gg]
-    gas_summary: pd.DataFrame = field(init=False)
-    trend: pd.DataFrame = field(init=False)
-    convergence: dict[str, float] = field(init=False)
-
-    def __post_init__(self) -> None:
-        rows = []
-        for i, code in enumerate(self.categories):
-            for j, year in enumerate(self.years):
-                x = self.draws[:, i, j].astype(float)
-                rows.append(_stats(x) | {"category": code, "year": year})
-        self.summary = pd.DataFrame(rows)[
-            ["category", "year", "mean", "median", "p2.5", "p97.5", "minus_pct", "plus_pct"]
-        ]
-        grows = []
-        for i, (code, gas) in enumerate(self.gas_pairs):
-            x = self.gas_draws[:, i].astype(float)
-            grows.append(_stats(x) | {"category": code, "gas": gas, "year": self.years[1]})
-        self.gas_summary = pd.DataFrame(
-            grows,
-            columns=[
-                *("category", "gas", "year", "mean", "median"),
-                *("p2.5", "p97.5", "minus_pct", "plus_pct"),
-            ],
-        )
-        base = self.draws[:, :, 0].astype(float)
-        last = self.draws[:, :, 1].astype(float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            change = 100.0 * (last - base) / base
-        trows = []
-        for i, code in enumerate(self.categories):
-            c = change[:, i]
-            c = c[np.isfinite(c)]
-            if c.size:
-                trows.append(
-                    {
-                        "category": code,
-                        "trend_mean_pct": float(c.mean()),
-                        "trend_p2.5_pct": float(np.percentile(c, 2.5)),
-                        "trend_p97.5_pct": float(np.percentile(c, 97.5)),
-                    }
-                )
-        self.trend = pd.DataFrame(trows)
-        self.convergence = convergence(
-            self.draws[:, self.categories.index("0"), 1]
-            if "0" in self.categories
-            else self.draws[:, 0, 1]
-        )
-
-    @property
-    def n_draws(self) -> int:
-        return int(self.draws.shape[0])
+    gas_summary: pd.DataFrame
+    trend: pd.DataFrame
+    convergence: dict[str, float]
+    #: largest error bound of any percentile reported, relative to that column's
+    #: 95 % interval width (:mod:`openmrv.estimate.inventory.mcstream`)
+    quantile_bound: float = 0.0
+    #: memory the streaming summaries held [byte]
+    summary_bytes: int = 0
 
 
-def _stats(x: np.ndarray) -> dict[str, float]:
-    mean, med = float(x.mean()), float(np.median(x))
-    lo, hi = (float(v) for v in np.percentile(x, [2.5, 97.5]))
+def _stats(st: StreamingSummary, col: int, where: str) -> dict[str, float]:
+    mean = float(st.mean()[col])
+    lo, med, hi = st.percentiles(col, (2.5, 50.0, 97.5), where)
     return {
         "mean": mean,
         "median": med,
@@ -281,12 +249,66 @@ def convergence(x: np.ndarray) -> dict[str, float]:
     """Stability of the 2.5/97.5 percentiles when the draws double: the first half of the
     draws against all of them (relative change, %)."""
     half = x[: x.size // 2]
+    return _convergence(
+        [float(v) for v in np.percentile(half, [2.5, 97.5])],
+        [float(v) for v in np.percentile(x, [2.5, 97.5])],
+    )
+
+
+def _convergence(half: list[float], full: list[float]) -> dict[str, float]:
     out = {}
-    for name, q in (("p2.5", 2.5), ("p97.5", 97.5)):
-        a, b = np.percentile(half, q), np.percentile(x, q)
+    for name, a, b in zip(("p2.5", "p97.5"), half, full, strict=True):
         out[f"{name}_change_pct"] = float(100 * abs(a - b) / abs(b)) if b else 0.0
     out["converged_1pct"] = float(max(out.values()) < 1.0)
     return out
+
+
+def _columns(draws: np.ndarray, gas_draws: np.ndarray) -> np.ndarray:
+    """One chunk as the summary's columns: CO2e per category and year, per (category,
+    gas), and each category's change from the base to the latest year [%]."""
+    d = draws.astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = 100.0 * (d[:, :, 1] - d[:, :, 0]) / d[:, :, 0]
+    n = d.shape[0]
+    return np.concatenate([d.reshape(n, -1), gas_draws.astype(float), change], axis=1)
+
+
+def draw_chunks(
+    result: InventoryResult,
+    uncertainty: ActivityUncertainty,
+    gwp_set: str,
+    years: tuple[int, int],
+    report: Sequence[str],
+    pairs: Sequence[tuple[str, str]],
+    n_draws: int,
+    chunk_size: int,
+    seed: int,
+    client=None,
+) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
+    """The draws chunk by chunk: (chunk number, index of its first draw, CO2e draws
+    (n, categories, 2), per-gas draws (n, pairs)), float32. Chunk 0 comes first; with a
+    dask ``client`` the others come in the order they finish."""
+    sizes = [min(chunk_size, n_draws - i) for i in range(0, n_draws, chunk_size)]
+    starts = np.cumsum([0, *sizes])
+    args = (list(result.estimates), uncertainty, years, report, gwp_set, pairs)
+    if client is None:
+        for k, n in enumerate(sizes):
+            yield (k, int(starts[k]), *_run_chunk(*args, n, seed, k))
+        return
+    from distributed import as_completed
+
+    scattered = client.scatter(list(args), broadcast=True)
+    futures = {
+        client.submit(_run_chunk, *scattered, n, seed, k, pure=False): k
+        for k, n in enumerate(sizes)
+    }
+    first = next(f for f, k in futures.items() if k == 0)
+    yield (0, 0, *first.result())
+    first.release()
+    for fut in as_completed([f for f in futures if f is not first]):
+        k = futures[fut]
+        yield (k, int(starts[k]), *fut.result())
+        fut.release()
 
 
 def approach2(
@@ -301,7 +323,8 @@ def approach2(
     client=None,
     progress: Callable[[int, int], None] | None = None,
 ) -> MonteCarloResult:
-    """Monte Carlo uncertainty of an inventory (Approach 2).
+    """Monte Carlo uncertainty of an inventory (Approach 2), in memory bounded by the
+    chunk size (the draws are summarised chunk by chunk, :mod:`.mcstream`).
 
     Parameters
     ----------
@@ -314,9 +337,10 @@ def approach2(
     years
         Base year and latest year.
     n_draws, chunk_size
-        Number of draws and draws per chunk (memory ~ chunk_size x years x 8 bytes per series).
+        Number of draws and draws per chunk (memory ~ chunk_size x years x 8 bytes per
+        series while a chunk runs, plus the summaries' fixed histograms).
     seed
-        Seed of the whole run: the same seed gives the same draws.
+        Seed of the whole run: the same seed (and chunk size) gives the same draws.
     categories
         Categories whose distributions are kept (default: :func:`report_categories`).
     client
@@ -334,52 +358,103 @@ def approach2(
             field="draws",
         )
     report = list(categories or report_categories(result))
-    estimates = [e for e in result.estimates]
-    for est in estimates:  # fail early on missing uncertainties, naming the series
+    for est in result.estimates:  # fail early on missing uncertainties, naming the series
         uncertainty.spread(est.series)
         for f in est.factors:
             factor_spread(f)
-    sizes = [min(chunk_size, n_draws - i) for i in range(0, n_draws, chunk_size)]
     t0 = time.perf_counter()
     report_set = set(report)
     pairs = sorted(
         {
             (code, est.gas)
-            for est in estimates
+            for est in result.estimates
             for code in (est.category, *ancestors(est.category))
             if code in report_set
         }
     )
-    args = (estimates, uncertainty, years, report, gwp_set, pairs)
-    draws = np.empty((n_draws, len(report), 2), dtype=np.float32)
-    gas_draws = np.empty((n_draws, len(pairs)), dtype=np.float32)
-    starts = np.cumsum([0, *sizes])
-    if client is None:
-        for k, n in enumerate(sizes):
-            sl = slice(starts[k], starts[k + 1])
-            draws[sl], gas_draws[sl] = _run_chunk(*args, n, seed, k)
-            if progress is not None:
-                progress(k + 1, len(sizes))
-    else:
-        from distributed import as_completed
-
-        scattered = client.scatter(list(args), broadcast=True)
-        futures = {
-            client.submit(_run_chunk, *scattered, n, seed, k, pure=False): k
-            for k, n in enumerate(sizes)
-        }
-        for done, fut in enumerate(as_completed(futures), start=1):
-            k = futures[fut]
-            sl = slice(starts[k], starts[k + 1])
-            draws[sl], gas_draws[sl] = fut.result()
-            if progress is not None:
-                progress(done, len(sizes))
-    bad = ~np.isfinite(draws).all(axis=(0, 2))
-    for j in np.flatnonzero(bad)[:1]:
-        check_finite(draws[:, j, :], report[j])
-    return MonteCarloResult(
-        report, years, draws, seed, time.perf_counter() - t0, gwp_set, pairs, gas_draws
+    n_chunks = -(-n_draws // chunk_size)
+    nc, npairs = len(report), len(pairs)
+    total = 2 * report.index("0") + 1 if "0" in report else 1  # column of the total, latest
+    half = n_draws // 2
+    st = half_st = None
+    chunks = draw_chunks(
+        result, uncertainty, gwp_set, years, report, pairs, n_draws, chunk_size, seed, client
     )
+    for done, (k, start, draws, gas_draws) in enumerate(chunks, start=1):
+        bad = ~np.isfinite(draws).all(axis=(0, 2))
+        for j in np.flatnonzero(bad)[:1]:
+            check_finite(draws[:, j, :], report[j])
+        cols = _columns(draws, gas_draws)
+        if st is None:
+            st = StreamingSummary(cols, n_chunks)
+            half_st = StreamingSummary(cols[:, [total]], n_chunks)
+        st.add(k, cols)
+        half_st.add(k, cols[: max(0, half - start), [total]])
+        if progress is not None:
+            progress(done, n_chunks)
+    assert st is not None and half_st is not None
+    rows = [
+        _stats(st, 2 * i + j, f"{code} {year}") | {"category": code, "year": year}
+        for i, code in enumerate(report)
+        for j, year in enumerate(years)
+    ]
+    summary = pd.DataFrame(rows)[
+        ["category", "year", "mean", "median", "p2.5", "p97.5", "minus_pct", "plus_pct"]
+    ]
+    grows = [
+        _stats(st, 2 * nc + i, f"{code} {gas}") | {"category": code, "gas": gas, "year": years[1]}
+        for i, (code, gas) in enumerate(pairs)
+    ]
+    gas_summary = pd.DataFrame(
+        grows,
+        columns=[
+            *("category", "gas", "year", "mean", "median"),
+            *("p2.5", "p97.5", "minus_pct", "plus_pct"),
+        ],
+    )
+    trows, means = [], st.mean()
+    for i, code in enumerate(report):
+        c = 2 * nc + npairs + i
+        if st.n[c]:
+            lo, hi = st.percentiles(c, (2.5, 97.5), f"the trend of {code}")
+            trows.append(
+                {
+                    "category": code,
+                    "trend_mean_pct": float(means[c]),
+                    "trend_p2.5_pct": lo,
+                    "trend_p97.5_pct": hi,
+                }
+            )
+    conv = _convergence(
+        half_st.percentiles(0, (2.5, 97.5), "the total (half the draws)"),
+        st.percentiles(total, (2.5, 97.5), "the total"),
+    )
+    return MonteCarloResult(
+        report,
+        years,
+        n_draws,
+        seed,
+        time.perf_counter() - t0,
+        gwp_set,
+        pairs,
+        summary,
+        gas_summary,
+        pd.DataFrame(trows),
+        conv,
+        _bound(st),
+        st.nbytes() + half_st.nbytes(),
+    )
+
+
+def _bound(st: StreamingSummary) -> float:
+    """The largest bin width of any column relative to its 95 % interval width."""
+    out = 0.0
+    for c in range(st.columns):
+        if st.n[c] and st.max[c] > st.min[c]:
+            lo, hi = st.percentiles(c, (2.5, 97.5))
+            if hi > lo:
+                out = max(out, float(st.width[c] / (hi - lo)))
+    return out
 
 
 def check_finite(values: np.ndarray, category: str) -> None:
