@@ -71,3 +71,101 @@ def test_stage_refuses_draws_over_the_limit(mini_case):
     case = load_case(_with_uncertainty(mini_case))
     with pytest.raises(InputError, match="mc_draws_max"):
         unc_stage.compute(case, estimate_inventory(case), draws=int(limit("mc_draws_max")) + 1)
+
+
+# --- (b) shares and fractions held to [0, 1] ------------------------------------------
+
+FACTOR_HEADER = (
+    "parameter,category,activity,key,qualifier,gas,value,unit,low,high,uncertainty_pct,"
+    "distribution,source,edition,table,notes"
+)
+
+
+def _factor_table(tmp_path: Path, row: str) -> Path:
+    p = tmp_path / "country.csv"
+    p.write_text(FACTOR_HEADER + "\n" + row + "\n")
+    return p
+
+
+@pytest.mark.parametrize(
+    ("row", "field"),
+    [
+        (
+            "pathway_share,4.D.1,population,urban_high:sewer_closed,,,1.2,1,,,10,normal,s,e,t,",
+            "value",
+        ),
+        (
+            "pathway_share,4.D.1,population,urban_high:sewer_closed,,,-0.1,1,,,10,normal,s,e,t,",
+            "value",
+        ),
+        (
+            "pathway_share,4.D.1,population,urban_high:sewer_closed,,,0.9,1,0.8,1.1,,normal,s,e,t,",
+            "high",
+        ),
+        ("U,4.D.1,population,urban_high,,,0.5,1,-0.2,0.6,,normal,s,e,t,", "low"),
+        ("MCF,4.A.1,,,,,120,percent,,,10,normal,s,e,t,", "value"),
+        ("DOCf,4.A,,,,,1.5,t / t,,,10,normal,s,e,t,", "value"),
+        ("AWMS,3.A.2.e,head,camels:pasture,,,150,percent,,,10,normal,s,e,t,", "value"),
+        ("Frac_LEACH,3.D.2,,,,,nan,kg N / (kg N),,,10,normal,s,e,t,", "value"),
+    ],
+)
+def test_share_outside_zero_one_is_refused(tmp_path, row, field):
+    from openmrv.errors import FactorError
+    from openmrv.factors import read_table
+
+    path = _factor_table(tmp_path, row)
+    with pytest.raises(FactorError) as exc:
+        read_table(path, tier=2)
+    msg = str(exc.value)
+    for frag in ("country.csv", "line 2", field):
+        assert frag in msg, msg
+    if "nan" not in row:
+        assert "share" in msg or "fraction" in msg, msg
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        "pathway_share,4.D.1,population,urban_high:sewer_closed,,,1,1,,,10,normal,s,e,t,",
+        "pathway_share,4.D.1,population,urban_high:sewer_closed,,,0,1,,,10,normal,s,e,t,",
+        "MCF,4.A.1,,,,,80,percent,60,100,,normal,s,e,t,",
+        "I,4.D.1,population,,,,1.25,1,,,10,normal,s,e,t,",  # a correction factor, not a share
+    ],
+)
+def test_share_at_its_bounds_and_non_shares_pass(tmp_path, row):
+    from openmrv.factors import read_table
+
+    assert len(read_table(_factor_table(tmp_path, row), tier=2)) == 1
+
+
+def test_every_packaged_factor_share_is_inside_zero_one():
+    from openmrv.factors import FactorLibrary
+    from openmrv.limits import share_parameters
+
+    lib = FactorLibrary.default()  # reading checks every row
+    names = share_parameters()
+    assert {"pathway_share", "MCF", "DOCf", "AWMS", "Frac_LEACH", "U"} <= set(names)
+    assert any(f.parameter in names for f in lib.factors)
+
+
+def test_openmrv_own_share_and_fraction_parameters_are_inside_zero_one():
+    """The parameter tables openmrv ships (transport, mass balance, annualisation ...):
+    every row named a share or fraction holds a value in [0, 1]."""
+    import csv
+    import re
+
+    root = Path(__file__).parents[1] / "src" / "openmrv"
+    seen = 0
+    for path in root.rglob("data/*.csv"):
+        if path.parent.name == "data" and path.parent.parent.name == "factors":
+            continue  # factor tables: checked as they are read (test above)
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+        if not rows or "value" not in rows[0]:
+            continue
+        key = next(iter(rows[0]))
+        for r in rows:
+            if re.search(r"(fraction|share)", r[key] or "") and (r["value"] or "").strip():
+                seen += 1
+                assert 0.0 <= float(r["value"]) <= 1.0, (path.name, r[key], r["value"])
+    assert seen >= 4

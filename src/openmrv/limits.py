@@ -217,3 +217,39 @@ def factor_out_of_range(factor, defaults) -> str | None:
             f"{PLAUSIBLE_RANGES.name})"
         )
     return None
+
+
+#: the factor parameters that are shares or fractions (each with its IPCC definition)
+SHARE_PARAMETERS = DATA / "share_parameters.csv"
+
+
+@lru_cache(maxsize=1)
+def share_parameters() -> frozenset[str]:
+    """Factor parameters that are shares or fractions, held to [0, 1]."""
+    return frozenset(r["parameter"] for r in _rows(SHARE_PARAMETERS))
+
+
+@lru_cache(maxsize=256)
+def _share_scale(unit: str) -> float:
+    """What one ``unit`` is as a plain fraction (1 for '1' or 't / t', 0.01 for percent)."""
+    q = parse_unit(unit)
+    if not q.dimensionality:
+        return float(q.to("dimensionless").magnitude)
+    return float(q.to_base_units().magnitude)  # e.g. 't C / t': a carbon mass fraction
+
+
+def share_out_of_range(parameter: str, value: float | None, unit: str) -> str | None:
+    """Why ``value`` (in ``unit``) is impossible for ``parameter`` when that is a share or
+    fraction (``data/share_parameters.csv``); None if it is in [0, 1] or not a share."""
+    if value is None or parameter not in share_parameters():
+        return None
+    if not math.isfinite(value):
+        return f"{value} is not a finite number"
+    x = value * _share_scale(unit)
+    if not 0.0 <= x <= 1.0:
+        shown = f"{value:g} {unit}" + (f" (= {x:g})" if unit.strip() not in ("1", "") else "")
+        return (
+            f"{shown} is outside 0 to 1: {parameter} is a share (fraction) by definition "
+            f"({SHARE_PARAMETERS.name}); check the number and its unit"
+        )
+    return None

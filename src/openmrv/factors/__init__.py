@@ -21,7 +21,7 @@ from typing import Literal
 
 from openmrv.case_limits import excerpt
 from openmrv.errors import FactorError
-from openmrv.limits import factor_out_of_range
+from openmrv.limits import factor_out_of_range, share_out_of_range
 from openmrv.units import parse_unit
 
 COLUMNS: tuple[str, ...] = (
@@ -240,6 +240,10 @@ def read_table(path: str | Path, *, tier: int = 1) -> list[Factor]:
             if not rec[name]:
                 raise FactorError("must not be empty", file=path, row=line, field=name)
         parse_unit(rec["unit"], where=f"{path}, line {line}")
+        for name, number in (("value", value), ("low", low), ("high", high)):
+            why = share_out_of_range(rec["parameter"], number, rec["unit"])
+            if why is not None:
+                raise FactorError(f"{name} {why}", file=path, row=line, field=name)
         year = None
         if rec.get("year"):
             y = _num(rec["year"], file=path, line=line, field_name="year", required=True)
