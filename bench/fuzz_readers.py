@@ -4,7 +4,8 @@ Run: python bench/fuzz_readers.py [N] [--seed S] [--timeout T]
      (default N = 800 mutations per reader kind, seed 0, T = 30 s per file)
 
 For each reader kind -- netCDF4 GOSAT (UoL proxy), HDF5/netCDF4 TROPOMI L2, netCDF4
-blended TROPOMI+GOSAT super-observations, ``.npz`` plume patch -- N copies of a real test
+blended TROPOMI+GOSAT super-observations, ``.npz`` plume patch, ERA5 single-level
+winds (``read_era5_winds``) -- N copies of a real test
 file (``tests/data/observe``) are damaged, each by a truncation or by 1-8 changed bytes
 (half of them in the first or last 4 KiB, where the headers, the HDF5 superblock and the
 zip directory are), drawn from ``numpy.random.default_rng((seed, kind, i))``: mutation i
@@ -51,6 +52,7 @@ KINDS: dict[str, Path] = {
         "_superobservations.nc"
     ),
     "npz_patch": DATA / "20210107_07-26-12_24.83_90.31_9051.npz",
+    "era5_winds": DATA / "Matimba_ERA5-sl-20210725.nc",
 }
 OUTCOMES = ("read", "typed", "invalid", "crash", "hang")
 STARTUP_S = 300  # seconds a new reading process may take to start (a busy machine)
@@ -76,6 +78,8 @@ def mutate(raw: bytes, rng: np.random.Generator) -> tuple[bytes, str]:
 
 
 def _classify(path: Path) -> tuple[str, str]:
+    if "ERA5" in path.name:
+        return _classify_winds(path)
     from openmrv.errors import OpenMRVError
     from openmrv.observe import ensure_valid_soundings, read_soundings
 
@@ -90,6 +94,29 @@ def _classify(path: Path) -> tuple[str, str]:
         ensure_valid_soundings(ds)
     except OpenMRVError as exc:
         return "invalid", str(exc)
+    return "read", ""
+
+
+def _classify_winds(path: Path) -> tuple[str, str]:
+    """An ERA5 wind file: read with ``read_era5_winds``; valid when u and v are finite and
+    below the plausible wind speed."""
+    import numpy as np
+
+    from openmrv.errors import OpenMRVError
+    from openmrv.limits import plausible_range
+    from openmrv.observe.winds import read_era5_winds
+
+    try:
+        ds = read_era5_winds(path)
+    except OpenMRVError as exc:
+        return ("typed", str(exc)) if path.name in str(exc) else ("crash", f"unnamed: {exc}")
+    except Exception as exc:
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        return "crash", f"{type(exc).__name__}: {exc} ({where.filename}:{where.lineno})"
+    top = plausible_range("wind_speed_10m")[1]
+    speed = np.hypot(ds["u"].values, ds["v"].values)
+    if not np.isfinite(speed).all() or speed.max() > top:
+        return "invalid", f"winds not finite or faster than {top:g} m/s"
     return "read", ""
 
 

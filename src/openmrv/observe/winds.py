@@ -45,7 +45,13 @@ import numpy as np
 import xarray as xr
 
 from openmrv.constants import PHYSICAL_CONSTANTS, constant, table_row, table_value
-from openmrv.errors import CorruptFileError, MissingVariableError, ObservationError
+from openmrv.errors import (
+    CorruptFileError,
+    InputError,
+    MissingVariableError,
+    ObservationError,
+)
+from openmrv.observe import isolation
 from openmrv.observe._files import conversion_factor
 
 _TABLE = Path(__file__).parent / "data" / "winds_parameters.csv"
@@ -88,9 +94,22 @@ def load_constants() -> WindConstants:
 
 
 def _open(path: Path) -> tuple[xr.Dataset, str]:
-    """Open an ERA5 netCDF file and bring it to (time, [level,] latitude, longitude)."""
+    """Open an ERA5 netCDF file and bring it to (time, [level,] latitude, longitude).
+
+    The file is opened and loaded in the reading process of
+    :mod:`openmrv.observe.isolation`, with its time limit, like the satellite files: a
+    damaged netCDF4/HDF5 file that makes the C libraries loop is refused with a
+    :class:`~openmrv.errors.CorruptFileError` instead of hanging the run."""
+    path = Path(path)
     if not path.is_file():
         raise ObservationError("no such file", file=path)
+    if isolation.wanted(path):
+        return isolation.call(path, _open_here, path)
+    return _open_here(path)
+
+
+def _open_here(path: Path) -> tuple[xr.Dataset, str]:
+    """:func:`_open` in this process."""
     try:
         with xr.open_dataset(path, engine="netcdf4", mask_and_scale=True) as raw:
             ds = raw.load()
@@ -357,6 +376,37 @@ def read_era5_winds(*paths: str | Path) -> xr.Dataset:
 
 
 # --------------------------------------------------------------------------- use
+
+
+def read_winds_file(path: str | Path) -> xr.Dataset:
+    """Winds [m/s] on (time, latitude, longitude) from a file that already holds ``u``,
+    ``v`` (e.g. written by openmrv), else from an ERA5 single-level file (10 m wind,
+    :func:`read_era5_winds`). Both are opened in the reading process (:func:`_open`).
+
+    Raises
+    ------
+    openmrv.errors.InputError
+        Naming the file: unreadable, damaged (a read that did not finish in time), or
+        neither layout.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ObservationError("no such file", file=path)
+    uv = isolation.call(path, _uv_here, path) if isolation.wanted(path) else _uv_here(path)
+    return uv if uv is not None else read_era5_winds(path)[["u", "v"]]
+
+
+def _uv_here(path: Path) -> xr.Dataset | None:
+    """``u`` and ``v`` of a file that holds them, loaded; None if it lacks them."""
+    try:
+        with xr.open_dataset(path) as ds:
+            return ds[["u", "v"]].load() if "u" in ds and "v" in ds else None
+    except (OSError, ValueError) as exc:
+        raise InputError(
+            f"cannot read the winds file ({exc}); give a netCDF file with u, v [m/s] on "
+            "(time, latitude, longitude) or an ERA5 single-level file",
+            file=path,
+        ) from None
 
 
 def winds_at(

@@ -25,6 +25,7 @@ import numpy as np
 import xarray as xr
 
 from openmrv.errors import InputError
+from openmrv.observe import isolation
 from openmrv.observe.region import country_polygons, points_in_polygons
 
 #: the OBS4MIPs fill value for missing cells
@@ -37,8 +38,16 @@ def _open(path: str | Path, what: str) -> xr.Dataset:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{what} file not found; check the path in case.yaml", file=path)
+    if isolation.wanted(path):  # loaded in the reading process, with its time limit
+        return isolation.call(path, _load, path, what)
+    return _load(path, what)
+
+
+def _load(path: Path, what: str) -> xr.Dataset:
+    """The file's contents in memory (the file closed)."""
     try:
-        return xr.open_dataset(path, decode_times=True, mask_and_scale=True)
+        with xr.open_dataset(path, decode_times=True, mask_and_scale=True) as ds:
+            return ds.load()
     except Exception as exc:  # any netCDF decoding failure
         raise InputError(
             f"cannot be read as netCDF ({type(exc).__name__}: {exc}); give a {what} netCDF file",

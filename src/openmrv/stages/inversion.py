@@ -41,7 +41,7 @@ from openmrv.estimate.inversion.statevector import StateVector, build_state_vect
 from openmrv.observe.batch import read_file
 from openmrv.observe.region import country_polygons, region_mask
 from openmrv.observe.soundings import concat_soundings
-from openmrv.observe.winds import read_era5_winds
+from openmrv.observe.winds import read_winds_file
 from openmrv.report import figures
 from openmrv.settings import InversionSection, InversionSettings
 from openmrv.stages import places
@@ -193,18 +193,7 @@ def open_winds(path: Path) -> xr.Dataset:
     """Winds [m/s] on (time, latitude, longitude): a file that already holds ``u``, ``v``
     (e.g. written by openmrv), else an ERA5 single-level file read by
     :func:`openmrv.observe.winds.read_era5_winds` (10 m wind)."""
-    try:
-        with xr.open_dataset(path) as ds:
-            has_uv = "u" in ds and "v" in ds
-            if has_uv:
-                return ds[["u", "v"]].load()
-    except (OSError, ValueError) as exc:
-        raise InputError(
-            f"cannot read the winds file ({exc}); give a netCDF file with u, v [m/s] on "
-            "(time, latitude, longitude) or an ERA5 single-level file",
-            file=path,
-        ) from None
-    return read_era5_winds(path)[["u", "v"]]
+    return read_winds_file(path)  # in the reading process (observe.isolation)
 
 
 def read_inversion_soundings(
