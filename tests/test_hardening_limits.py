@@ -169,3 +169,45 @@ def test_openmrv_own_share_and_fraction_parameters_are_inside_zero_one():
                 seen += 1
                 assert 0.0 <= float(r["value"]) <= 1.0, (path.name, r[key], r["value"])
     assert seen >= 4
+
+
+# --- (d) inversion padding past a pole ------------------------------------------------
+
+
+@pytest.mark.parametrize(("region", "padding", "pole"), [("GRL", 7.0, "90"), ("NOR", 10.0, "90")])
+def test_padding_past_a_pole_is_refused(region, padding, pole):
+    from openmrv.settings import InversionSettings
+    from openmrv.stages.inversion import check_domain
+
+    s = InversionSettings(region=region, year=2020, resolution=0.25, padding=padding)
+    with pytest.raises(CaseError) as exc:
+        check_domain(s, Path("case.yaml"))
+    msg = str(exc.value)
+    for frag in ("case.yaml", "top_down.inversion.padding", region, pole, "at most"):
+        assert frag in msg, msg
+
+
+def test_padding_that_stops_short_of_the_pole_is_accepted():
+    from openmrv.settings import InversionSettings
+    from openmrv.stages.inversion import check_domain, domain
+
+    # Greenland reaches 83.645 N (Natural Earth 1:110m): 6 degrees end at 89.75 N
+    s = InversionSettings(region="GRL", year=2020, resolution=0.25, padding=6.0)
+    check_domain(s)
+    grid, _ = domain(s)
+    assert grid.lat.max() < 90.0
+
+
+def test_a_run_refuses_a_polar_padding_before_computing(mini_case, tmp_path):
+    """``openmrv run`` fails at the start (exit 2), not after the inventory and the
+    Monte Carlo, when the inversion's padded domain crosses a pole."""
+    import time
+
+    with (mini_case / "case.yaml").open("a") as fh:
+        fh.write("top_down:\n  inversion:\n    region: GRL\n    padding: 8.0\n")
+    t0 = time.monotonic()
+    res = runner.invoke(app, ["run", str(mini_case), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2, res.output
+    assert "top_down.inversion.padding" in res.output, res.output
+    assert time.monotonic() - t0 < 20
+    assert not (tmp_path / "o").exists()

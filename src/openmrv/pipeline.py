@@ -122,6 +122,8 @@ class RunChain:
         self.client = client
         self.progress = progress
         self.results = RunResult(case)
+        if with_top_down and case.inversion is not None:  # refused now, not after hours
+            inversion.check_domain(inversion.inversion_settings(case), case.config_file)
 
     @classmethod
     def from_folder(cls, case_dir: str | Path, **kwargs) -> RunChain:

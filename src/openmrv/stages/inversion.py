@@ -23,7 +23,7 @@ import xarray as xr
 from openmrv import runfolder as rf
 from openmrv.case import Case, read_facilities
 from openmrv.case_limits import check_grid_cells
-from openmrv.errors import InputError
+from openmrv.errors import CaseError, InputError
 from openmrv.estimate.inventory import InventoryResult
 from openmrv.estimate.inversion import transport as tr
 from openmrv.estimate.inversion.national import (
@@ -88,18 +88,48 @@ def inversion_settings(case: Case) -> InversionSettings:
     return settings
 
 
-def domain(settings: InversionSettings, file: Path | None = None) -> tuple[tr.Grid, np.ndarray]:
-    """The inversion grid around the region (padded) and its land mask; a grid of more
-    cells than ``inversion_grid_cells_max`` (``data/case_limits.csv``) is refused before
-    it is built (``file``: the case.yaml to name)."""
-    polys = country_polygons(settings.region)
-    pts = np.concatenate([p[0] for p in polys])
+def check_domain(
+    settings: InversionSettings, file: Path | None = None
+) -> tuple[float, float, float, float]:
+    """The padded domain's (west, south, east, north) [degree], refused before anything is
+    built when it crosses a pole or has more cells than ``inversion_grid_cells_max``.
+
+    A latitude-longitude grid ends at +-90 degrees: a padding that would take the domain
+    past a pole is an error naming the largest padding that fits (not clipped, so the
+    margin a case asks for is the margin it gets; docs/inversion.md).
+
+    Raises
+    ------
+    CaseError
+        Naming ``top_down.inversion.padding`` (or ``.resolution``) and ``file``.
+    """
+    pts = np.concatenate([p[0] for p in country_polygons(settings.region)])
     r, pad = settings.resolution, settings.padding
     west = np.floor((pts[:, 0].min() - pad) / r) * r
     south = np.floor((pts[:, 1].min() - pad) / r) * r
     east = np.ceil((pts[:, 0].max() + pad) / r) * r
     north = np.ceil((pts[:, 1].max() + pad) / r) * r
+    if south < -90.0 or north > 90.0:
+        edge = np.floor(90.0 / r) * r  # the last cell edge before a pole
+        room = max(0.0, min(edge - pts[:, 1].max(), pts[:, 1].min() + edge))
+        raise CaseError(
+            f"{settings.region} spans latitudes {pts[:, 1].min():.2f} to "
+            f"{pts[:, 1].max():.2f}; padded by {pad:g} degree the inversion domain would "
+            f"reach {max(north, -south):.2f} degree {'N' if north > 90 else 'S'}, past the "
+            f"pole (a latitude-longitude grid ends at 90); set top_down.inversion.padding to "
+            f"at most {np.floor(room / r) * r:g} degree",
+            file=file,
+            field="top_down.inversion.padding",
+        )
     check_grid_cells(round((north - south) / r), round((east - west) / r), file=file)
+    return float(west), float(south), float(east), float(north)
+
+
+def domain(settings: InversionSettings, file: Path | None = None) -> tuple[tr.Grid, np.ndarray]:
+    """The inversion grid around the region (padded) and its land mask, checked first by
+    :func:`check_domain` (``file``: the case.yaml to name)."""
+    west, south, east, north = check_domain(settings, file)
+    r = settings.resolution
     grid = tr.Grid.from_bounds(west, south, east, north, r)
     la, lo = np.meshgrid(grid.lat, grid.lon, indexing="ij")
     land = region_mask(lo.ravel(), la.ravel(), settings.region).reshape(grid.shape)
