@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -58,8 +58,14 @@ class Estimate:
     #: a product of the activity and all its (non-stoichiometric) factors
     model: Model | None = None
 
-    def simulate(self, factor_ratio: RatioOf, activity_ratio: ActivityRatioOf) -> np.ndarray:
-        """Emissions for sampled inputs: shape (draws, years of the series).
+    def simulate(
+        self,
+        factor_ratio: RatioOf,
+        activity_ratio: ActivityRatioOf,
+        columns: Sequence[int] | None = None,
+    ) -> np.ndarray:
+        """Emissions for sampled inputs: shape (draws, years of the series), or (draws,
+        len(columns)) for the years at ``columns`` only.
 
         Parameters
         ----------
@@ -68,17 +74,25 @@ class Estimate:
         activity_ratio
             Maps an activity series to its sampled values over the reported ones,
             shape (draws, years).
+        columns
+            Indices of the years wanted (the Monte Carlo needs two); the same numbers as
+            those columns of the full result, computed only for them where the estimate
+            is a product (every input is still drawn, so the random streams are unchanged).
         """
         if self.model is not None:
-            return self.model(factor_ratio, activity_ratio)
-        out = self.values[None, :] * activity_ratio(self.series)
+            sim = self.model(factor_ratio, activity_ratio)
+            return sim if columns is None else sim[:, list(columns)]
+        cols = slice(None) if columns is None else list(columns)
+        a = activity_ratio(self.series)[:, cols]
+        out = self.values[None, cols] * a  # a new array: multiplied in place below
         if self.per_year is None:
             for f in self.factors:
                 if f.parameter not in STOICHIOMETRIC:
-                    out = out * factor_ratio(f)
+                    out *= factor_ratio(f)
             return out
+        used_by_year = self.per_year if columns is None else [self.per_year[i] for i in columns]
         ratios = np.ones_like(out)
-        for i, used in enumerate(self.per_year):
+        for i, used in enumerate(used_by_year):
             for f in used:
                 if f.parameter not in STOICHIOMETRIC:
                     ratios[:, i] *= factor_ratio(f)[:, 0]

@@ -196,14 +196,14 @@ def _run_chunk(
         return spreads[key].ratios(rng, n * s.years.size).reshape(n, s.years.size)
 
     for est in estimates:
-        sim = est.simulate(factor_ratio, activity_ratio)
         cols = [int(np.flatnonzero(est.series.years == y)[0]) for y in years]
-        co2e = sim[:, cols] * gwp(est.gas, gwp_set)
+        sim = est.simulate(factor_ratio, activity_ratio, cols)  # (n, 2): the two years
+        co2e = sim * gwp(est.gas, gwp_set)
         for code in (est.category, *ancestors(est.category)):
             if code in index:
                 out[:, index[code], :] += co2e
             if (code, est.gas) in pair_index:
-                by_gas[:, pair_index[(code, est.gas)]] += sim[:, cols[1]]
+                by_gas[:, pair_index[(code, est.gas)]] += sim[:, 1]
     return out.astype(np.float32), by_gas.astype(np.float32)
 
 
