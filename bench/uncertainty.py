@@ -188,7 +188,8 @@ def main() -> None:
             print(f"{n:>10,} {peak:>12.0f} {added:>16.0f}")
         (n0, _, a0), (n1, _, a1) = rows[-2], rows[-1]
         print(
-            f"growth from {n0:,} to {n1:,} draws: {(a1 - a0) * 2**20 / (n1 - n0):.1f} bytes per draw"
+            f"growth from {n0:,} to {n1:,} draws: "
+            f"{(a1 - a0) * 2**20 / (n1 - n0):.1f} bytes per draw"
         )
         return
     t = throughput()
