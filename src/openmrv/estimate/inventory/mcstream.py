@@ -90,19 +90,27 @@ class StreamingSummary:
         x = np.asarray(values, float)
         if x.shape[0] == 0:
             return
-        finite = np.isfinite(x)
-        self._sums[chunk] = np.where(finite, x, 0.0).sum(axis=0)
-        self.n += finite.sum(axis=0)
-        with np.errstate(invalid="ignore"):
-            self.min = np.fmin(self.min, np.where(finite, x, np.inf).min(axis=0))
-            self.max = np.fmax(self.max, np.where(finite, x, -np.inf).max(axis=0))
-            pos = np.floor((x - self.lo) / self.width)
-        self.below += (finite & (pos < 0)).sum(axis=0)
-        self.above += (finite & (pos >= self.bins)).sum(axis=0)
-        inside = finite & (pos >= 0) & (pos < self.bins)
-        for c in range(x.shape[1]):  # one column at a time: temporaries of one histogram
-            idx = pos[inside[:, c], c].astype(np.int64)
-            self.counts[c] += np.bincount(idx, minlength=self.bins).astype(np.int32)
+        xt = np.ascontiguousarray(x.T)  # one column at a time, contiguous
+        for c, col in enumerate(xt):
+            finite = np.isfinite(col)
+            if not finite.all():
+                col = col[finite]
+            if col.size == 0:
+                continue
+            self._sums[chunk, c] = col.sum()
+            self.n[c] += col.size
+            self.min[c] = min(self.min[c], col.min())
+            self.max[c] = max(self.max[c], col.max())
+            pos = col - self.lo[c]
+            pos /= self.width[c]
+            np.floor(pos, out=pos)
+            below, above = int((pos < 0).sum()), int((pos >= self.bins).sum())
+            if below or above:
+                self.below[c] += below
+                self.above[c] += above
+                pos = pos[(pos >= 0) & (pos < self.bins)]
+            hist = np.bincount(pos.astype(np.intp), minlength=self.bins)
+            self.counts[c] += hist.astype(np.int32, copy=False)
 
     def sum(self) -> np.ndarray:
         """Sum of each column's finite values (chunk sums added in chunk order)."""
