@@ -10,13 +10,9 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from openmrv.case import load_case
 from openmrv.cli._common import CaseArg, OutOpt, console, err_console, fail, sub_app
 from openmrv.cli._common import client as make_client
 from openmrv.errors import OpenMRVError
-from openmrv.runfolder import KEY_CATEGORIES_CSV
-from openmrv.stages import uncertainty as unc_stage
-from openmrv.stages.inventory import estimate_inventory
 
 app = sub_app()
 
@@ -40,6 +36,10 @@ def uncertainty(
     ] = None,
 ) -> None:
     """Approach 1 and 2 uncertainty (IPCC Vol 1 Ch 3) of a case's inventory."""
+    from openmrv.case import load_case
+    from openmrv.stages import uncertainty as unc_stage
+    from openmrv.stages.inventory import estimate_inventory
+
     out = out or Path("runs") / f"{case.resolve().name}-uncertainty"
     try:
         c = load_case(case)
@@ -94,6 +94,11 @@ def uncertainty(
 @app.command()
 def keycategories(case: CaseArg, out: OutOpt = None) -> None:
     """Key category analysis (IPCC Vol 1 Ch 4): Approach 1 and 2, level and trend."""
+    from openmrv.case import load_case
+    from openmrv.runfolder import KEY_CATEGORIES_CSV
+    from openmrv.stages import uncertainty as unc_stage
+    from openmrv.stages.inventory import estimate_inventory
+
     try:
         c = load_case(case)
         result = estimate_inventory(c)
