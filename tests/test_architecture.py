@@ -23,6 +23,7 @@ CORE = {
     "openmrv.categories",
     "openmrv.constants",
     "openmrv.dataformat",
+    "openmrv.gases",
     "openmrv.factors",
     "openmrv.settings",
     "openmrv.settings_errors",

@@ -16,8 +16,8 @@ import pytest
 from openmrv import runfolder as rf
 from openmrv.case import load_case
 from openmrv.pipeline import run_inventory
-from openmrv.report import write_reports
 from openmrv.report.manifest import verify_manifest
+from openmrv.report.write import write_reports
 from openmrv.stages import inventory as inventory_stage
 from openmrv.stages.inventory import InventoryOutput, estimate_inventory
 

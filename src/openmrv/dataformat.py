@@ -33,10 +33,10 @@ import yaml
 from openmrv import gwp as _gwp
 from openmrv.categories import CATEGORY_SYSTEMS, check_code
 from openmrv.errors import DataFormatError, InputError
+from openmrv.gases import GASES as GASES  # re-exported: the data format's gases
 from openmrv.units import parse_unit
 
 NOTATION_KEYS: tuple[str, ...] = ("NO", "NE", "NA", "IE", "C")
-GASES: tuple[str, ...] = ("CO2", "CH4", "N2O")
 _GWP_VAR = re.compile(r"^(?P<entity>[A-Za-z0-9]+) \((?P<gwp>[A-Za-z0-9]+)\)$")
 _AUX_VAR = re.compile(r"^(?P<role>notation_key|tier) \((?P<entity>[A-Za-z0-9]+)\)$")
 

@@ -25,9 +25,9 @@ import pandas as pd
 from openmrv import runfolder as rf
 from openmrv.case import Case, load_case
 from openmrv.errors import InputError
-from openmrv.report import write_reports
 from openmrv.report.manifest import verify_manifest
 from openmrv.report.reproduce import Reproduction, check_inputs, compare_runs, read_manifest
+from openmrv.report.write import write_reports
 from openmrv.runfolder import (
     OutFolderError,
     RunFolderError,

@@ -13,7 +13,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
 from openmrv.cli.report import verify_manifest_command
-from openmrv.report import write_reports
 from openmrv.report.crt import crt_tables, read_crt_xlsx
 from openmrv.report.manifest import (
     KEY_ENV,
@@ -22,6 +21,7 @@ from openmrv.report.manifest import (
     verify_manifest,
     write_manifest,
 )
+from openmrv.report.write import write_reports
 
 from .test_crt import _same
 

@@ -10,7 +10,6 @@ from rich.table import Table
 from openmrv import __version__
 from openmrv.cli._common import console, err_console, fail, sub_app
 from openmrv.errors import OpenMRVError
-from openmrv.factors import FactorLibrary
 
 app = sub_app()
 
@@ -22,6 +21,8 @@ def factors(
     ] = None,
 ) -> None:
     """List the factor library's tables, or the rows of one table with their sources."""
+    from openmrv.factors import FactorLibrary
+
     try:
         lib = FactorLibrary.default()
     except OpenMRVError as exc:

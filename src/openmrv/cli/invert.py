@@ -6,17 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 from rich.table import Table
 
-from openmrv.case import load_case
 from openmrv.cli._common import console, fail, run_with_progress, sub_app
 from openmrv.errors import OpenMRVError
-from openmrv.estimate.inversion.scale_factors import scale_factor_inversion
-from openmrv.jacobians import read_imi_jacobians
-from openmrv.stages.inventory import estimate_inventory
-from openmrv.stages.inversion import run_case_inversion
 
 app = sub_app()
 
@@ -85,6 +79,10 @@ def invert(
 
 
 def _invert_case(case: Path, out: Path | None) -> None:
+    from openmrv.case import load_case
+    from openmrv.stages.inventory import estimate_inventory
+    from openmrv.stages.inversion import run_case_inversion
+
     out = out or Path("runs") / f"{case.resolve().name}-inversion"
 
     def work(case_dir: Path, out_dir: Path, step):
@@ -130,6 +128,11 @@ def _invert_jacobians(
     bc_error: float,
     bc_elements: int,
 ) -> None:
+    import numpy as np
+
+    from openmrv.estimate.inversion.scale_factors import scale_factor_inversion
+    from openmrv.jacobians import read_imi_jacobians
+
     try:
         chunks = read_imi_jacobians(jacobians)
         n = chunks[0].k.shape[1]

@@ -9,8 +9,6 @@ import typer
 
 from openmrv.cli._common import console, fail
 from openmrv.errors import OpenMRVError
-from openmrv.report import keyring
-from openmrv.report.manifest import default_key_path, load_or_create_key, public_key_text
 
 app = typer.Typer(
     name="keys",
@@ -25,6 +23,8 @@ app = typer.Typer(
 @app.command("list")
 def list_keys() -> None:
     """List the trusted keys: id, name, when added (your own key first)."""
+    from openmrv.report import keyring
+
     try:
         keys = keyring.trusted_keys()
     except OpenMRVError as exc:
@@ -47,6 +47,8 @@ def trust(
     name: Annotated[str, typer.Option("--name", help="Who holds the key (shown when verifying).")],
 ) -> None:
     """Trust a key to sign run folders; check its id with its holder first."""
+    from openmrv.report import keyring
+
     try:
         public = keyring.signer(key) if Path(key).is_dir() else keyring.check_public_key(key)
         kid = keyring.trust(public, name)
@@ -58,6 +60,8 @@ def trust(
 @app.command("untrust")
 def untrust(kid: Annotated[str, typer.Argument(help="Key id ('openmrv keys list').")]) -> None:
     """Stop trusting a key, for instance after its holder rotated it."""
+    from openmrv.report import keyring
+
     try:
         keyring.untrust(kid)
     except OpenMRVError as exc:
@@ -68,6 +72,9 @@ def untrust(kid: Annotated[str, typer.Argument(help="Key id ('openmrv keys list'
 @app.command("export")
 def export() -> None:
     """Print your own public key and its id, to give to those who verify your runs."""
+    from openmrv.report import keyring
+    from openmrv.report.manifest import default_key_path, load_or_create_key, public_key_text
+
     try:
         public = public_key_text(load_or_create_key())
     except OpenMRVError as exc:

@@ -4,7 +4,7 @@ map. It calls the public API only (:func:`openmrv.observe.batch.observe`)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,11 +13,9 @@ from rich.table import Table
 
 from openmrv.cli._common import sub_app
 from openmrv.errors import InputError
-from openmrv.observe.batch import ObserveSummary, observe, write_soundings
-from openmrv.observe.region import parse_region
-from openmrv.observe.winds import attach_winds, read_era5_winds
-from openmrv.report import figures
-from openmrv.stages.observations import country_outlines
+
+if TYPE_CHECKING:
+    from openmrv.observe.batch import ObserveSummary
 
 app = sub_app()
 
@@ -60,6 +58,12 @@ def observe_command(
     ] = None,
 ) -> None:
     """Read satellite files into one soundings dataset: screened, cut to a region, mapped."""
+    from openmrv.observe.batch import observe, write_soundings
+    from openmrv.observe.region import parse_region
+    from openmrv.observe.winds import attach_winds, read_era5_winds
+    from openmrv.report import figures
+    from openmrv.stages.observations import country_outlines
+
     console = Console()
     try:
         reg = parse_region(region) if region else None

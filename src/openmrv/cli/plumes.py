@@ -8,11 +8,8 @@ from typing import Annotated
 import typer
 from rich.progress import Progress
 
-from openmrv.case import load_case, read_facilities
 from openmrv.cli._common import sub_app
 from openmrv.errors import InputError
-from openmrv.runfolder import PLUMES_CSV
-from openmrv.stages.plumes import detect_scenes, outside_country, write_plume_outputs
 
 app = sub_app()
 
@@ -38,6 +35,10 @@ def plumes_command(
 ) -> None:
     """Detect and quantify one plume per scene; write OUT/plumes.csv, plumes.geojson,
     plumes_by_facility.csv and OUT/plumes/quicklook_<scene>.png."""
+    from openmrv.case import load_case, read_facilities
+    from openmrv.runfolder import PLUMES_CSV
+    from openmrv.stages.plumes import detect_scenes, outside_country, write_plume_outputs
+
     if neighbours and case is None:
         typer.echo(
             "error: --neighbours takes the known sources from a facility register: "

@@ -11,10 +11,6 @@ from rich.table import Table
 
 from openmrv.cli._common import console, fail, run_with_progress, sub_app
 from openmrv.errors import InputError, OpenMRVError
-from openmrv.pipeline import recalculation_report, reproduce
-from openmrv.report.keyring import check_public_key, signer_trust
-from openmrv.report.manifest import recorded_inputs_root, verify_manifest
-from openmrv.runfolder import RunFolderError, ensure_valid_run
 
 app = sub_app()
 
@@ -35,6 +31,8 @@ def recalc(
 ) -> None:
     """Recalculation report: differences between two runs by category, gas and year, and
     the inputs that changed (IPCC Vol 1 Ch 5.4)."""
+    from openmrv.pipeline import recalculation_report
+
     try:
         changes, inputs = recalculation_report(previous, current)
     except OpenMRVError as exc:
@@ -77,6 +75,10 @@ def verify_manifest_command(
     'openmrv keys'), and a valid run folder; 1 when it is not (each problem on its own
     line); 2 on bad input or when the signer is not a key you trust.
     """
+    from openmrv.report.keyring import check_public_key, signer_trust
+    from openmrv.report.manifest import recorded_inputs_root, verify_manifest
+    from openmrv.runfolder import RunFolderError, ensure_valid_run
+
     if public_key is not None:
         try:
             check_public_key(public_key)
@@ -140,6 +142,8 @@ def reproduce_command(
     manifest's creation time, the Monte Carlo's wall time), 1 when some differ (listed),
     2 on bad input (e.g. a changed input).
     """
+    from openmrv.pipeline import reproduce
+
     try:
         res = run_with_progress(
             lambda _case, new, step: reproduce(run_dir, new, inputs_root=case, progress=step),

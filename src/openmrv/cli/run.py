@@ -8,12 +8,9 @@ from functools import partial
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.table import Table
 
-from openmrv.categories import title
 from openmrv.cli._common import (
     CaseArg,
     OutOpt,
@@ -24,16 +21,14 @@ from openmrv.cli._common import (
     sub_app,
 )
 from openmrv.cli._common import client as make_client
-from openmrv.pipeline import run as run_pipeline
-from openmrv.pipeline import run_inventory
-from openmrv.report.manifest import KEY_ENV, default_key_path
-from openmrv.runfolder import VERIFICATION_CSV
 
 app = sub_app()
 
 
 def _signing_key_notice() -> None:
     """Say where the signing key will be created, before the first run creates it."""
+    from openmrv.report.manifest import KEY_ENV, default_key_path
+
     if not os.environ.get(KEY_ENV) and not default_key_path().exists():
         err_console.print(
             f"note: no signing key yet; one is created at {default_key_path()} to sign "
@@ -45,6 +40,11 @@ def _signing_key_notice() -> None:
 
 
 def _summary(run_) -> None:
+    import numpy as np
+
+    from openmrv.categories import title
+    from openmrv.runfolder import VERIFICATION_CSV
+
     ds = run_.result.dataset
     cat_dim = ds.attrs["cat"]
     case = run_.case
@@ -94,6 +94,8 @@ def _verification_summary(path: Path) -> None:
     """Bottom-up against top-down, one line per evidence (verification.csv of a run)."""
     if not path.is_file():
         return
+    import pandas as pd
+
     v = pd.read_csv(path)
     if v.empty:
         return
@@ -137,6 +139,8 @@ def run(
 ) -> None:
     """Run the whole job on a case: inventory, uncertainty, key categories, observations,
     plumes, inversion, verification, CRT tables, report and signed manifest."""
+    from openmrv.pipeline import run as run_pipeline
+
     try:
         client = make_client(scheduler)
     except OSError as exc:
@@ -152,5 +156,7 @@ def run(
 @app.command()
 def inventory(case: CaseArg, out: OutOpt = None) -> None:
     """Compile the bottom-up inventory of a case and print national totals."""
+    from openmrv.pipeline import run_inventory
+
     _signing_key_notice()
     _summary(run_with_progress(run_inventory, case, out))

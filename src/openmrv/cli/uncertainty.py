@@ -10,20 +10,17 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from openmrv.case import load_case
-from openmrv.case_limits import limit
 from openmrv.cli._common import CaseArg, OutOpt, console, err_console, fail, sub_app
 from openmrv.cli._common import client as make_client
 from openmrv.errors import OpenMRVError
-from openmrv.runfolder import KEY_CATEGORIES_CSV
-from openmrv.stages import uncertainty as unc_stage
-from openmrv.stages.inventory import estimate_inventory
 
 app = sub_app()
 
 
 def _draws_cap(value: int | None) -> int | None:
     """Refuse ``--draws`` over ``mc_draws_max`` before anything is computed (exit 2)."""
+    from openmrv.case_limits import limit
+
     cap = int(limit("mc_draws_max"))
     if value is not None and value > cap:
         raise typer.BadParameter(
@@ -55,6 +52,10 @@ def uncertainty(
     ] = None,
 ) -> None:
     """Approach 1 and 2 uncertainty (IPCC Vol 1 Ch 3) of a case's inventory."""
+    from openmrv.case import load_case
+    from openmrv.stages import uncertainty as unc_stage
+    from openmrv.stages.inventory import estimate_inventory
+
     out = out or Path("runs") / f"{case.resolve().name}-uncertainty"
     try:
         c = load_case(case)
@@ -109,6 +110,11 @@ def uncertainty(
 @app.command()
 def keycategories(case: CaseArg, out: OutOpt = None) -> None:
     """Key category analysis (IPCC Vol 1 Ch 4): Approach 1 and 2, level and trend."""
+    from openmrv.case import load_case
+    from openmrv.runfolder import KEY_CATEGORIES_CSV
+    from openmrv.stages import uncertainty as unc_stage
+    from openmrv.stages.inventory import estimate_inventory
+
     try:
         c = load_case(case)
         result = estimate_inventory(c)

@@ -15,11 +15,11 @@ This package is its one specification (``docs/run-folder.md``):
   an exclusive lock, marked as openmrv's (:data:`MARKER`) and swapped into place; nothing
   openmrv did not create is ever deleted.
 
-Core package: imports only :mod:`openmrv.errors`, :mod:`openmrv.dataformat`, the standard
+Core package: imports only :mod:`openmrv.errors`, :mod:`openmrv.gases`, the standard
 library and pandas. :mod:`.spec` declares, :mod:`.validate` checks, :mod:`.writer` writes.
 """
 
-from openmrv.dataformat import GASES
+from openmrv.gases import GASES
 from openmrv.runfolder.spec import (
     ACTIVITY_CSV,
     ALWAYS,

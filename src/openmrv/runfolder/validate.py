@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from openmrv.dataformat import GASES
+from openmrv.gases import GASES
 from openmrv.runfolder.spec import (
     COVERAGE_MIN_VALID_VIEWS,
     FOLDERS,

@@ -34,12 +34,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xarray as xr
+from threadpoolctl import threadpool_limits
 
 from openmrv.constants import constant
 from openmrv.errors import InputError
 from openmrv.estimate.inventory import InventoryResult
 from openmrv.estimate.inventory.uncertainty import combine_product, combine_sum
 from openmrv.estimate.inversion import transport as tr
+from openmrv.estimate.inversion.reuse import reusing_steady_states
 from openmrv.estimate.inversion.solver import (
     Accumulator,
     NormalEquations,
@@ -418,16 +420,20 @@ def invert(
             return osse_climatological(sv, s, r, progress, x_ref=x_ref)
         return osse_winds(sv, s, winds, r, progress, x_ref=x_ref)
 
-    ne, other = normal()
-    gamma = s.gamma if s.gamma > 0 else choose_gamma(ne, sv.x_a, s_a)[0]
-    post = solve(ne, sv.x_a, s_a, gamma)
-    if s.transport_error != "none":
-        # the transport error scales with the emissions: evaluate it again at the
-        # first posterior (one outer iteration) and solve once more
-        if progress is not None:
-            progress("inversion: transport error at the first posterior")
-        ne, other = normal(post.x_hat)
+    # the second pass re-solves the first's systems; one BLAS thread: the products
+    # here are small (n state elements, a day's soundings), and BLAS threads would
+    # cost more in waiting than they gain, most of all on a busy machine
+    with reusing_steady_states(), threadpool_limits(limits=1, user_api="blas"):
+        ne, other = normal()
+        gamma = s.gamma if s.gamma > 0 else choose_gamma(ne, sv.x_a, s_a)[0]
         post = solve(ne, sv.x_a, s_a, gamma)
+        if s.transport_error != "none":
+            # the transport error scales with the emissions: evaluate it again at the
+            # first posterior (one outer iteration) and solve once more
+            if progress is not None:
+                progress("inversion: transport error at the first posterior")
+            ne, other = normal(post.x_hat)
+            post = solve(ne, sv.x_a, s_a, gamma)
     if s.osse:
         return NationalInversion(post, ne, s_a, other, None)
     return NationalInversion(post, ne, s_a, None, other)

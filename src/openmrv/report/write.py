@@ -1,0 +1,110 @@
+"""Writing a run's reports: the activity table, the CRT tables, the BTR-ready report and
+the signed provenance manifest (:func:`write_reports`), and the run settings the manifest
+records (:func:`run_settings`). Kept apart from the package so that importing a light part
+of :mod:`openmrv.report` (the keyring, the manifest) loads no tables or figures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from openmrv import runfolder as rf
+from openmrv.report.background import activity_table, background_tables
+from openmrv.report.btr import write_btr
+from openmrv.report.crt import crt_tables, write_crt_json, write_crt_xlsx
+from openmrv.report.manifest import packaged_inputs, sha256_file, write_manifest
+
+__all__ = ["run_settings", "write_reports"]
+
+
+def run_settings(case: Any, uncertainty: Any = None) -> dict[str, Any]:
+    """The settings of a run recorded in its manifest (case settings, Monte Carlo)."""
+    out: dict[str, Any] = {
+        "case": case.name,
+        "country": case.country,
+        "years": [case.first_year, case.last_year],
+        "gwp": case.gwp,
+        "category_system": case.category_system,
+        "qualifiers": dict(case.qualifiers),
+        "qualifiers_by_table": {k: dict(v) for k, v in case.qualifiers_by_table.items()},
+        "factor_tables_preferred": list(case.factor_prefer),
+        "gap_filling": case.gap_filling,
+    }
+    if uncertainty is not None:
+        mc = uncertainty.approach2
+        out["uncertainty"] = {
+            "approach2_draws": mc.n_draws,
+            "approach2_seed": mc.seed,
+            "chunk_size": case.mc_chunk_size,
+        }
+    return out
+
+
+def write_reports(
+    run_dir: str | Path, case: Any, result: Any, uncertainty: Any = None, *, pdf: bool = True
+) -> list[Path]:
+    """Write the activity table, the CRT tables, the BTR-ready report and the signed
+    provenance manifest into a run folder.
+
+    Call it last, when every other output is in ``run_dir``: the report shows what the
+    folder holds (its satellite annex only the parts present) and the manifest lists
+    every file there. Warnings (e.g. no PDF because Chromium is missing) are added to
+    ``run.json`` under ``warnings``.
+
+    Parameters
+    ----------
+    run_dir
+        The run folder (the run's temporary folder is fine: paths are relative).
+    case
+        The :class:`~openmrv.case.Case` of the run.
+    result
+        The :class:`~openmrv.estimate.inventory.InventoryResult` (its ``dataset``).
+    uncertainty
+        The run's ``UncertaintyResult`` (``approach1``, ``key_categories``,
+        ``approach2``), if computed: adds the uncertainty and key-category tables.
+
+    pdf
+        Print ``report.pdf`` with headless Chromium when it is installed.
+
+    Returns
+    -------
+    list of Path
+        ``activity.csv``, ``crt.xlsx``, ``crt.json``, ``report.html`` (+ ``report.pdf``,
+        ``verification.png``, ``plumes_map.png``, ``plumes_persistence.png`` when made),
+        ``manifest.json``,
+        ``manifest.sig``. The signing key is chosen as
+        :func:`openmrv.report.manifest.load_or_create_key` describes.
+    """
+    run_dir = Path(run_dir)
+    activity = activity_table(result)
+    activity.to_csv(run_dir / rf.ACTIVITY_CSV, index=False)
+    tables = crt_tables(
+        result.dataset,
+        key_categories=None if uncertainty is None else uncertainty.key_categories,
+        uncertainty=None if uncertainty is None else uncertainty.approach1,
+    )
+    gwp_set = next(iter(tables.values())).attrs.get("gwp_set")
+    for name, frame in background_tables(result.dataset, result.records(), activity).items():
+        frame.attrs.update(gwp_set=gwp_set, sheet=name)
+        tables[name] = frame
+    files = [
+        run_dir / rf.ACTIVITY_CSV,
+        write_crt_xlsx(tables, run_dir / rf.CRT_XLSX),
+        write_crt_json(tables, run_dir / rf.CRT_JSON),
+    ]
+    report_files, warnings = write_btr(run_dir, pdf=pdf)
+    files += report_files
+    meta_path = run_dir / rf.RUN_JSON
+    if warnings and meta_path.is_file():
+        meta = json.loads(meta_path.read_text())
+        meta["warnings"] = [*meta.get("warnings", []), *warnings]
+        meta_path.write_text(json.dumps(meta, indent=2))
+    root = Path(case.root)
+    inputs = {
+        (p.relative_to(root).as_posix() if p.is_relative_to(root) else str(p)): sha256_file(p)
+        for p in case.inputs()
+    }
+    inputs.update(packaged_inputs())
+    files += write_manifest(run_dir, inputs, run_settings(case, uncertainty), inputs_root=root)
+    return files
