@@ -4,7 +4,8 @@ calculation from the Guidelines' equation and default factor:
 - 1.B.1.a coal mining (Vol 2 Ch 4 Sect 4.1.3.2, 4.1.4.2): CH4 = P x EF x 0.67 kg/m3;
 - 2.A.2 lime (Vol 3 Ch 2 Eq. 2.8, Table 2.4): CO2 = M x EF;
 - 2.B.2 nitric acid (Vol 3 Ch 3 Eq. 3.5, Table 3.3): N2O = EF x NAP;
-- 2.C.1 iron and steel (Vol 3 Ch 4 Eq. 4.4-4.8, Tables 4.1, 4.2): E = P x EF.
+- 2.C.1 iron and steel (Vol 3 Ch 4 Eq. 4.4-4.8, Tables 4.1, 4.2): E = P x EF;
+- 3.C.7 rice (Vol 4 Ch 5 Eq. 5.1, 5.2, Tables 5.11-5.13): CH4 = EF_c x SF_w x SF_p x t x A.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 
 from openmrv.case import load_case, read_activity
 from openmrv.errors import CaseError
-from openmrv.estimate.inventory import compile_inventory, fugitive, ippu
+from openmrv.estimate.inventory import agriculture, compile_inventory, fugitive, ippu
 from openmrv.estimate.inventory.montecarlo import factor_spread
 from openmrv.factors import FactorLibrary
 from openmrv.notation import read_notation_keys
@@ -33,6 +34,10 @@ ROWS = """category,activity,key,year,value,unit,source,notes
 2.C.1,steel_production,eaf,2020,500,kt,synthetic,
 2.C.1,sinter_production,,2020,800,kt,synthetic,
 2.C.1,dri_production,,2020,200,kt,synthetic,
+3.C.7,area_harvested,continuously_flooded:non_flooded_lt180,2020,10000,ha,synthetic,
+3.C.7,rice_cultivation_period,continuously_flooded:non_flooded_lt180,2020,120,day,synthetic,
+3.C.7,area_harvested,intermittent_single_aeration:flooded_gt30,2020,5000,ha,synthetic,
+3.C.7,rice_cultivation_period,intermittent_single_aeration:flooded_gt30,2020,100,day,synthetic,
 """
 
 
@@ -63,6 +68,8 @@ def test_pure_equations_by_hand():
     assert ippu.nitric_acid_n2o(300e3, 7.0) == pytest.approx(2.1e6)
     assert ippu.lime_co2([1.0, 2.0], 0.75).tolist() == [0.75, 1.5]
     assert ippu.iron_steel_co2(1e6, 1.46) == pytest.approx(1.46e6)
+    # rice, Eq. 5.1/5.2: 1.30 x 0.52 x 0.68 x 110 d x 2,000 ha = 101,129.6 kg CH4
+    assert agriculture.rice_ch4(2000, 110, 1.30, 0.52, 0.68) == pytest.approx(101129.6)
 
 
 def test_inventory_by_hand(case):
@@ -82,6 +89,10 @@ def test_inventory_by_hand(case):
     # + 200 kt DRI x 0.70 = 1460 + 40 + 160 + 140 = 1800 Gg CO2; CH4 800 kt x 0.07 kg/t
     assert _val(ds, "CO2", "2.C.1") == pytest.approx(1800.0)
     assert _val(ds, "CH4", "2.C.1") == pytest.approx(800e3 * 0.07 * 1e-6)  # 0.056 Gg
+    # rice: 1.30 kg/ha/d x 1.00 x 1.00 x 120 d x 10,000 ha = 1,560,000 kg = 1.56 Gg
+    # + 1.30 x 0.60 (single aeration) x 1.90 (flooded > 30 d before) x 100 d x 5,000 ha
+    #   = 741,000 kg = 0.741 Gg
+    assert _val(ds, "CH4", "3.C.7") == pytest.approx(1.56 + 0.741)
 
 
 def test_records_cite_the_tables(case):
@@ -120,3 +131,17 @@ def test_coal_production_outside_1b1a_is_refused(tmp_path):
     )
     with pytest.raises(CaseError, match=r"1\.B\.1\.a\.i \(underground\) or 1\.B\.1\.a\.ii"):
         _inventory(tmp_path)
+
+
+def test_rice_needs_its_season_and_both_regimes(case):
+    rows = (case / "activity.csv").read_text().splitlines()
+    (case / "activity.csv").write_text(
+        "\n".join(r for r in rows if "flooded_gt30" not in r or "area_harvested" in r) + "\n"
+    )
+    with pytest.raises(CaseError, match="no rice_cultivation_period series"):
+        _inventory(case)
+    (case / "activity.csv").write_text(
+        "\n".join(r.replace(":non_flooded_lt180", "") for r in rows if "gt30" not in r) + "\n"
+    )
+    with pytest.raises(CaseError, match="give '<water regime during>:<before cultivation>'"):
+        _inventory(case)

@@ -18,6 +18,7 @@ from openmrv.estimate.inventory import (
     handlers_agriculture,
     handlers_energy,
     handlers_industry,
+    handlers_rice,
     handlers_waste,
 )
 from openmrv.estimate.inventory.dataset import reference_approach, to_dataset
@@ -37,7 +38,7 @@ from openmrv.factors import FactorLibrary
 from openmrv.settings import InventorySettings
 
 #: the handler modules register themselves in HANDLERS when imported
-SECTORS = (handlers_energy, handlers_agriculture, handlers_waste, handlers_industry)
+SECTORS = (handlers_energy, handlers_agriculture, handlers_waste, handlers_industry, handlers_rice)
 __all__ = [
     "HANDLERS",
     "INFORMATIONAL",
