@@ -321,7 +321,7 @@ def load_case(folder: str | Path) -> Case:
     lines = YamlLines(text)
     s = parse_case_file(cfg, file=path, lines=lines)
     files = _Files(root, path, lines, outside=s.allow_outside_paths)
-    td, unc = s.top_down, s.uncertainty
+    td, unc, refs = s.top_down, s.uncertainty, s.references.items()
     return Case(
         root=root.resolve(),
         name=s.name if s.name is not None else root.name,
@@ -339,7 +339,9 @@ def load_case(folder: str | Path) -> Case:
         facilities_file=files.maybe(s.facilities, "facilities"),
         gap_filling=s.gap_default,
         splices=s.splices,
-        references={k: files.one(v, "references", k) for k, v in s.references.items()},
+        references={
+            k: files.one(v if isinstance(v, str) else v["file"], "references", k) for k, v in refs
+        },
         description=s.description,
         uncertainty_file=files.maybe(unc.activity, "uncertainty", "activity"),
         mc_draws=unc.draws,

@@ -45,6 +45,7 @@ from openmrv.stages import (
     uncertainty,
     verification,
 )
+from openmrv.stages.country import check_country
 from openmrv.stages.inventory import InventoryOutput
 from openmrv.stages.inversion import CaseInversion
 from openmrv.stages.observations import Observations
@@ -127,8 +128,11 @@ class RunChain:
 
     @classmethod
     def from_folder(cls, case_dir: str | Path, **kwargs) -> RunChain:
-        """A chain on the case in ``case_dir`` (read and checked)."""
-        return cls(load_case(case_dir), **kwargs)
+        """A chain on the case in ``case_dir`` (read and checked; its files must agree about
+        the country, :func:`openmrv.stages.country.check_country`)."""
+        case = load_case(case_dir)
+        check_country(case)
+        return cls(case, **kwargs)
 
     def _say(self, text: str) -> None:
         if self.progress is not None:

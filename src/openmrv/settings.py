@@ -200,6 +200,8 @@ GapFillingField = Annotated[
     | Annotated[GapFillingSection, Tag(f"{UNION_TAG}mapping>")],
     Discriminator(_gap_kind),
 ]
+#: ``references: {name: {file: CSV, country: ISO3}}``: a reference file and its country
+RefEntry = Annotated[dict[Literal["file", "country"], str], Field(min_length=2)]
 
 
 class FactorsSection(_Model):
@@ -377,8 +379,8 @@ class CaseFile(_Model):
     gap_filling: GapFillingField = Field(
         "none", description="none, interpolate, interpolate+extrapolate, or {default, series}"
     )
-    references: dict[str, str] = Field(
-        default_factory=dict, description="external estimates: name -> CSV file"
+    references: dict[str, str | RefEntry] = Field(
+        default_factory=dict, description="external estimates: name -> CSV or {file, country}"
     )
     description: str = ""
     allow_outside_paths: Annotated[bool, Strict()] = Field(

@@ -3,6 +3,7 @@ summary of national totals, uncertainty and verification."""
 
 from __future__ import annotations
 
+import json
 import os
 from functools import partial
 from pathlib import Path
@@ -43,7 +44,7 @@ def _summary(run_) -> None:
     import numpy as np
 
     from openmrv.categories import title
-    from openmrv.runfolder import VERIFICATION_CSV
+    from openmrv.runfolder import RUN_JSON, VERIFICATION_CSV
 
     ds = run_.result.dataset
     cat_dim = ds.attrs["cat"]
@@ -86,6 +87,9 @@ def _summary(run_) -> None:
                 f"{int(unc.key_categories['key_category'].sum())}"
             )
     _verification_summary(run_.out / VERIFICATION_CSV)
+    meta = run_.out / RUN_JSON
+    for w in json.loads(meta.read_text()).get("warnings", []) if meta.is_file() else []:
+        err_console.print(f"warning: {w}", soft_wrap=True, markup=False)
     names = ", ".join(f.relative_to(run_.out).as_posix() for f in run_.files)
     console.print(f"outputs in [bold]{run_.out}[/]: {names}")
 

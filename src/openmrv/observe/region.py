@@ -100,6 +100,11 @@ def country_codes() -> list[str]:
     return sorted(_country_table())
 
 
+def country_names() -> dict[str, str]:
+    """Lower-case country name -> ISO3 code, of the packaged Natural Earth 1:110m table."""
+    return {name.lower(): code for code, (name, _) in _country_table().items()}
+
+
 def country_polygons(iso3: str) -> list[Polygon]:
     """The packaged polygons of a country by ISO 3166 alpha-3 code (e.g. ``"TKM"``)."""
     table = _country_table()

@@ -30,6 +30,7 @@ import pandas as pd
 
 from openmrv import runfolder as rf
 from openmrv.report import figures
+from openmrv.report.timeseries import time_series_html
 
 REPORT_HTML = rf.REPORT_HTML
 REPORT_PDF = rf.REPORT_PDF
@@ -121,7 +122,8 @@ def _trends(run: Path) -> str:
     p = run / rf.EMISSIONS_BY_SECTOR_PNG
     if not p.is_file():
         return ""
-    return f"<h2 id='trends'>2. Trends by sector</h2>{_img(p, 'Emissions by IPCC sector')}"
+    img = _img(p, "Emissions by IPCC sector")
+    return f"<h2 id='trends'>2. Trends by sector</h2>{img}{time_series_html(run)}"
 
 
 def _key_categories(run: Path) -> str:

@@ -18,6 +18,7 @@ from openmrv import runfolder as rf
 from openmrv.case import Case, read_activity, read_facilities
 from openmrv.dataformat import write_interchange
 from openmrv.estimate.inventory import InventoryResult, compile_inventory
+from openmrv.estimate.inventory.timeseries import held_constant_warnings
 from openmrv.factors import FactorLibrary
 from openmrv.notation import read_notation_keys
 from openmrv.references import read_references
@@ -110,6 +111,7 @@ def write(inv: InventoryOutput, case: Case, run_dir: Path) -> list[Path]:
         "qualifiers": case.qualifiers,
         "factor_tables_preferred": case.factor_prefer,
         "inputs": [_rel(p, case.root) for p in case.inputs()],
+        "warnings": held_constant_warnings(result.gap_filling, case.first_year, case.last_year),
     }
     (run_dir / rf.RUN_JSON).write_text(json.dumps(meta, indent=2))
     files.append(run_dir / rf.RUN_JSON)

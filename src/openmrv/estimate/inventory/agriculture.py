@@ -1,10 +1,11 @@
-"""Agriculture (3.A livestock, 3.C aggregate sources on land).
+"""Agriculture (3.A livestock, 3.C aggregate sources on land, 3.C.7 rice).
 
 References
 ----------
 IPCC (2006) and IPCC (2019), 2019 Refinement, Vol. 4 Ch. 10 (Emissions from
 Livestock and Manure Management: Eq. 10.19, 10.22, 10.25, 10.30) and Ch. 11
-(N2O from Managed Soils and CO2 from Urea Application: Eq. 11.1, 11.9, 11.10, 11.13).
+(N2O from Managed Soils and CO2 from Urea Application: Eq. 11.1, 11.9, 11.10, 11.13);
+IPCC (2006) Vol. 4 Ch. 5 Sect. 5.5 (rice cultivation: Eq. 5.1, 5.2).
 """
 
 from __future__ import annotations
@@ -235,3 +236,48 @@ def manure_ch4_ef_2019r(
     vs = vs_rate * typical_animal_mass / 1000.0 * 365.0
     mix = float(np.sum(np.asarray(mcf, float) * np.asarray(awms, float)))
     return vs * b0 * CH4_DENSITY * mix
+
+
+def rice_ch4(
+    area_harvested: ArrayLike,
+    cultivation_days: ArrayLike,
+    ef_c: ArrayLike,
+    sf_w: ArrayLike,
+    sf_p: ArrayLike,
+    sf_o: ArrayLike = 1.0,
+    sf_sr: ArrayLike = 1.0,
+) -> np.ndarray:
+    """CH4 from rice cultivation for one set of conditions (Vol 4 Ch 5 Eq. 5.1, 5.2).
+
+    .. math:: CH_4 = EF_i \\cdot t_i \\cdot A_i, \\quad
+              EF_i = EF_c \\cdot SF_w \\cdot SF_p \\cdot SF_o \\cdot SF_{s,r}
+
+    Parameters
+    ----------
+    area_harvested
+        Annual harvested area under the conditions i [ha / yr].
+    cultivation_days
+        Cultivation period of rice [day].
+    ef_c
+        Baseline factor for continuously flooded fields without organic amendments
+        [kg CH4 / ha / day] (Table 5.11).
+    sf_w, sf_p
+        Scaling factors for the water regime during (Table 5.12) and before (Table 5.13)
+        the cultivation period [-].
+    sf_o, sf_sr
+        Scaling factors for organic amendments (Eq. 5.3) and for soil type and cultivar
+        [-]; 1 where not known.
+
+    Returns
+    -------
+    numpy.ndarray
+        CH4 emissions [kg CH4 / yr] (Eq. 5.1 multiplies by 10^-6 for Gg).
+    """
+    ef = (
+        np.asarray(ef_c, float)
+        * np.asarray(sf_w, float)
+        * np.asarray(sf_p, float)
+        * np.asarray(sf_o, float)
+        * np.asarray(sf_sr, float)
+    )
+    return ef * np.asarray(cultivation_days, float) * np.asarray(area_harvested, float)

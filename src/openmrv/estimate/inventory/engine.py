@@ -14,7 +14,13 @@ from collections.abc import Callable
 import pandas as pd
 
 from openmrv.errors import CaseError
-from openmrv.estimate.inventory import handlers_agriculture, handlers_energy, handlers_waste
+from openmrv.estimate.inventory import (
+    handlers_agriculture,
+    handlers_energy,
+    handlers_industry,
+    handlers_rice,
+    handlers_waste,
+)
 from openmrv.estimate.inventory.dataset import reference_approach, to_dataset
 from openmrv.estimate.inventory.estimates import (
     STOICHIOMETRIC,
@@ -32,7 +38,7 @@ from openmrv.factors import FactorLibrary
 from openmrv.settings import InventorySettings
 
 #: the handler modules register themselves in HANDLERS when imported
-SECTORS = (handlers_energy, handlers_agriculture, handlers_waste)
+SECTORS = (handlers_energy, handlers_agriculture, handlers_waste, handlers_industry, handlers_rice)
 __all__ = [
     "HANDLERS",
     "INFORMATIONAL",

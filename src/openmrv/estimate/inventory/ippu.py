@@ -1,9 +1,11 @@
-"""Industrial processes (2.A.1 cement, 2.B.1 ammonia, 2.B.8 petrochemicals).
+"""Industrial processes (2.A.1 cement, 2.A.2 lime, 2.B.1 ammonia, 2.B.2 nitric acid, 2.B.8
+petrochemicals, 2.C.1 iron and steel).
 
 References
 ----------
-IPCC (2006), Vol. 3 Ch. 2 (Mineral Industry: Eq. 2.1, 2.2) and Ch. 3 (Chemical
-Industry: Eq. 3.1, 3.3 ammonia; Eq. 3.15, 3.16, 3.19 petrochemicals);
+IPCC (2006), Vol. 3 Ch. 2 (Mineral Industry: Eq. 2.1, 2.2 cement; Eq. 2.8 lime), Ch. 3
+(Chemical Industry: Eq. 3.1, 3.3 ammonia; Eq. 3.5 nitric acid; Eq. 3.15, 3.16, 3.19
+petrochemicals) and Ch. 4 (Metal Industry: Eq. 4.4-4.8 iron and steel, Tier 1);
 IPCC (2019), 2019 Refinement, Vol. 3 Ch. 3 (revised petrochemical factors).
 """
 
@@ -171,3 +173,67 @@ def petrochemical_tier1(
         * np.asarray(geographic_adjustment_pct, float)
         / 100.0
     )
+
+
+def lime_co2(lime_production: ArrayLike, ef_lime: ArrayLike) -> np.ndarray:
+    """CO2 from lime production, Tier 1 and 2 by lime type (Vol 3 Ch 2 Eq. 2.8).
+
+    .. math:: CO_2 = \\sum_i M_{l,i} \\cdot EF_{lime,i}
+
+    Parameters
+    ----------
+    lime_production
+        Lime of one type produced [t].
+    ef_lime
+        Emission factor of that lime type (Table 2.4; 0.75 where the types are unknown,
+        85 % high-calcium and 15 % dolomitic) [t CO2 / t lime].
+
+    Returns
+    -------
+    numpy.ndarray
+        CO2 emissions [t CO2].
+    """
+    return np.asarray(lime_production, float) * np.asarray(ef_lime, float)
+
+
+def nitric_acid_n2o(nitric_acid_production: ArrayLike, ef: ArrayLike) -> np.ndarray:
+    """N2O from nitric acid production, Tier 1 (Vol 3 Ch 3 Eq. 3.5).
+
+    .. math:: E_{N_2O} = EF \\cdot NAP
+
+    Parameters
+    ----------
+    nitric_acid_production
+        Nitric acid produced, 100 % acid basis [t].
+    ef
+        Emission factor of the plant type (Table 3.3) [kg N2O / t].
+
+    Returns
+    -------
+    numpy.ndarray
+        N2O emissions [kg N2O].
+    """
+    return np.asarray(ef, float) * np.asarray(nitric_acid_production, float)
+
+
+def iron_steel_co2(production: ArrayLike, ef: ArrayLike) -> np.ndarray:
+    """CO2 from one route of iron and steel production, Tier 1 (Vol 3 Ch 4 Eq. 4.4-4.8).
+
+    .. math:: E_{CO_2} = \\sum_r P_r \\cdot EF_r
+
+    where r is steel by furnace (BOF, EAF, OHF; Eq. 4.4), pig iron not converted into
+    steel (Eq. 4.5), direct reduced iron (4.6), sinter (4.7) and pellets (4.8).
+
+    Parameters
+    ----------
+    production
+        Output of the route [t].
+    ef
+        Tier 1 factor of the route (Table 4.1) [t CO2 / t].
+
+    Returns
+    -------
+    numpy.ndarray
+        CO2 emissions [t CO2].
+    """
+    return np.asarray(production, float) * np.asarray(ef, float)

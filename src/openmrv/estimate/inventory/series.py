@@ -157,7 +157,7 @@ def build_series(
             values, flags = timeseries.interpolate(yrs, values)
             if settings.gap_filling == "interpolate+extrapolate":
                 values, eflags = timeseries.extrapolate_trend(yrs, values)
-                flags = np.where(eflags == "E", "E", flags)
+                flags = np.where(np.isin(eflags, ("E", "C")), eflags, flags)
             still = yrs[np.isnan(values) & (yrs >= settings.first_year)]
             if still.size:
                 raise CaseError(

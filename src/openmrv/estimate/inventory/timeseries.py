@@ -2,19 +2,26 @@
 
 Each function fills or joins a series and returns the values with a flag per year
 saying how it was obtained, so that a report can show which numbers are estimated:
-``""`` reported, ``"I"`` interpolated, ``"E"`` extrapolated (trend), ``"O"`` overlap,
-``"S"`` surrogate.
+``""`` reported, ``"I"`` interpolated, ``"E"`` extrapolated (trend), ``"C"`` held
+constant (one reported year: no trend to extrapolate), ``"O"`` overlap, ``"S"`` surrogate.
+
+:func:`held_constant` finds the series whose years are mostly one reported value carried
+to the others, and :func:`held_constant_warnings` says so in words for the run's console,
+``run.json`` and report: such a series is flat by construction, not by evidence.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike
 
 FLAGS = {
     "": "reported",
     "I": "interpolated (Vol 1 Ch 5.3.3.3)",
     "E": "trend extrapolation (Vol 1 Ch 5.3.3.4)",
+    "C": "held constant: the one reported year carried to this year; no trend can be "
+    "fitted to one year (trend extrapolation, Vol 1 Ch 5.3.3.4, needs a trend)",
     "O": "overlap (Vol 1 Ch 5.3.3.1)",
     "S": "surrogate data (Vol 1 Ch 5.3.3.2)",
 }
@@ -41,7 +48,8 @@ def extrapolate_trend(
     years: ArrayLike, values: ArrayLike, n_fit: int = 5
 ) -> tuple[np.ndarray, np.ndarray]:
     """Fill leading and trailing gaps by a linear trend of the nearest ``n_fit`` reported
-    years (Vol 1 Ch 5.3.3.4); with one reported year the value is held constant.
+    years (Vol 1 Ch 5.3.3.4); with one reported year the value is held constant and
+    flagged ``"C"``, not ``"E"``: there is no trend to extrapolate.
 
     Negative extrapolated values are clipped to zero (activity data cannot be negative).
     """
@@ -58,7 +66,7 @@ def extrapolate_trend(
             slope, icpt = 0.0, v[idx[0]]
         gap = (np.arange(v.size) < known[0]) if side == "lead" else (np.arange(v.size) > known[-1])
         v[gap] = np.maximum(slope * y[gap] + icpt, 0.0)
-        flags[gap] = "E"
+        flags[gap] = "E" if idx.size >= 2 else "C"
     return v, flags
 
 
@@ -101,3 +109,49 @@ def surrogate(values: ArrayLike, proxy: ArrayLike) -> tuple[np.ndarray, np.ndarr
     fill = np.isnan(v) & ~np.isnan(s)
     out[fill] = ratio[fill] * s[fill]
     return out, np.where(fill, "S", "").astype(object)
+
+
+def held_constant(gap_filling: pd.DataFrame, first: int, last: int) -> pd.DataFrame:
+    """The series held constant (flag ``"C"``) over at least half of the years.
+
+    Parameters
+    ----------
+    gap_filling
+        The gap-filling log (``gap_filling.csv``: category, activity, key, year, flag,
+        technique).
+    first, last
+        The inventory years.
+
+    Returns
+    -------
+    pandas.DataFrame
+        category, activity, key, years_held (count), first_held, last_held; one row per
+        series, sorted by category.
+    """
+    cols = ["category", "activity", "key", "years_held", "first_held", "last_held"]
+    if gap_filling.empty:
+        return pd.DataFrame(columns=cols)
+    c = gap_filling[(gap_filling["flag"] == "C") & gap_filling["year"].between(first, last)]
+    out = (
+        c.groupby(["category", "activity", "key"], sort=True)["year"]
+        .agg(years_held="count", first_held="min", last_held="max")
+        .reset_index()
+    )
+    return out[out["years_held"] * 2 >= last - first + 1][cols].reset_index(drop=True)
+
+
+def held_constant_warnings(gap_filling: pd.DataFrame, first: int, last: int) -> list[str]:
+    """One sentence per IPCC sector whose series are mostly one value held constant."""
+    held = held_constant(gap_filling, first, last)
+    out = []
+    for sector, grp in held.groupby(held["category"].str.split(".").str[0], sort=True):
+        cats = ", ".join(sorted(grp["category"].unique()))
+        span = f"{int(grp['first_held'].min())}-{int(grp['last_held'].max())}"
+        out.append(
+            f"sector {sector}: {len(grp)} activity series ({cats}) have one reported year "
+            f"held constant over {span}, so the sector's trend there is flat by "
+            "construction, not by evidence. Trend extrapolation (IPCC 2006 Vol 1 Ch 5, "
+            "5.3.3.4) needs at least two reported years; give the annual series, or a "
+            "surrogate (5.3.3.2) in case.yaml gap_filling (see gap_filling.csv, flag C)."
+        )
+    return out
