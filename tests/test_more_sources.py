@@ -113,7 +113,7 @@ def test_monte_carlo_spreads_by_the_table_uncertainty(case):
     assert (ef.value, ef.uncertainty_pct, ef.distribution) == (7.0, 20.0, "normal")
     rng = np.random.default_rng(1)
     ratio = factor_spread(ef).ratios(rng, 40000)[:, None]
-    draws = est.simulate(lambda f: ratio, lambda s: np.ones((1, s.values.size)))
+    draws = est.simulate(lambda f: ratio, lambda s: np.ones((ratio.shape[0], s.values.size)))
     assert np.std(draws) / np.mean(draws) == pytest.approx(0.20 / 1.96, rel=0.03)
     # coal mining: triangular on the Guidelines' low-high range, mode the average
     (coal,) = [e for e in res.estimates if e.category == "1.B.1.a.i.1"]
