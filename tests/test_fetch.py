@@ -63,7 +63,7 @@ class Archive(BaseHTTPRequestHandler):
         if url.path.startswith("/busy") and srv.busy > 0:
             srv.busy -= 1
             return self._send(429, b"slow down", {"Retry-After": "7"})
-        body = srv.files.get(url.path.rsplit("/", 1)[-1], PAYLOAD)
+        body = srv.files.get(url.path.rsplit("/", 1)[-1], srv.default)
         rng = self.headers.get("Range")
         if rng and srv.ranges:
             start = int(rng.split("=")[1].split("-")[0])
@@ -105,6 +105,7 @@ def server():
     srv.log, srv.searches, srv.files = [], [], {}
     srv.ranges, srv.truncate_once, srv.busy = True, False, 0
     srv.good_password = SECRET
+    srv.default = PAYLOAD
     srv.listing = lambda prefix: ""
     srv.stac = {}
     t = threading.Thread(target=srv.serve_forever, daemon=True)
@@ -451,3 +452,29 @@ def test_offline_with_and_without_cache(server, tmp_path):
         ],
     )
     assert r.exit_code == 2 and "missing" in r.output
+
+
+def test_empty_listing_is_absent(server, tmp_path):
+    p = load_products()["blended_tropomi_gosat"]
+    local = p.__class__(**{**p.__dict__, "endpoint": server.url})
+    server.listing = lambda prefix: _listing_xml([])
+    req = Request(51.5, 34.25, 67.75, 44.0, pd.Timestamp("2020-01-01"), pd.Timestamp("2020-01-31"))
+    out = execute(plan([local], req), req, Cache(tmp_path), settings=FAST)
+    assert [o.status for o in out] == ["absent"] and "no file" in out[0].message
+
+
+def test_fetch_command_end_to_end_from_a_mirror(server, tmp_path):
+    """A product table pointing at a mirror (the local server): fetch two GOSAT days,
+    then --offline finds both and exits 0."""
+    text = (load_products.__globals__["table_path"]()).read_text(encoding="utf-8")
+    mirror = tmp_path / "products.csv"
+    mirror.write_text(text.replace("https://dap.ceda.ac.uk/", f"{server.url}/"), "utf-8")
+    args = ["fetch", str(CASE), "--products", "uol_gosat_proxy_v72", "--table", str(mirror)]
+    args += ["--cache", str(tmp_path / "cache")]
+    r = CliRunner().invoke(app, [*args, "--year", "2012"], catch_exceptions=False)
+    # the plan asks for 366 days; the mirror answers every one (a small payload)
+    server.default = b"x" * 1000
+    assert r.exit_code == 0, r.output
+    assert "downloaded" in r.output
+    r2 = CliRunner().invoke(app, [*args, "--year", "2012", "--offline"])
+    assert r2.exit_code == 0 and "cached" in r2.output

@@ -132,6 +132,14 @@ def fetch(
         bool, typer.Option("--dry-run", help="Print the plan; download nothing.")
     ] = False,
     workers: Annotated[int, typer.Option(help="Downloads at the same time.")] = 4,
+    table: Annotated[
+        Path | None,
+        typer.Option(
+            "--table",
+            help="Another product table (same columns), e.g. pointing at a national mirror; "
+            "default: openmrv's own.",
+        ),
+    ] = None,
 ) -> None:
     """Plan and fetch the public satellite, wind and prior data a case needs (its box and
     period) into a verified cache; exit 2 when something the run asked for is missing."""
@@ -143,7 +151,7 @@ def fetch(
 
     try:
         the_case, req = case_request(case, year)
-        chosen = select(load_products(), products)
+        chosen = select(load_products(table), products)
         cache = Cache(cache_dir or case / "cache")
     except OpenMRVError as exc:
         fail(exc)
