@@ -478,3 +478,29 @@ def test_fetch_command_end_to_end_from_a_mirror(server, tmp_path):
     assert "downloaded" in r.output
     r2 = CliRunner().invoke(app, [*args, "--year", "2012", "--offline"])
     assert r2.exit_code == 0 and "cached" in r2.output
+
+
+def test_run_reverifies_cached_soundings(server, tmp_path):
+    """The inversion stage reads a real GOSAT day from the cache only while it verifies:
+    three good-flag soundings in the Turkmenistan domain (data/SOURCES.md), then an
+    error naming the file once a byte changed."""
+    from openmrv.errors import InputError
+    from openmrv.stages.inversion import read_inversion_soundings
+
+    p = load_products()["uol_gosat_proxy_v72"]
+    name = "ESACCI-GHG-L2-CH4-GOSAT-OCPR-20120102-fv7.2.nc"
+    item = Item(p, "file", url=f"{server.url}/d/{name}", target=f"{p.id}/{name}")
+    req = Request(51.5, 34.25, 67.75, 44.0, pd.Timestamp("2012-01-02"), pd.Timestamp("2012-01-02"))
+    execute([item], req, Cache(tmp_path), settings=FAST)
+    f = tmp_path / item.target
+    ds = read_inversion_soundings([f], req.bbox, None)
+    assert ds.sizes["sounding"] == 3
+    data = bytearray(f.read_bytes())
+    data[-10] ^= 0xFF
+    f.write_bytes(bytes(data))
+    with pytest.raises(InputError, match="changed since it was fetched"):
+        read_inversion_soundings([f], req.bbox, None)
+    stray = tmp_path / p.id / "ESACCI-GHG-L2-CH4-GOSAT-OCPR-20120101-fv7.2.nc"
+    stray.write_bytes(PAYLOAD)
+    with pytest.raises(InputError, match="never verified"):
+        read_inversion_soundings([stray], req.bbox, None)

@@ -107,6 +107,28 @@ def plan_table(items, cache, resolved: dict) -> Table:
     return t
 
 
+def _case_yaml_hint(case: Path, cache, chosen) -> None:
+    """Say how to point the inversion at the cached soundings (case.yaml is not edited:
+    the run's provenance names the files case.yaml names)."""
+    globs = []
+    for p in chosen:
+        if "soundings" in p.used_by and cache.files(p.id):
+            folder = cache.root / p.id
+            try:
+                rel = folder.resolve().relative_to(case.resolve())
+            except ValueError:
+                rel = folder.resolve()
+            globs.append(f"{rel}/{p.file_pattern}")
+    if globs:
+        console.print(
+            "To invert the cached soundings, set in case.yaml (instead of osse:)\n"
+            "  top_down:\n    inversion:\n      soundings: [" + ", ".join(globs) + "]\n"
+            "The run re-verifies each cached file against the manifest before reading it.",
+            soft_wrap=True,
+            markup=False,
+        )
+
+
 @app.command()
 def fetch(
     case: CaseArg,
@@ -219,6 +241,7 @@ def fetch(
             (msgs[0] + more) if msgs else "",
         )
     console.print(t)
+    _case_yaml_hint(case, cache, chosen)
     lacking = [o for o in outcomes if o.status in LACKING]
     if lacking:
         err_console.print(

@@ -159,3 +159,39 @@ class Cache:
         if new:
             self.save()
         return new
+
+
+def check_cached(paths: list[Path], field: str | None = None) -> None:
+    """Re-verify, before a run reads them, the files among ``paths`` that lie in an
+    ``openmrv fetch`` cache (``<cache>/<product>/<file>`` beside a ``manifest.json``);
+    files elsewhere are left alone.
+
+    Raises
+    ------
+    InputError
+        For a cached file that changed since it was fetched, or that the manifest does
+        not know (never verified), naming the file and what to do.
+    """
+    caches: dict[Path, Cache] = {}
+    for p in paths:
+        p = Path(p)
+        root = p.parent.parent
+        if not (root / MANIFEST).is_file():
+            continue
+        cache = caches.setdefault(root, Cache(root))
+        state = cache.verify(f"{p.parent.name}/{p.name}")
+        if state == "missing":
+            raise InputError(
+                "the file lies in an openmrv fetch cache but its manifest does not know it, "
+                "so it was never verified; run 'openmrv fetch CASE' (it records files placed "
+                "by hand) or move the file out of the cache",
+                file=p,
+                field=field,
+            )
+        if state != "ok":
+            raise InputError(
+                f"the file's {state} changed since it was fetched (cache manifest "
+                f"{root / MANIFEST}); run 'openmrv fetch CASE' again to fetch it anew",
+                file=p,
+                field=field,
+            )

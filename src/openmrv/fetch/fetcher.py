@@ -140,18 +140,22 @@ def execute(
     s = settings or Settings()
     out: list[Outcome] = []
     files: list[tuple[Item, dict[str, str]]] = []
+    adopted: dict[str, int] = {}
+    for it in items:  # files copied into the cache by hand are recorded, checksum and all
+        p = it.product
+        if p.id not in adopted:
+            adopted[p.id] = len(cache.adopt(p.id, p.file_pattern, p.licence, p.client))
     for it in items:
         p = it.product
         if it.kind == "none":
             out.append(Outcome(it, "none", it.note))
         elif it.kind == "manual":
-            adopted = cache.adopt(p.id, p.file_pattern, p.licence, "manual")
             have = cache.files(p.id)
             out.append(
                 Outcome(
                     it,
                     "manual",
-                    f"{it.note} In the cache: {len(have)} file(s) ({len(adopted)} new).",
+                    f"{it.note} In the cache: {len(have)} file(s) ({adopted[p.id]} new).",
                     len(have),
                     sum(e.size for e in have),
                 )
