@@ -504,3 +504,72 @@ def test_run_reverifies_cached_soundings(server, tmp_path):
     stray.write_bytes(PAYLOAD)
     with pytest.raises(InputError, match="never verified"):
         read_inversion_soundings([stray], req.bbox, None)
+
+
+def _era5_month(path, month: str, rng) -> None:
+    """A synthetic ERA5 single-level month in the CDS layout (valid_time, latitude
+    descending), 6-hourly, over the Turkmenistan box: values drawn at random, kept."""
+    import numpy as np
+    import xarray as xr
+
+    t = pd.date_range(
+        f"{month}-01", periods=pd.Timestamp(f"{month}-01").days_in_month * 4, freq="6h"
+    )
+    lat, lon = np.arange(44.0, 34.0, -2.0), np.arange(52.0, 68.0, 2.0)
+    shape = (t.size, lat.size, lon.size)
+    ds = xr.Dataset(
+        {
+            "u10": (("valid_time", "latitude", "longitude"), rng.normal(2, 3, shape)),
+            "v10": (("valid_time", "latitude", "longitude"), rng.normal(-1, 3, shape)),
+        },
+        coords={"valid_time": t, "latitude": lat, "longitude": lon},
+    )
+    ds["u10"].attrs["units"] = ds["v10"].attrs["units"] = "m s**-1"
+    ds.to_netcdf(path)
+
+
+def test_era5_months_through_cdsapi_joined_into_the_winds_file(tmp_path, monkeypatch):
+    """cdsapi's retrieve (a stand-in writing synthetic ERA5 months, the truth kept) is
+    called with the planned request; the months are joined unchanged into one winds
+    file that the inversion's winds reader reads back value for value."""
+    import numpy as np
+    import xarray as xr
+
+    from openmrv.stages.inversion import open_winds
+
+    rng = np.random.default_rng(20251220)
+    truth = {}
+    calls = []
+
+    class Client:
+        def __init__(self, **kw):
+            pass
+
+        def retrieve(self, dataset, request, target):
+            calls.append((dataset, request))
+            month = f"{request['year'][0]}-{request['month'][0]}"
+            _era5_month(target, month, rng)
+            with xr.open_dataset(target) as ds:
+                truth[month] = ds.load()
+
+    fake = types.ModuleType("cdsapi")
+    fake.Client = Client
+    monkeypatch.setitem(sys.modules, "cdsapi", fake)
+    p = load_products()["era5_single_levels"]
+    req = Request(51.5, 34.25, 67.75, 44.0, pd.Timestamp("2020-01-01"), pd.Timestamp("2020-02-29"))
+    cache = Cache(tmp_path)
+    out = execute(plan([p], req), req, cache)
+    assert [o.status for o in out] == ["downloaded", "downloaded", "joined"]
+    assert calls[0][0] == "reanalysis-era5-single-levels"
+    assert calls[0][1]["area"] == [44.0, 51.5, 34.25, 67.75]
+    assert not any(k.startswith("openmrv_") for k in calls[0][1])  # openmrv's keys stay home
+    joined = tmp_path / "era5_single_levels" / "era5_sl_20200101_20200229.nc"
+    assert cache.verify("era5_single_levels/era5_sl_20200101_20200229.nc") == "ok"
+    w = open_winds(joined)
+    assert w.sizes["time"] == (31 + 29) * 4
+    expect = xr.concat([truth["2020-01"], truth["2020-02"]], dim="valid_time")
+    got = w["u"].sel(time="2020-02-10T06:00", latitude=38.0, longitude=60.0).item()
+    want = expect["u10"].sel(valid_time="2020-02-10T06:00", latitude=38.0, longitude=60.0).item()
+    assert got == pytest.approx(want, rel=1e-6)
+    again = execute(plan([p], req), req, Cache(tmp_path), offline=True)
+    assert [o.status for o in again] == ["cached", "cached", "cached"]

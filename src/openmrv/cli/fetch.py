@@ -107,22 +107,34 @@ def plan_table(items, cache, resolved: dict) -> Table:
     return t
 
 
-def _case_yaml_hint(case: Path, cache, chosen) -> None:
-    """Say how to point the inversion at the cached soundings (case.yaml is not edited:
-    the run's provenance names the files case.yaml names)."""
-    globs = []
-    for p in chosen:
-        if "soundings" in p.used_by and cache.files(p.id):
-            folder = cache.root / p.id
-            try:
-                rel = folder.resolve().relative_to(case.resolve())
-            except ValueError:
-                rel = folder.resolve()
-            globs.append(f"{rel}/{p.file_pattern}")
+def _case_yaml_hint(case: Path, cache, chosen, req) -> None:
+    """Say how to point the inversion at the cached soundings and joined winds (case.yaml
+    is not edited: the run's provenance names the files case.yaml names)."""
+    from openmrv.fetch.join import JOIN_KEY, joined_name
+    from openmrv.fetch.plan import Item
+
+    def rel(path: Path) -> str:
+        try:
+            return str(path.resolve().relative_to(case.resolve()))
+        except ValueError:
+            return str(path.resolve())
+
+    lines = []
+    globs = [
+        f"{rel(cache.root / p.id)}/{p.file_pattern}"
+        for p in chosen
+        if "soundings" in p.used_by and cache.files(p.id)
+    ]
     if globs:
+        lines.append("      soundings: [" + ", ".join(globs) + "]   # instead of osse:")
+    for p in chosen:
+        name = joined_name(Item(p, "file"), req) if p.request.get(JOIN_KEY) else None
+        if name and name in cache.entries:
+            lines.append(f"      winds: {rel(cache.path(name))}")
+    if lines:
         console.print(
-            "To invert the cached soundings, set in case.yaml (instead of osse:)\n"
-            "  top_down:\n    inversion:\n      soundings: [" + ", ".join(globs) + "]\n"
+            "To run the inversion on the cached files, set in case.yaml\n"
+            "  top_down:\n    inversion:\n" + "\n".join(lines) + "\n"
             "The run re-verifies each cached file against the manifest before reading it.",
             soft_wrap=True,
             markup=False,
@@ -241,7 +253,7 @@ def fetch(
             (msgs[0] + more) if msgs else "",
         )
     console.print(t)
-    _case_yaml_hint(case, cache, chosen)
+    _case_yaml_hint(case, cache, chosen, req)
     lacking = [o for o in outcomes if o.status in LACKING]
     if lacking:
         err_console.print(

@@ -60,7 +60,7 @@ class Cache:
         self.root = Path(root)
         self.manifest_path = self.root / MANIFEST
         self.entries: dict[str, Entry] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         if self.manifest_path.exists():
             try:
                 data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
@@ -83,6 +83,10 @@ class Cache:
 
     def save(self) -> None:
         """Write the manifest atomically (temporary file in the cache, then rename)."""
+        with self._lock:
+            self._save()
+
+    def _save(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         data = {
             "about": "openmrv fetch cache: every complete file, where it came from, its "
@@ -122,10 +126,11 @@ class Cache:
         """Drop a file that failed verification: the entry and the file (moved aside to
         ``<name>.corrupt`` so that nothing is deleted unseen)."""
         p = self.path(rel)
-        if p.exists():
-            os.replace(p, p.with_name(p.name + ".corrupt"))
-        self.entries.pop(rel, None)
-        self.save()
+        with self._lock:
+            if p.exists():
+                os.replace(p, p.with_name(p.name + ".corrupt"))
+            self.entries.pop(rel, None)
+            self.save()
 
     def files(self, product: str) -> list[Entry]:
         """The manifest entries of ``product``."""

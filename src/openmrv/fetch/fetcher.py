@@ -5,7 +5,8 @@ Each plan line ends in one :class:`Outcome`. Statuses: ``cached`` (verified agai
 manifest), ``downloaded``, ``absent`` (the archive has no such file: HTTP 404),
 ``missing`` (needed, not in the cache, offline), ``failed`` (with the error and what to
 do), ``manual`` (an archive that needs its own tools: files placed by hand are adopted),
-``none`` (the product's coverage misses the period).
+``none`` (the product's coverage misses the period), ``joined`` (monthly files joined
+into one file for the period, where the product table asks for it).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from openmrv.fetch import clients
 from openmrv.fetch.cache import Cache
 from openmrv.fetch.http import FetchError, NotAvailable, Settings, download
+from openmrv.fetch.join import JOIN_KEY, join_months
 from openmrv.fetch.plan import Item, Request
 
 #: the statuses that mean the run lacks something it asked for
@@ -189,4 +191,18 @@ def execute(
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         out += list(pool.map(run, files))
+    for pid in dict.fromkeys(it.product.id for it in items):
+        months = [it for it in items if it.product.id == pid and it.kind == "file"]
+        if months and months[0].product.request.get(JOIN_KEY):
+            status, message = join_months(months, req, cache)
+            joined = cache.entries.get(message)
+            out.append(
+                Outcome(
+                    Item(months[0].product, "file", target=message),
+                    status,
+                    f"one file for the period: {message}" if joined else message,
+                    1 if joined else 0,
+                    joined.size if joined else 0,
+                )
+            )
     return out

@@ -115,7 +115,8 @@ def _http(product: Product, start: pd.Timestamp, end: pd.Timestamp) -> list[Item
 
 
 def _cds(product: Product, req: Request, start: pd.Timestamp, end: pd.Timestamp) -> list[Item]:
-    base = dict(product.request)
+    # keys that start with "openmrv_" are openmrv's own, never sent to the archive
+    base = {k: v for k, v in product.request.items() if not k.startswith("openmrv_")}
     if product.granularity == "once":
         name = product.url_template
         return [
