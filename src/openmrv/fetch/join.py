@@ -39,8 +39,7 @@ def join_months(items: list[Item], req: Request, cache: Cache) -> tuple[str, str
     if bad:
         return "missing", f"not joined: {len(bad)} month(s) missing or changed ({bad[0]})"
     sources = "joined from " + ", ".join(
-        f"{i.target.rsplit('/', 1)[-1]} sha256:{cache.entries[i.target].sha256[:16]}"
-        for i in items
+        f"{i.target.rsplit('/', 1)[-1]} sha256:{cache.entries[i.target].sha256[:16]}" for i in items
     )
     rel = joined_name(items[0], req)
     old = cache.entries.get(rel)
