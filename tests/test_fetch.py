@@ -266,6 +266,13 @@ def test_rate_limit_waits_retry_after(server, tmp_path):
 def test_not_found_is_absent_not_failure(server, tmp_path):
     with pytest.raises(NotAvailable):
         _get(server, Cache(tmp_path), path="/missing/")
+    # a day without a file upstream is remembered, so that offline it is not "missing"
+    p = load_products()["uol_gosat_proxy_v72"]
+    req = Request(51.5, 34.25, 67.75, 44.0, pd.Timestamp("2012-01-03"), pd.Timestamp("2012-01-03"))
+    item = Item(p, "file", url=f"{server.url}/missing/a.nc", target=f"{p.id}/a.nc")
+    assert execute([item], req, Cache(tmp_path), settings=FAST)[0].status == "absent"
+    offline = execute([item], req, Cache(tmp_path), offline=True)[0]
+    assert offline.status == "absent" and "when asked" in offline.message
 
 
 def test_credentials_never_echoed(server, tmp_path, monkeypatch):

@@ -60,11 +60,14 @@ class Cache:
         self.root = Path(root)
         self.manifest_path = self.root / MANIFEST
         self.entries: dict[str, Entry] = {}
+        #: files the archive said it does not have (HTTP 404): path -> when it was asked
+        self.absent: dict[str, str] = {}
         self._lock = threading.RLock()
         if self.manifest_path.exists():
             try:
                 data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
                 self.entries = {e["path"]: Entry(**e) for e in data["files"]}
+                self.absent = dict(data.get("absent", {}))
             except (ValueError, KeyError, TypeError) as exc:
                 raise InputError(
                     f"the cache manifest cannot be read ({exc}); move the cache folder "
@@ -92,6 +95,7 @@ class Cache:
             "about": "openmrv fetch cache: every complete file, where it came from, its "
             "size and SHA-256 (docs/fetch.md)",
             "files": [asdict(e) for e in sorted(self.entries.values(), key=lambda e: e.path)],
+            "absent": dict(sorted(self.absent.items())),
         }
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".manifest.", suffix=PART)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -108,6 +112,12 @@ class Cache:
             self.entries[entry.path] = entry
             self.save()
         return final
+
+    def mark_absent(self, rel: str) -> None:
+        """Record that the archive has no file ``rel`` (so that offline runs know)."""
+        with self._lock:
+            self.absent[rel] = pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds")
+            self.save()
 
     def verify(self, rel: str) -> str:
         """State of the cached file ``rel``: ``ok``, ``missing`` (no file or no manifest

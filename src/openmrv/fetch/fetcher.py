@@ -63,6 +63,9 @@ def _one_file(
         e = cache.entries[item.target]
         return Outcome(item, "cached", note, 1, e.size)
     if offline:
+        if item.target in cache.absent:
+            when = cache.absent[item.target]
+            return Outcome(item, "absent", f"the archive had no such file when asked ({when})")
         return Outcome(item, "missing", note or "not in the cache (offline)")
     p = item.product
     try:
@@ -82,6 +85,7 @@ def _one_file(
                 progress=progress,
             )
     except NotAvailable as exc:
+        cache.mark_absent(item.target)
         return Outcome(item, "absent", str(exc))
     except FetchError as exc:
         return Outcome(item, "failed", str(exc))
