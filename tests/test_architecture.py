@@ -34,6 +34,7 @@ CORE = {
 RULES = {
     # layer prefix: prefixes it must not import
     "openmrv.estimate": (
+        "openmrv.fetch",
         "openmrv.case",
         "openmrv.references",
         "openmrv.stages",
@@ -44,6 +45,7 @@ RULES = {
         "openmrv.jacobians",
     ),
     "openmrv.observe": (
+        "openmrv.fetch",
         "openmrv.estimate",
         "openmrv.verify",
         "openmrv.report",
@@ -53,6 +55,7 @@ RULES = {
         "openmrv.cli",
     ),
     "openmrv.verify": (
+        "openmrv.fetch",
         "openmrv.estimate",
         "openmrv.observe",
         "openmrv.report",
@@ -62,6 +65,7 @@ RULES = {
         "openmrv.cli",
     ),
     "openmrv.report": (
+        "openmrv.fetch",
         "openmrv.estimate",
         "openmrv.observe",
         "openmrv.verify",
@@ -75,6 +79,17 @@ RULES = {
         "openmrv.observe",
         "openmrv.verify",
         "openmrv.report",
+        "openmrv.stages",
+        "openmrv.pipeline",
+        "openmrv.cli",
+    ),
+    # the download layer: science-free I/O over core only (docs/fetch.md)
+    "openmrv.fetch": (
+        "openmrv.estimate",
+        "openmrv.observe",
+        "openmrv.verify",
+        "openmrv.report",
+        "openmrv.case",
         "openmrv.stages",
         "openmrv.pipeline",
         "openmrv.cli",

@@ -5,7 +5,18 @@ from __future__ import annotations
 
 import typer
 
-from openmrv.cli import case, factors, invert, keys, observe, plumes, report, run, uncertainty
+from openmrv.cli import (
+    case,
+    factors,
+    fetch,
+    invert,
+    keys,
+    observe,
+    plumes,
+    report,
+    run,
+    uncertainty,
+)
 
 app = typer.Typer(
     name="openmrv",
@@ -16,7 +27,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-for group in (run, uncertainty, observe, plumes, invert, report, factors):
+for group in (run, uncertainty, observe, plumes, invert, fetch, report, factors):
     app.add_typer(group.app)
 app.add_typer(keys.app, name="keys")
 app.add_typer(case.app, name="case")

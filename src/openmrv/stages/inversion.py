@@ -38,6 +38,7 @@ from openmrv.estimate.inversion.national import (
 from openmrv.estimate.inversion.placement import proxy_field
 from openmrv.estimate.inversion.solver import Posterior
 from openmrv.estimate.inversion.statevector import StateVector, build_state_vector, sector_fields
+from openmrv.fetch.cache import check_cached
 from openmrv.observe.batch import read_file
 from openmrv.observe.region import country_polygons, region_mask
 from openmrv.observe.soundings import concat_soundings
@@ -222,14 +223,18 @@ def setup_state(case: Case, inventory_result: InventoryResult, s: InversionSetti
 def open_winds(path: Path) -> xr.Dataset:
     """Winds [m/s] on (time, latitude, longitude): a file that already holds ``u``, ``v``
     (e.g. written by openmrv), else an ERA5 single-level file read by
-    :func:`openmrv.observe.winds.read_era5_winds` (10 m wind)."""
+    :func:`openmrv.observe.winds.read_era5_winds` (10 m wind); a file from an
+    ``openmrv fetch`` cache is re-verified against its manifest first."""
+    check_cached([path], field="top_down.inversion.winds")
     return read_winds_file(path)  # in the reading process (observe.isolation)
 
 
 def read_inversion_soundings(
     files: list[Path], bounds: tuple[float, float, float, float], progress: Progress | None
 ) -> xr.Dataset:
-    """The QA-passed soundings of ``files`` inside ``bounds`` (west, south, east, north)."""
+    """The QA-passed soundings of ``files`` inside ``bounds`` (west, south, east, north);
+    files from an ``openmrv fetch`` cache are re-verified against its manifest first."""
+    check_cached(files, field="top_down.inversion.soundings")
     parts = []
     for i, f in enumerate(files):
         ds, _, _, err = read_file(f, region=bounds, qa=True)
