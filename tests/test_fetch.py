@@ -547,6 +547,9 @@ def test_era5_months_through_cdsapi_joined_into_the_winds_file(tmp_path, monkeyp
     rng = np.random.default_rng(20251220)
     truth = {}
     calls = []
+    # the fetcher calls retrieve from parallel threads; the real client only downloads
+    # bytes, but this stand-in writes netCDF, and the HDF5 library is not thread-safe
+    hdf5 = threading.Lock()
 
     class Client:
         def __init__(self, **kw):
@@ -555,9 +558,10 @@ def test_era5_months_through_cdsapi_joined_into_the_winds_file(tmp_path, monkeyp
         def retrieve(self, dataset, request, target):
             calls.append((dataset, request))
             month = f"{request['year'][0]}-{request['month'][0]}"
-            _era5_month(target, month, rng)
-            with xr.open_dataset(target) as ds:
-                truth[month] = ds.load()
+            with hdf5:
+                _era5_month(target, month, rng)
+                with xr.open_dataset(target) as ds:
+                    truth[month] = ds.load()
 
     fake = types.ModuleType("cdsapi")
     fake.Client = Client
