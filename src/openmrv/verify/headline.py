@@ -36,6 +36,7 @@ import pandas as pd
 
 from openmrv import runfolder as rf
 from openmrv.categories import title
+from openmrv.verify.published import label as published_label
 
 WORDING_FILE = Path(__file__).parent / "data" / "headline_wording.csv"
 PUBLISHED_PREFIX = "published estimate"
@@ -83,7 +84,8 @@ def _span(years: list[int]) -> str:
 
 
 def what(category: str, gas: str) -> str:
-    """The category and gas in words: ``National total CH4``, ``Oil and Natural Gas (1.B.2) CH4``."""
+    """The category and gas in words (``National total CH4``,
+    ``Oil and Natural Gas (1.B.2) CH4``)."""
     category = str(category)
     if category == "0":
         return f"National total {gas}"
@@ -189,9 +191,11 @@ class Item:
             if limit is not None and limit.notna().any():
                 lo, hi = mt(limit.min()), mt(limit.max())
                 text = say("short_limit", limit=lo if lo == hi else f"{lo}–{hi}")
-            return say("short_not_comparable", label=self.label, years=_span(self.years), limit=text)
+            years = _span(self.years)
+            return say("short_not_comparable", label=self.label, years=years, limit=text)
         if kind == "coverage":
-            return say("short_coverage", label=self.label, year=int(r["evidence_year"]), flag=r["flag"])
+            year = int(r["evidence_year"])
+            return say("short_coverage", label=self.label, year=year, flag=r["flag"])
         return say(f"short_{kind}", **self.numbers(r))
 
     def _not_comparable(self) -> str:
@@ -216,12 +220,12 @@ def _items(real: pd.DataFrame) -> list[Item]:
     items = []
     real = real.assign(_src=real["evidence"].astype(str).str.split(":").str[0].str.strip())
     real["_key"] = real["evidence"].where(real["_src"] == PUBLISHED_PREFIX, real["_src"])
-    for (cat, gas, key), rows in real.groupby(["category", "gas", "_key"], sort=False):
+    for (cat, gas, _), rows in real.groupby(["category", "gas", "_key"], sort=False):
         rows = rows.sort_values("evidence_year")
         labels = rows["evidence"].astype(str)
         base = min(labels, key=len)  # the main label; longer ones add a qualifier
         extra = [
-            f"{_span(rows.loc[labels == x, 'evidence_year'].astype(int).tolist())} "
+            f"{_span(rows.loc[labels == x, 'evidence_year'].astype(int).tolist())}: "
             + x[len(base) :].lstrip(", ")
             for x in sorted(set(labels) - {base})
         ]
@@ -273,7 +277,8 @@ def _statement(cat: str, gas: str, items: list[Item]) -> Statement:
         if len(support) == 1:
             lines.append(say("sure_one", support=support[0].label))
         else:
-            lines.append(say("sure_many", n=len(support), support="; ".join(i.label for i in support)))
+            names = "; ".join(i.label for i in support)
+            lines.append(say("sure_many", n=len(support), support=names))
     else:
         kinds = {it.kind for it in items}
         if "lower_bound" in kinds:
@@ -366,9 +371,10 @@ def _citations(published: pd.DataFrame | None, labels: list[str]) -> list[dict[s
         return []
     out = []
     for _, r in published.iterrows():
-        label = f"{PUBLISHED_PREFIX}: {r['first_author']} {r['year_published']}, {r['satellite']}"
-        if label in labels:
-            out.append({k: str(r[k]) for k in published.columns if k != "country"} | {"label": label})
+        name = published_label(r["first_author"], r["year_published"], r["satellite"])
+        if name in labels:
+            cite = {k: str(r[k]) for k in published.columns if k != "country"}
+            out.append(cite | {"label": name})
     return out
 
 
@@ -401,7 +407,8 @@ def headline(
     statements = []
     order = sorted({(it.category, it.gas) for it in items}, key=lambda k: (k[0] != "0", k))
     for cat, gas in order:
-        statements.append(_statement(cat, gas, [i for i in items if (i.category, i.gas) == (cat, gas)]))
+        mine = [i for i in items if (i.category, i.gas) == (cat, gas)]
+        statements.append(_statement(cat, gas, mine))
     if not items:
         lines.append(say("no_evidence"))
     for s in statements:
@@ -429,4 +436,5 @@ def headline(
     if osse_labels:
         lines.append(say("osse", labels=", ".join(osse_labels)))
     labels = [i.label for i in items if i.published]
-    return Headline(lines, statements, main, _side_by_side(items), osse_labels, _citations(published, labels))
+    citations = _citations(published, labels)
+    return Headline(lines, statements, main, _side_by_side(items), osse_labels, citations)
