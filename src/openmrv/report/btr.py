@@ -1,12 +1,15 @@
 """A BTR-ready report of a run folder: one self-contained HTML page, and a PDF of it.
 
-The page renders what the run folder holds and computes no new estimate: the
+The page renders what the run folder holds and computes no new estimate: first the
+headline (``headline.json``: what the satellites say about the inventory), then the
 inventory summary (CRT Summary 2), trends by sector, key categories, uncertainty
 (Approach 1 and 2), the comparison with third-party estimates, and, only where the run
 folder has them, the satellite annex: soundings, plumes (table and map), inversion
 (posterior totals and maps, labelled *OSSE — synthetic* where the observations were
-simulated) and bottom-up against top-down (``verification.csv``). Methods, data
-sources and limitations close it. Figures are embedded as base64 PNG and the page has
+simulated) and bottom-up against top-down (``verification.csv``), then the published
+estimates with their citations, the national series from the satellite record with its
+detection limit and the results by region (:mod:`openmrv.report.evidence_sections`).
+Methods, data sources and limitations close it; sections are numbered in order. Figures are embedded as base64 PNG and the page has
 no script, font or link that needs a network.
 
 The PDF is printed by headless Chromium (``/usr/bin/chromium``, or the ``chromium``
