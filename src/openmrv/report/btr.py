@@ -9,8 +9,9 @@ folder has them, the satellite annex: soundings, plumes (table and map), inversi
 simulated) and bottom-up against top-down (``verification.csv``), then the published
 estimates with their citations, the national series from the satellite record with its
 detection limit and the results by region (:mod:`openmrv.report.evidence_sections`).
-Methods, data sources and limitations close it; sections are numbered in order. Figures are embedded as base64 PNG and the page has
-no script, font or link that needs a network.
+Methods, data sources and limitations close it; sections are numbered in order.
+Figures are embedded as base64 PNG and the page has no script, font or link that needs
+a network.
 
 The PDF is printed by headless Chromium (``/usr/bin/chromium``, or the ``chromium``
 found on ``PATH``); without it no PDF is written and :func:`write_btr` returns a
@@ -62,6 +63,7 @@ th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
 th{background:#eef2f8}td:first-child,th:first-child{text-align:left}
 img{max-width:100%;border:1px solid #eee}.osse{background:#fff3cd;border:1px solid #e0b000;
 padding:.4em .8em;font-weight:bold}.note{color:#555;font-size:12px}
+.text td{text-align:left}
 @media print{h2{page-break-before:auto}img{page-break-inside:avoid}}
 """
 

@@ -87,29 +87,42 @@ def _soundings_caption(run: Path) -> str:
 
 # --------------------------------------------------------------------------- headline
 def headline(run: Path) -> str:
-    """The headline (``headline.json``) at the top of the report."""
+    """The headline (``headline.json``) at the top of the report: per category the
+    conclusion in bold with its evidence below, the main disagreement, the real evidence
+    side by side, and the synthetic (OSSE) rows named as not evidence."""
     doc = read_json(run, rf.HEADLINE_JSON)
     lines = doc.get("lines", [])
     if not lines:
         return ""
     out = (
         "<h2 id='headline'>Headline: what the satellites say about the inventory</h2>"
-        f"<p><b>{html.escape(lines[0])}</b></p><ul>"
-        + "".join(f"<li>{html.escape(x)}</li>" for x in lines[1:])
-        + "</ul>"
+        f"<p><b>{html.escape(lines[0])}</b></p>"
     )
+    shown = {lines[0]}
+    for st in doc.get("statements", []):
+        text = st.get("text", [])
+        if not text:
+            continue
+        out += f"<p><b>{html.escape(text[0])}</b></p><ul>"
+        out += "".join(f"<li>{html.escape(x)}</li>" for x in text[1:]) + "</ul>"
+        shown.update(text)
+    rest = [x for x in lines if x not in shown]
+    main = doc.get("main_disagreement", "")
+    for x in rest:
+        if x == main:
+            out += f"<p><b>{html.escape(x)}</b></p>"
+        elif x.startswith("Not evidence"):
+            out += f"<p class='osse'>{html.escape(x)}</p>"
+        else:
+            out += f"<p>{html.escape(x)}</p>"
     side = pd.DataFrame(doc.get("side_by_side", []))
     if len(side):
-        side = side.rename(columns={"who": "whose", "says": "what it says"})
+        side = side.assign(
+            category=side["category"].astype(str).replace({"0": "national total"})
+        ).rename(columns={"who": "whose", "says": "what it says"})
         out += "<p>The real evidence side by side (published first):</p>" + table(
             side[["whose", "category", "gas", "years", "what it says"]]
-        )
-    if doc.get("not_evidence"):
-        out += (
-            "<p class='note'>Left out of every verdict above, as synthetic (OSSE): "
-            + html.escape(", ".join(doc["not_evidence"]))
-            + ".</p>"
-        )
+        ).replace('<table class="dataframe">', '<table class="dataframe text">')
     return out + (
         "<p class='note'>Written from verification.csv by the rules of "
         "verify/data/headline_wording.csv and verify/data/verdicts.csv (docs/report.md).</p>"
