@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from openmrv import runfolder as rf
 from openmrv.report.html_parts import img, read, read_json, table
@@ -66,8 +67,6 @@ def caption(path: Path, run: Path | None = None) -> str:
 def _soundings_caption(run: Path) -> str:
     """Soundings map caption: how many, which product, which dates (soundings.nc)."""
     try:
-        import xarray as xr
-
         with xr.open_dataset(run / rf.SOUNDINGS_NC) as ds:
             n = int(ds.sizes.get("sounding", 0))
             times = pd.DatetimeIndex(ds["time"].values)
