@@ -36,6 +36,7 @@ from openmrv.runfolder import (
     ensure_valid_run,
 )
 from openmrv.stages import (
+    headline,
     inventory,
     inversion,
     observations,
@@ -54,6 +55,7 @@ from openmrv.stages.regions import RegionResults
 from openmrv.stages.satellite_record import SatelliteRecord
 from openmrv.stages.uncertainty import UncertaintyResult
 from openmrv.verify.evidence import inversion_evidence
+from openmrv.verify.headline import Headline
 from openmrv.verify.recalculation import recalculation
 
 Progress = Callable[[str], None]
@@ -73,6 +75,7 @@ class RunResult:
     satellite_record: SatelliteRecord | None = None
     verification: pd.DataFrame | None = None
     regions: RegionResults | None = None
+    headline: Headline | None = None
     out: Path | None = None
     files: list[Path] = field(default_factory=list)
 
@@ -207,6 +210,7 @@ class RunChain:
                 pd.concat(contributors, ignore_index=True) if contributors else None,
                 published,
             )
+        res.headline = headline.compute(self.case, res.verification)
         return self
 
     def run_regions(self) -> RunChain:
@@ -254,6 +258,8 @@ class RunChain:
             )
         if res.verification is not None:
             files += verification.write(res.verification, folder)
+        if res.headline is not None:
+            files += headline.write(res.headline, folder)
         if res.regions is not None:
             files += regions.write(res.regions, folder)
         # last: the report shows and the manifest lists every file in the folder

@@ -40,12 +40,24 @@ def _signing_key_notice() -> None:
         )
 
 
+def _headline(head) -> None:
+    """The run's headline (:mod:`openmrv.verify.headline`), first in the summary."""
+    if head is None or not head.lines:
+        return
+    console.rule("headline")
+    console.print(head.lines[0], style="bold", soft_wrap=True, markup=False)
+    for line in head.lines[1:]:
+        console.print(f"- {line}", soft_wrap=False, markup=False)
+    console.rule()
+
+
 def _summary(run_) -> None:
     import numpy as np
 
     from openmrv.categories import title
     from openmrv.runfolder import RUN_JSON, VERIFICATION_CSV
 
+    _headline(getattr(run_, "headline", None))
     ds = run_.result.dataset
     cat_dim = ds.attrs["cat"]
     case = run_.case

@@ -1,13 +1,17 @@
 """A BTR-ready report of a run folder: one self-contained HTML page, and a PDF of it.
 
-The page renders what the run folder holds and computes no new estimate: the
+The page renders what the run folder holds and computes no new estimate: first the
+headline (``headline.json``: what the satellites say about the inventory), then the
 inventory summary (CRT Summary 2), trends by sector, key categories, uncertainty
 (Approach 1 and 2), the comparison with third-party estimates, and, only where the run
 folder has them, the satellite annex: soundings, plumes (table and map), inversion
 (posterior totals and maps, labelled *OSSE — synthetic* where the observations were
-simulated) and bottom-up against top-down (``verification.csv``). Methods, data
-sources and limitations close it. Figures are embedded as base64 PNG and the page has
-no script, font or link that needs a network.
+simulated) and bottom-up against top-down (``verification.csv``), then the published
+estimates with their citations, the national series from the satellite record with its
+detection limit and the results by region (:mod:`openmrv.report.evidence_sections`).
+Methods, data sources and limitations close it; sections are numbered in order.
+Figures are embedded as base64 PNG and the page has no script, font or link that needs
+a network.
 
 The PDF is printed by headless Chromium (``/usr/bin/chromium``, or the ``chromium``
 found on ``PATH``); without it no PDF is written and :func:`write_btr` returns a
@@ -17,9 +21,7 @@ page gives the same bytes. See ``docs/report.md``.
 
 from __future__ import annotations
 
-import base64
 import html
-import json
 import re
 import shutil
 import subprocess
@@ -29,7 +31,12 @@ from pathlib import Path
 import pandas as pd
 
 from openmrv import runfolder as rf
+from openmrv.report import evidence_sections as sections
 from openmrv.report import figures
+from openmrv.report.html_parts import img as _img
+from openmrv.report.html_parts import read as _read
+from openmrv.report.html_parts import read_json as _json
+from openmrv.report.html_parts import table as _table
 from openmrv.report.timeseries import time_series_html
 
 REPORT_HTML = rf.REPORT_HTML
@@ -57,40 +64,9 @@ th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}
 th{background:#eef2f8}td:first-child,th:first-child{text-align:left}
 img{max-width:100%;border:1px solid #eee}.osse{background:#fff3cd;border:1px solid #e0b000;
 padding:.4em .8em;font-weight:bold}.note{color:#555;font-size:12px}
+.text td{text-align:left}
 @media print{h2{page-break-before:auto}img{page-break-inside:avoid}}
 """
-
-
-def _img(path: Path, alt: str) -> str:
-    data = base64.b64encode(path.read_bytes()).decode()
-    return (
-        f'<figure><img alt="{html.escape(alt)}" data-file="{html.escape(path.name)}" '
-        f'src="data:image/png;base64,{data}"><figcaption class="note">{html.escape(alt)}'
-        "</figcaption></figure>"
-    )
-
-
-def _table(frame: pd.DataFrame, digits: int = 1) -> str:
-    def fmt(v):
-        if v is None or (isinstance(v, float) and v != v):
-            return ""
-        if isinstance(v, float):
-            return f"{v:,.{digits}f}"
-        return v
-
-    return frame.map(fmt).to_html(index=False, border=0, na_rep="", escape=True)
-
-
-def _read(run: Path, name: str) -> pd.DataFrame | None:
-    p = run / name
-    if not p.is_file() or p.stat().st_size <= 1:  # an empty table is written as one newline
-        return None
-    return pd.read_csv(p, keep_default_na=False, na_values=[""])
-
-
-def _json(run: Path, name: str) -> dict:
-    p = run / name
-    return json.loads(p.read_text()) if p.is_file() else {}
 
 
 def _summary(run: Path) -> str:
@@ -196,7 +172,10 @@ def _annex(run: Path) -> str:
     sound = sorted(run.glob("soundings*.png"))
     sound += [p for d in (rf.OBSERVATIONS_DIR, "observe") for p in sorted((run / d).glob("*.png"))]
     if sound:
-        parts.append("<h3>Satellite soundings</h3>" + "".join(_img(p, p.stem) for p in sound))
+        parts.append(
+            "<h3>Satellite soundings</h3>"
+            + "".join(_img(p, sections.caption(p, run)) for p in sound)
+        )
     plumes = _read(run, rf.PLUMES_CSV)
     if plumes is None:
         plumes = _read(run, rf.PLUMES_THIRDPARTY_CSV)
@@ -218,7 +197,7 @@ def _annex(run: Path) -> str:
         if timeline:
             parts.append(_img(timeline, "Plume detections over time by site"))
         quick = sorted(run.glob(rf.QUICKLOOK_PNG))[:6]
-        parts += [_img(p, p.stem) for p in quick]
+        parts += [_img(p, sections.caption(p)) for p in quick]
     inv = run / rf.INVERSION_DIR
     totals = _read(run, rf.INVERSION_TOTALS_CSV)
     if totals is not None or inv.is_dir():
@@ -232,7 +211,7 @@ def _annex(run: Path) -> str:
         if totals is not None:
             head += _table(totals, 2)
         head += "".join(
-            _img(p, p.stem + (" (OSSE — synthetic)" if osse else ""))
+            _img(p, sections.caption(p) + (" (OSSE — synthetic)" if osse else ""))
             for p in sorted(inv.glob("*.png"))
         )
         parts.append(head)
@@ -357,17 +336,22 @@ def render_html(run_dir: str | Path) -> str:
     body = "".join(
         f(run)
         for f in (
+            sections.headline,
             _summary,
             _trends,
             _key_categories,
             _uncertainty,
             _comparison,
             _annex,
+            sections.published,
+            sections.satellite_record,
+            sections.regions,
             _methods,
             _sources,
             _limitations,
         )
     )
+    body = sections.number_sections(body)
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"

@@ -80,6 +80,7 @@ INVERSION_MAPS_PNG = tuple(
 )
 # verification
 VERIFICATION_CSV = "verification.csv"
+HEADLINE_JSON = "headline.json"
 REGIONS_CSV = "regions.csv"
 REGIONS_MAP_PNG = "regions_map.png"
 # reporting
@@ -297,6 +298,8 @@ OUTPUTS: tuple[Output, ...] = (
            "some top-down evidence exists (plumes, inversion or published estimates)",
            columns=VERIFICATION_COLUMNS,
            description="bottom-up against top-down, one row per evidence"),
+    Output(HEADLINE_JSON, "json", VERIFICATION, "openmrv run (the top-down stages ran)",
+           description="the run's headline in plain words, its parts and citations"),
     Output(REGIONS_CSV, "csv", VERIFICATION, _REG, columns=_REG_CSV,
            description="inventory (by spatial proxy), plumes and inversion by region"),
     Output(REGIONS_MAP_PNG, "png", VERIFICATION, _REG,
