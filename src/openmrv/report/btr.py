@@ -30,6 +30,7 @@ import pandas as pd
 
 from openmrv import runfolder as rf
 from openmrv.report import figures
+from openmrv.report.improvement import planned_improvements
 
 REPORT_HTML = rf.REPORT_HTML
 REPORT_PDF = rf.REPORT_PDF
@@ -361,6 +362,7 @@ def render_html(run_dir: str | Path) -> str:
             _uncertainty,
             _comparison,
             _annex,
+            planned_improvements,
             _methods,
             _sources,
             _limitations,
