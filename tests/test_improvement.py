@@ -249,6 +249,13 @@ def test_what_if_plume_sum_below_the_inventory():
     assert "max(inventory 1.B.2, sum of the 2 persistent sites" in b["reason"]
     assert "keeps the inventory" in b["reason"] and "lower bound" in b["reason"]
     assert "50 kt (95 %: 26-74" in b["reason"]
+    assert "lower end rises" not in b["reason"]  # 26.25 < 60
+    # an inventory whose lower end (20) is below the sum's (26.25): that end rises
+    r = imp.what_if_rows(persistent, s, (100.0, 20.0, 150.0), (500.0, 400.0, 650.0), "x",
+                         2021, 2020)  # fmt: skip
+    assert r.iloc[0]["low_kt"] == pytest.approx(26.25)
+    assert r.iloc[1]["low_kt"] == pytest.approx(406.25)
+    assert r.iloc[0]["value_kt"] == 100.0 and "lower end rises" in r.iloc[0]["reason"]
 
 
 def test_what_if_plume_sum_above_the_inventory():

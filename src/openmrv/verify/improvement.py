@@ -375,6 +375,11 @@ def what_if_rows(
             "inventory: no contradiction, which is not a confirmation (the sum is a lower "
             "bound)."
         )
+        if s_lo > i_lo:
+            verdict_text += (
+                f" Its lower end, {s_lo:,.0f} kt, is above the inventory's, {i_lo:,.0f} kt: "
+                "the interval's lower end rises to it."
+            )
     base = {
         "kind": "what-if",
         "gas": gas,
