@@ -37,6 +37,7 @@ from openmrv.runfolder import (
 )
 from openmrv.stages import (
     headline,
+    improvement,
     inventory,
     inversion,
     observations,
@@ -76,6 +77,7 @@ class RunResult:
     verification: pd.DataFrame | None = None
     regions: RegionResults | None = None
     headline: Headline | None = None
+    improvement: pd.DataFrame | None = None
     out: Path | None = None
     files: list[Path] = field(default_factory=list)
 
@@ -213,6 +215,15 @@ class RunChain:
         res.headline = headline.compute(self.case, res.verification)
         return self
 
+    def run_improvement(self) -> RunChain:
+        """The improvement plan (needs the uncertainty; uses verification and plumes)."""
+        res = self.results
+        if res.uncertainty is not None:
+            res.improvement = improvement.compute(
+                self.case, self._inventory().result, res.uncertainty, res.verification, res.plumes
+            )
+        return self
+
     def run_regions(self) -> RunChain:
         """Results by region (the case's regions; uses plumes and inversion if run)."""
         res = self.results
@@ -223,13 +234,13 @@ class RunChain:
 
     def run_model(self) -> RunChain:
         """Every stage in order: inventory -> uncertainty -> observations -> plumes ->
-        inversion -> satellite record -> verification -> regions."""
+        inversion -> satellite record -> verification -> improvement plan -> regions."""
         self.run_inventory()
         if self.with_uncertainty:
             self.run_uncertainty()
         if self.with_top_down:
             self.run_observations().run_plumes().run_inversion()
-            self.run_satellite_record().run_verification()
+            self.run_satellite_record().run_verification().run_improvement()
             self.run_regions()
         return self
 
@@ -262,6 +273,8 @@ class RunChain:
             files += headline.write(res.headline, folder)
         if res.regions is not None:
             files += regions.write(res.regions, folder)
+        if res.improvement is not None:
+            files += improvement.write(res.improvement, folder)
         # last: the report shows and the manifest lists every file in the folder
         return files + write_reports(folder, self.case, res.result, res.uncertainty)
 

@@ -37,6 +37,7 @@ from openmrv.report.html_parts import img as _img
 from openmrv.report.html_parts import read as _read
 from openmrv.report.html_parts import read_json as _json
 from openmrv.report.html_parts import table as _table
+from openmrv.report.improvement import planned_improvements
 from openmrv.report.timeseries import time_series_html
 
 REPORT_HTML = rf.REPORT_HTML
@@ -346,6 +347,7 @@ def render_html(run_dir: str | Path) -> str:
             sections.published,
             sections.satellite_record,
             sections.regions,
+            planned_improvements,
             _methods,
             _sources,
             _limitations,

@@ -83,6 +83,7 @@ VERIFICATION_CSV = "verification.csv"
 HEADLINE_JSON = "headline.json"
 REGIONS_CSV = "regions.csv"
 REGIONS_MAP_PNG = "regions_map.png"
+IMPROVEMENT_PLAN_CSV = "improvement_plan.csv"
 # reporting
 ACTIVITY_CSV = "activity.csv"
 CRT_XLSX = "crt.xlsx"
@@ -127,6 +128,32 @@ VERIFICATION_COLUMNS = (
     "explanation",
     "osse",
 )
+#: improvement_plan.csv columns (what to do about it: key categories, persistent plume
+#: sites, what-if rows; docs/data-format.md).
+IMPROVEMENT_PLAN_COLUMNS = (
+    "priority",
+    "kind",
+    "category",
+    "gas",
+    "name",
+    "facility_id",
+    "year",
+    "value_kt",
+    "low_kt",
+    "high_kt",
+    "tier",
+    "key_category",
+    "variance_share",
+    "days_detected",
+    "top_down_verdict",
+    "top_down_evidence",
+    "reason",
+    "step",
+    "guideline",
+    "data_needed",
+)
+#: The kinds of improvement_plan.csv rows.
+IMPROVEMENT_KINDS = ("category", "site", "what-if")
 #: The verdict table: the exact verdict strings, the evidence kind each applies to, its
 #: rule and threshold with their sources (``openmrv/verify/data/verdicts.csv``).
 VERDICTS_CSV_PATH = Path(__file__).parents[1] / "verify" / "data" / "verdicts.csv"
@@ -304,6 +331,9 @@ OUTPUTS: tuple[Output, ...] = (
            description="inventory (by spatial proxy), plumes and inversion by region"),
     Output(REGIONS_MAP_PNG, "png", VERIFICATION, _REG,
            description="regions, oil and gas sites, pipelines, plumes"),
+    Output(IMPROVEMENT_PLAN_CSV, "csv", VERIFICATION, _UNC + " and runs the top-down stages",
+           columns=IMPROVEMENT_PLAN_COLUMNS,
+           description="improvement plan: key categories, persistent plume sites, what-if"),
     Output(ACTIVITY_CSV, "csv", REPORTING,
            columns=("category", "gas", "activity", "key", "year", "value", "unit"),
            description="activity data as used"),

@@ -16,6 +16,9 @@ from openmrv.gases import GASES
 from openmrv.runfolder.spec import (
     COVERAGE_MIN_VALID_VIEWS,
     FOLDERS,
+    IMPROVEMENT_KINDS,
+    IMPROVEMENT_PLAN_COLUMNS,
+    IMPROVEMENT_PLAN_CSV,
     MARKER,
     OUTPUTS,
     PLUME_CORE,
@@ -231,8 +234,50 @@ def validate_verification(frame: pd.DataFrame, file: str | Path = VERIFICATION_C
     return frame
 
 
+def validate_improvement_plan(
+    frame: pd.DataFrame, file: str | Path = IMPROVEMENT_PLAN_CSV
+) -> pd.DataFrame:
+    """Check ``improvement_plan.csv`` (:data:`IMPROVEMENT_PLAN_COLUMNS`): ``kind`` one of
+    :data:`IMPROVEMENT_KINDS`; category, gas and reason given; priorities 1, 2, ... on
+    the category and site rows in order (none on the what-if rows); low <= value <= high.
+
+    Raises
+    ------
+    OutputFormatError
+    """
+    cls = OutputFormatError
+    _need(frame, IMPROVEMENT_PLAN_COLUMNS, cls, file)
+    frame = frame.reset_index(drop=True)
+    bad = ~frame["kind"].isin(IMPROVEMENT_KINDS)
+    if bad.any():
+        _fail(cls, f"unknown kind; use one of {list(IMPROVEMENT_KINDS)}", file, "kind",
+              frame.index[bad])  # fmt: skip
+    for col in ("category", "reason"):
+        empty = frame[col].isna() | (frame[col].astype(str).str.strip() == "")
+        if empty.any():
+            _fail(cls, "empty", file, col, frame.index[empty])
+    if (~frame["gas"].isin(GASES)).any():
+        _fail(cls, f"unknown gas; use one of {list(GASES)}", file, "gas",
+              frame.index[~frame["gas"].isin(GASES)])  # fmt: skip
+    action = frame["kind"] != "what-if"
+    prio = _numeric(frame, "priority", cls, file, allow_nan=True)
+    order = list(range(1, int(action.sum()) + 1))
+    if prio[action].tolist() != order or prio[~action].notna().any():
+        _fail(cls, "priorities must run 1, 2, ... over the category and site rows in order, "
+              "and be empty on what-if rows", file, "priority")  # fmt: skip
+    v, lo, hi = (
+        _numeric(frame, c, cls, file, allow_nan=True) for c in ("value_kt", "low_kt", "high_kt")
+    )
+    wrong = (lo > v + 1e-9 * v.abs()) | (v > hi + 1e-9 * v.abs())
+    if wrong.any():
+        _fail(cls, "low_kt <= value_kt <= high_kt does not hold", file, "value_kt",
+              frame.index[wrong])  # fmt: skip
+    return frame
+
+
 #: Content validators of run-folder tables, by name.
 VALIDATORS = {
+    IMPROVEMENT_PLAN_CSV: validate_improvement_plan,
     PLUMES_CSV: validate_plume_table,
     PLUMES_THIRDPARTY_CSV: validate_plume_table,
     VERIFICATION_CSV: validate_verification,

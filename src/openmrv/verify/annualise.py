@@ -219,6 +219,11 @@ class Annual:
     #: sigma_kt ((high - low) / (2 x 1.96), a symmetric summary), valid_views (fewest
     #: valid-view days among the covered sites), sites, sites_not_annualised
     total: dict[str, float]
+    #: the Monte Carlo draws [kt/yr], shape (draws, covered sites), one column per
+    #: ``draw_sites`` entry: sums over any subset of sites keep the shared assumptions'
+    #: correlation (:mod:`openmrv.verify.improvement`)
+    draws: np.ndarray | None = None
+    draw_sites: tuple[str, ...] = ()
 
 
 def annualise_sites(sites: pd.DataFrame, **mc) -> Annual:
@@ -255,7 +260,9 @@ def annualise_sites(sites: pd.DataFrame, **mc) -> Annual:
             valid_views=float(cov["valid_days_low"].min()),
         )
     out = out.sort_values("annual_kt", ascending=False, na_position="last", ignore_index=True)
-    return Annual(out, total)
+    if not ok.any():
+        return Annual(out, total)
+    return Annual(out, total, draw, tuple(str(f) for f in cov["facility_id"]))
 
 
 def sensitivity_table(plumes: pd.DataFrame, year: int, evidence: str) -> pd.DataFrame:

@@ -52,6 +52,8 @@ class PlumeEvidence:
     top_down: pd.DataFrame
     contributors: pd.DataFrame
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: each year's annualisation (its Monte Carlo draws per site included)
+    annual: dict[int, an.Annual] = field(default_factory=dict)
 
 
 def catalogue_label(plumes: pd.DataFrame) -> str:
@@ -114,9 +116,10 @@ def catalogue_evidence(plumes: pd.DataFrame, facilities: pd.DataFrame) -> PlumeE
     plumes = plumes[pv.ipcc_category_of(plumes["source_type"]) == "1.B.2"]
     plumes = pv.attribute(plumes.reset_index(drop=True), facilities)
     label = catalogue_label(plumes)
-    by_fac, td_rows, contrib, sens = [], [], [], []
+    by_fac, td_rows, contrib, sens, annual = [], [], [], [], {}
     for year in sorted(pd.DatetimeIndex(plumes["time"]).year.unique()):
         res = an.annualise_sites(an.site_statistics(plumes, int(year)))
+        annual[int(year)] = res
         sites = res.sites
         sites.insert(0, "year", int(year))
         by_fac.append(sites)
@@ -139,6 +142,7 @@ def catalogue_evidence(plumes: pd.DataFrame, facilities: pd.DataFrame) -> PlumeE
         top_down,
         pd.DataFrame(contrib, columns=list(CONTRIBUTOR_COLUMNS)),
         pd.concat(sens, ignore_index=True) if sens else pd.DataFrame(),
+        annual,
     )
 
 
