@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from openmrv.cli import factors, invert, keys, observe, plumes, report, run, uncertainty
+from openmrv.cli import export, factors, invert, keys, observe, plumes, report, run, uncertainty
 
 app = typer.Typer(
     name="openmrv",
@@ -19,6 +19,7 @@ app = typer.Typer(
 for group in (run, uncertainty, observe, plumes, invert, report, factors):
     app.add_typer(group.app)
 app.add_typer(keys.app, name="keys")
+app.add_typer(export.app, name="export", help="Files for other tools, beside a run folder.")
 
 
 def main() -> None:  # pragma: no cover - entry point
