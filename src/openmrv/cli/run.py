@@ -3,6 +3,7 @@ summary of national totals, uncertainty and verification."""
 
 from __future__ import annotations
 
+import json
 import os
 from functools import partial
 from pathlib import Path
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from openmrv.categories import title
 from openmrv.cli._common import (
@@ -27,9 +29,17 @@ from openmrv.cli._common import client as make_client
 from openmrv.pipeline import run as run_pipeline
 from openmrv.pipeline import run_inventory
 from openmrv.report.manifest import KEY_ENV, default_key_path
-from openmrv.runfolder import VERIFICATION_CSV
+from openmrv.runfolder import RUN_JSON, VERIFICATION_CSV
 
 app = sub_app()
+NoPdfOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-pdf",
+        help="Write report.html only, no report.pdf (which needs Chromium); run.json "
+        "records it under report_pdf.",
+    ),
+]
 
 
 def _signing_key_notice() -> None:
@@ -88,6 +98,18 @@ def _summary(run_) -> None:
     _verification_summary(run_.out / VERIFICATION_CSV)
     names = ", ".join(f.relative_to(run_.out).as_posix() for f in run_.files)
     console.print(f"outputs in [bold]{run_.out}[/]: {names}")
+    _pdf_notice(run_.out)
+
+
+def _pdf_notice(out: Path) -> None:
+    """Say plainly, last, when no report.pdf was made and how to get it (run.json has the
+    same text under ``report_pdf``)."""
+    try:
+        status = json.loads((out / RUN_JSON).read_text()).get("report_pdf", "written")
+    except (OSError, ValueError):
+        return
+    if status != "written":
+        err_console.print(Text.assemble(("no PDF: ", "bold yellow"), status), soft_wrap=True)
 
 
 def _verification_summary(path: Path) -> None:
@@ -134,6 +156,7 @@ def run(
             "default: this process."
         ),
     ] = None,
+    no_pdf: NoPdfOpt = False,
 ) -> None:
     """Run the whole job on a case: inventory, uncertainty, key categories, observations,
     plumes, inversion, verification, CRT tables, report and signed manifest."""
@@ -143,14 +166,14 @@ def run(
         fail(f"cannot reach the dask scheduler {scheduler}: {exc}")
     try:
         _signing_key_notice()
-        _summary(run_with_progress(partial(run_pipeline, client=client), case, out))
+        _summary(run_with_progress(partial(run_pipeline, client=client, pdf=not no_pdf), case, out))
     finally:
         if client is not None:
             client.close()
 
 
 @app.command()
-def inventory(case: CaseArg, out: OutOpt = None) -> None:
+def inventory(case: CaseArg, out: OutOpt = None, no_pdf: NoPdfOpt = False) -> None:
     """Compile the bottom-up inventory of a case and print national totals."""
     _signing_key_notice()
-    _summary(run_with_progress(run_inventory, case, out))
+    _summary(run_with_progress(partial(run_inventory, pdf=not no_pdf), case, out))
