@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pandas as pd
@@ -59,3 +60,22 @@ def test_key_category_table_uses_crt_codes(tmp_path):
     ).to_csv(tmp_path / "key_categories.csv", index=False)
     cells = re.findall(r"<tr>\s*<td>([^<]+)</td>", btr._key_categories(tmp_path))
     assert cells == ["5.A Solid waste disposal (IPCC 4.A)", "1.A.1 Energy industries"]
+
+
+def test_empty_lulucf_row_names_the_total_without_lulucf(tmp_path):
+    """An empty LULUCF row (None in crt.json, NaN once read) is not an estimate."""
+    cols = ["year", "code", "category", "CO2 [kt CO2 eq]", "Total [kt CO2 eq]"]
+    rows = []
+    for year, tot in ((1990, 100.0), (2020, 150.0)):
+        rows += [
+            dict(zip(cols, [year, "Total", "Total", tot, tot], strict=True)),
+            dict(zip(cols, [year, "4", "LULUCF", None, None], strict=True)),
+        ]
+    doc = {"gwp_set": "AR5GWP100", "tables": {"Summary2": {"columns": cols, "rows": rows}}}
+    (tmp_path / "crt.json").write_text(json.dumps(doc))
+    text = btr._summary(tmp_path)
+    assert f"{TOTAL_WITHOUT_LULUCF}: 0.1 Mt CO2 eq in 2020, +50.0 % against 1990" in text
+    assert "Total national emissions and removals" not in text
+    rows[3]["CO2 [kt CO2 eq]"] = rows[3]["Total [kt CO2 eq]"] = -20.0  # LULUCF estimated
+    (tmp_path / "crt.json").write_text(json.dumps(doc))
+    assert "Total national emissions and removals: 0.1 Mt" in btr._summary(tmp_path)

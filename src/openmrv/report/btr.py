@@ -105,7 +105,7 @@ def _summary(run: Path) -> str:
     cur = rows[rows["year"] == last].drop(columns="year")
     total = rows[rows["code"] == "Total"].set_index("year")["Total [kt CO2 eq]"]
     lulucf = rows[(rows["code"] == "4") & (rows["year"] == last)]["Total [kt CO2 eq]"]
-    no_lulucf = not any(isinstance(v, float) for v in lulucf)
+    no_lulucf = not any(isinstance(v, float) and v == v for v in lulucf)  # NaN: empty
     total_name = TOTAL_WITHOUT_LULUCF if no_lulucf else "Total national emissions and removals"
     if no_lulucf:  # the CRT's label says "and removals": not what this total is
         cur.loc[cur["code"] == "Total", "category"] = TOTAL_WITHOUT_LULUCF

@@ -11,7 +11,8 @@ import re
 PRINT_CSS = """
 @page{size:A4;margin:16mm 14mm 18mm 14mm;
 @bottom-center{content:"page " counter(page) " of " counter(pages);font-size:9px;color:#555}}
-nav.contents ol{columns:2;font-size:13px}nav.contents a{color:#28446b;text-decoration:none}
+nav.contents ol{columns:2;font-size:13px;list-style:none;padding-left:1em}
+nav.contents a{color:#28446b;text-decoration:none}
 @media print{body{max-width:none;margin:0;padding:0;font-size:11.5px}
 h1,h2,h3,h4{break-after:avoid;page-break-after:avoid;break-inside:avoid}
 h2{break-before:auto}figure,img,tr,.osse{break-inside:avoid;page-break-inside:avoid}
