@@ -121,8 +121,10 @@ class RunChain:
         with_top_down: bool = True,
         client=None,
         progress: Progress | None = None,
+        pdf: bool = True,
     ) -> None:
         self.case = case
+        self.pdf = pdf
         self.with_uncertainty = with_uncertainty
         self.with_top_down = with_top_down
         self.client = client
@@ -276,7 +278,7 @@ class RunChain:
         if res.improvement is not None:
             files += improvement.write(res.improvement, folder)
         # last: the report shows and the manifest lists every file in the folder
-        return files + write_reports(folder, self.case, res.result, res.uncertainty)
+        return files + write_reports(folder, self.case, res.result, res.uncertainty, pdf=self.pdf)
 
     def write(self, out: str | Path) -> RunResult:
         """Write the run folder ``out`` (:class:`openmrv.runfolder.RunFolderWriter`: a
@@ -310,6 +312,7 @@ def run_inventory(
     with_uncertainty: bool = False,
     with_top_down: bool = False,
     client=None,
+    pdf: bool = True,
 ) -> RunResult:
     """Run the inventory of a case (and, as asked, the other stages) and write its
     outputs to the run folder ``out`` (replaced atomically if it exists)."""
@@ -321,6 +324,7 @@ def run_inventory(
             with_top_down=with_top_down,
             client=client,
             progress=progress,
+            pdf=pdf,
         )
         chain.run_model()
         files = chain.write_into(writer.path)
@@ -328,13 +332,17 @@ def run_inventory(
 
 
 def run(
-    case_dir: str | Path, out: str | Path, progress: Progress | None = None, client=None
+    case_dir: str | Path,
+    out: str | Path,
+    progress: Progress | None = None,
+    client=None,
+    pdf: bool = True,
 ) -> RunResult:
     """The whole job for a case: inventory, Monte Carlo uncertainty and key categories
     (when the case gives activity uncertainties), observations, plumes, inversion,
     verification, CRT tables, report and signed manifest (``docs/architecture.md``)."""
     return run_inventory(
-        case_dir, out, progress, with_uncertainty=True, with_top_down=True, client=client
+        case_dir, out, progress, with_uncertainty=True, with_top_down=True, client=client, pdf=pdf
     )
 
 

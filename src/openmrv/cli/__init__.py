@@ -7,6 +7,7 @@ import typer
 
 from openmrv.cli import (
     case,
+    export,
     factors,
     fetch,
     invert,
@@ -31,6 +32,7 @@ for group in (run, uncertainty, observe, plumes, invert, fetch, report, factors)
     app.add_typer(group.app)
 app.add_typer(keys.app, name="keys")
 app.add_typer(case.app, name="case")
+app.add_typer(export.app, name="export", help="Files for other tools, beside a run folder.")
 
 
 def main() -> None:  # pragma: no cover - entry point

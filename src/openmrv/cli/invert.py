@@ -132,6 +132,7 @@ def _invert_jacobians(
 
     from openmrv.estimate.inversion.scale_factors import scale_factor_inversion
     from openmrv.jacobians import read_imi_jacobians
+    from openmrv.runfolder.cf import cf_ready
 
     try:
         chunks = read_imi_jacobians(jacobians)
@@ -166,7 +167,8 @@ def _invert_jacobians(
             "method": "analytical Gaussian posterior (openmrv.estimate.inversion)",
         }
     )
-    ds.to_netcdf(out)
+    cf_ds, enc = cf_ready(ds, "inversion")
+    cf_ds.to_netcdf(out, encoding=enc)
     console.print(
         f"{post.m} observations, {n} elements ({n_emis} emission, {bc_elements} "
         f"boundary); gamma {g:g}; DOFS {post.dofs:.3f}; J_A/n {post.j_a / n:.3f}; "

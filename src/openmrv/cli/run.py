@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from openmrv.cli._common import (
     CaseArg,
@@ -24,6 +25,14 @@ from openmrv.cli._common import (
 from openmrv.cli._common import client as make_client
 
 app = sub_app()
+NoPdfOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-pdf",
+        help="Write report.html only, no report.pdf (which needs Chromium); run.json "
+        "records it under report_pdf.",
+    ),
+]
 
 
 def _signing_key_notice() -> None:
@@ -104,6 +113,20 @@ def _summary(run_) -> None:
         err_console.print(f"warning: {w}", soft_wrap=True, markup=False)
     names = ", ".join(f.relative_to(run_.out).as_posix() for f in run_.files)
     console.print(f"outputs in [bold]{run_.out}[/]: {names}")
+    _pdf_notice(run_.out)
+
+
+def _pdf_notice(out: Path) -> None:
+    """Say plainly, last, when no report.pdf was made and how to get it (run.json has the
+    same text under ``report_pdf``)."""
+    from openmrv.runfolder import RUN_JSON
+
+    try:
+        status = json.loads((out / RUN_JSON).read_text()).get("report_pdf", "written")
+    except (OSError, ValueError):
+        return
+    if status != "written":
+        err_console.print(Text.assemble(("no PDF: ", "bold yellow"), status), soft_wrap=True)
 
 
 def _verification_summary(path: Path) -> None:
@@ -152,6 +175,7 @@ def run(
             "default: this process."
         ),
     ] = None,
+    no_pdf: NoPdfOpt = False,
 ) -> None:
     """Run the whole job on a case: inventory, uncertainty, key categories, observations,
     plumes, inversion, verification, CRT tables, report and signed manifest."""
@@ -163,16 +187,16 @@ def run(
         fail(f"cannot reach the dask scheduler {scheduler}: {exc}")
     try:
         _signing_key_notice()
-        _summary(run_with_progress(partial(run_pipeline, client=client), case, out))
+        _summary(run_with_progress(partial(run_pipeline, client=client, pdf=not no_pdf), case, out))
     finally:
         if client is not None:
             client.close()
 
 
 @app.command()
-def inventory(case: CaseArg, out: OutOpt = None) -> None:
+def inventory(case: CaseArg, out: OutOpt = None, no_pdf: NoPdfOpt = False) -> None:
     """Compile the bottom-up inventory of a case and print national totals."""
     from openmrv.pipeline import run_inventory
 
     _signing_key_notice()
-    _summary(run_with_progress(run_inventory, case, out))
+    _summary(run_with_progress(partial(run_inventory, pdf=not no_pdf), case, out))

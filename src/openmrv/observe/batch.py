@@ -21,6 +21,7 @@ from openmrv.observe.qa import NO_RETRIEVAL, apply_qa, merge_counts
 from openmrv.observe.region import Region, select_region
 from openmrv.observe.registry import in_reading_process, read_soundings
 from openmrv.observe.soundings import concat_soundings
+from openmrv.runfolder.cf import cf_ready
 
 OUTSIDE_REGION = "outside the region"
 Progress = Callable[[int, int, str], None]
@@ -203,7 +204,8 @@ def write_soundings(soundings: xr.Dataset, path: str | Path) -> Path:
     enc = {v: {"dtype": str} for v in ("product", "product_version", "source_file")}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        soundings.to_netcdf(tmp, engine="netcdf4", encoding=enc)
+        out, enc = cf_ready(soundings, "soundings", enc)
+        out.to_netcdf(tmp, engine="netcdf4", encoding=enc)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise InputError(

@@ -38,7 +38,9 @@ from openmrv.report.html_parts import read as _read
 from openmrv.report.html_parts import read_json as _json
 from openmrv.report.html_parts import table as _table
 from openmrv.report.improvement import planned_improvements
+from openmrv.report.layout import PRINT_CSS, contents, keep_with_next
 from openmrv.report.timeseries import time_series_html
+from openmrv.report.wording import TOTAL_WITHOUT_LULUCF, crt_label, gwp_words
 
 REPORT_HTML = rf.REPORT_HTML
 REPORT_PDF = rf.REPORT_PDF
@@ -66,8 +68,8 @@ th{background:#eef2f8}td:first-child,th:first-child{text-align:left}
 img{max-width:100%;border:1px solid #eee}.osse{background:#fff3cd;border:1px solid #e0b000;
 padding:.4em .8em;font-weight:bold}.note{color:#555;font-size:12px}
 .text td{text-align:left}
-@media print{h2{page-break-before:auto}img{page-break-inside:avoid}}
 """
+CSS += PRINT_CSS
 
 
 def _summary(run: Path) -> str:
@@ -80,12 +82,17 @@ def _summary(run: Path) -> str:
     first = int(rows["year"].min())
     cur = rows[rows["year"] == last].drop(columns="year")
     total = rows[rows["code"] == "Total"].set_index("year")["Total [kt CO2 eq]"]
+    lulucf = rows[(rows["code"] == "4") & (rows["year"] == last)]["Total [kt CO2 eq]"]
+    no_lulucf = not any(isinstance(v, float) and v == v for v in lulucf)  # NaN: empty
+    total_name = TOTAL_WITHOUT_LULUCF if no_lulucf else "Total national emissions and removals"
+    if no_lulucf:  # the CRT's label says "and removals": not what this total is
+        cur.loc[cur["code"] == "Total", "category"] = TOTAL_WITHOUT_LULUCF
     change = ""
     if isinstance(total.get(first), float) and isinstance(total.get(last), float):
         change = (
-            f"<p>Total national emissions (without LULUCF) {total[last] / 1000:,.1f} Mt CO2 eq "
-            f"in {last}, {100 * (total[last] / total[first] - 1):+.1f} % against {first} "
-            f"(GWP: {html.escape(str(crt.get('gwp_set')))}).</p>"
+            f"<p>{total_name}: {total[last] / 1000:,.1f} Mt CO2 eq in {last}, "
+            f"{100 * (total[last] / total[first] - 1):+.1f} % against {first} (GWP: "
+            f"{html.escape(gwp_words(str(crt.get('gwp_set'))))}).</p>"
         )
     return (
         f"<h2 id='summary'>1. Inventory summary</h2>{change}"
@@ -99,8 +106,11 @@ def _trends(run: Path) -> str:
     p = run / rf.EMISSIONS_BY_SECTOR_PNG
     if not p.is_file():
         return ""
-    img = _img(p, "Emissions by IPCC sector")
-    return f"<h2 id='trends'>2. Trends by sector</h2>{img}{time_series_html(run)}"
+    caption = (
+        "Emissions by sector [Mt CO2 eq per year], CRT codes with the IPCC 2006 code in "
+        "brackets where it differs"
+    )
+    return f"<h2 id='trends'>2. Trends by sector</h2>{_img(p, caption)}{time_series_html(run)}"
 
 
 def _key_categories(run: Path) -> str:
@@ -111,6 +121,7 @@ def _key_categories(run: Path) -> str:
     cols = ["category", "gas", "latest_year_Gg_CO2e", "level_a1_share", "trend_a1_share"]
     cols += [c for c in ("uncertainty_pct", "qualitative_flags") if c in key]
     show = key[cols].copy()
+    show["category"] = [crt_label(str(c)) for c in show["category"]]
     for c in ("level_a1_share", "trend_a1_share"):
         show[c] = 100 * show[c].astype(float)
     show = show.rename(
@@ -358,10 +369,11 @@ def render_html(run_dir: str | Path) -> str:
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"
         f"<h1>{html.escape(title)}</h1><p>Country {html.escape(str(meta.get('country', '')))}"
-        f", inventory years {years[0]}–{years[-1]}, GWP {html.escape(str(meta.get('gwp', '')))}"
+        f", inventory years {years[0]}–{years[-1]}, GWP "
+        f"{html.escape(gwp_words(str(meta.get('gwp', ''))))}"
         f", openmrv {html.escape(str(meta.get('openmrv_version', '')))}. Prepared for the "
         "Biennial Transparency Report (decision 18/CMA.1) from the run folder of "
-        "<code>openmrv run</code>.</p>" + body + "</body></html>\n"
+        "<code>openmrv run</code>.</p>" + contents(body) + keep_with_next(body) + "</body></html>\n"
     )
 
 

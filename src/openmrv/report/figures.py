@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from openmrv.categories import title
 from openmrv.dataformat import years
+from openmrv.report.wording import crt_label, gwp_words
 
 SECTORS = ("1.A", "1.B", "2", "3", "4")
 COLOURS = {"1.A": "#4c72b0", "1.B": "#dd8452", "2": "#8172b3", "3": "#55a868", "4": "#937860"}
@@ -45,11 +45,11 @@ def emissions_by_sector(ds: xr.Dataset, path: str | Path) -> Path:
         if code in ds[cat].values:
             v = ds[var].sel({cat: code}).isel({"area (ISO3)": 0, "source": 0}).values / 1000
             series.append(np.nan_to_num(v))
-            labels.append(f"{code} {title(code)}")
+            labels.append(crt_label(code))
             colours.append(COLOURS[code])
     fig, ax = plt.subplots(figsize=(9, 4.8), dpi=110)
     ax.stackplot(ys, *series, labels=labels, colors=colours, alpha=0.9)
-    ax.set_ylabel(f"Mt CO2e / yr ({ds[var].attrs['gwp_context']})")
+    ax.set_ylabel(f"Mt CO2e / yr ({gwp_words(ds[var].attrs['gwp_context'])})", fontsize=8)
     ax.set_title(f"{ds.attrs.get('title', '')}")
     ax.set_xlim(ys[0], ys[-1])
     ax.legend(loc="upper left", fontsize=8, frameon=False)

@@ -15,7 +15,25 @@ from openmrv.report.btr import write_btr
 from openmrv.report.crt import crt_tables, write_crt_json, write_crt_xlsx
 from openmrv.report.manifest import packaged_inputs, sha256_file, write_manifest
 
-__all__ = ["run_settings", "write_reports"]
+__all__ = ["PDF_HOWTO", "pdf_status", "run_settings", "write_reports"]
+
+#: How to get the PDF when none was made (said on the console and in run.json).
+PDF_HOWTO = (
+    "report.html is complete; for report.pdf install Chromium (Debian/Ubuntu: "
+    "'apt install chromium'; or put 'chromium' on PATH) and run again, or print report.html "
+    "to PDF (A4) from a browser"
+)
+
+
+def pdf_status(run_dir: Path, pdf: bool, warnings: list[str]) -> str:
+    """What became of ``report.pdf``: ``written``, not requested, or why not and how to
+    get it (recorded in ``run.json`` as ``report_pdf``)."""
+    if (Path(run_dir) / rf.REPORT_PDF).is_file():
+        return "written"
+    if not pdf:
+        return "not written: not requested (--no-pdf)"
+    why = next((w for w in warnings if w.startswith("report.pdf not written")), "no PDF")
+    return f"{why}. {PDF_HOWTO}"
 
 
 def run_settings(case: Any, uncertainty: Any = None) -> dict[str, Any]:
@@ -96,9 +114,12 @@ def write_reports(
     report_files, warnings = write_btr(run_dir, pdf=pdf)
     files += report_files
     meta_path = run_dir / rf.RUN_JSON
-    if warnings and meta_path.is_file():
+    if meta_path.is_file():
         meta = json.loads(meta_path.read_text())
         meta["warnings"] = [*meta.get("warnings", []), *warnings]
+        meta["report_pdf"] = pdf_status(run_dir, pdf, warnings)
+        if not meta["warnings"]:
+            del meta["warnings"]
         meta_path.write_text(json.dumps(meta, indent=2))
     root = Path(case.root)
     inputs = {

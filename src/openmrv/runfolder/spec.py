@@ -95,6 +95,9 @@ PLUMES_MAP_PNG = "plumes_map.png"
 PLUMES_PERSISTENCE_PNG = "plumes_persistence.png"
 MANIFEST_JSON = "manifest.json"
 MANIFEST_SIG = "manifest.sig"
+# exports: written beside a run folder by 'openmrv export', never into it (see EXPORTS)
+CRT_ETF_JSON = "crt_etf.json"
+CRT_ETF_MAPPING_CSV = "crt_etf_mapping.csv"
 
 # --------------------------------------------------------------------------- table columns
 #: The core columns of every plume table (own detections and third-party catalogues).
@@ -349,6 +352,16 @@ OUTPUTS: tuple[Output, ...] = (
     Output(MANIFEST_JSON, "json", REPORTING,
            description="signed provenance manifest: inputs, software, settings, outputs"),
     Output(MANIFEST_SIG, "signature", REPORTING, description="Ed25519 signature of the manifest"),
+)  # fmt: skip
+
+_ETF = "openmrv export etf RUN --metadata FILE --out DIR (DIR beside the run folder)"
+#: Files written from a run folder into another folder (never into the signed run folder).
+EXPORTS: tuple[Output, ...] = (
+    Output(CRT_ETF_JSON, "json", REPORTING, _ETF,
+           description="ETF reporting tool data-exchange JSON (docs/etf-json.md)"),
+    Output(CRT_ETF_MAPPING_CSV, "csv", REPORTING, _ETF,
+           columns=("crt_code", "gas", "status", "variable_uid", "variable_name", "years"),
+           description="each CRT cell's ETF variable, or why it has none"),
 )  # fmt: skip
 
 #: Folders a run folder may hold.

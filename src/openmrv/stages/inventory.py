@@ -23,6 +23,7 @@ from openmrv.factors import FactorLibrary
 from openmrv.notation import read_notation_keys
 from openmrv.references import read_references
 from openmrv.report import figures
+from openmrv.runfolder.cf import cf_ready
 from openmrv.verify.external import compare
 
 Progress = Callable[[str], None]
@@ -70,7 +71,8 @@ def _write_netcdf(ds: xr.Dataset, path: Path) -> None:
         for name, v in ds.data_vars.items()
         if v.dtype.kind == "f"
     }
-    ds.to_netcdf(path, engine="netcdf4", encoding=enc)
+    out, enc = cf_ready(ds, "inventory", enc)
+    out.to_netcdf(path, engine="netcdf4", encoding=enc)
 
 
 def _sha256(path: Path) -> str:

@@ -44,6 +44,7 @@ from openmrv.observe.region import country_polygons, region_mask
 from openmrv.observe.soundings import concat_soundings
 from openmrv.observe.winds import read_winds_file
 from openmrv.report import figures
+from openmrv.runfolder.cf import cf_ready
 from openmrv.settings import InversionSection, InversionSettings
 from openmrv.stages import places
 from openmrv.stages.uncertainty import approach1_rows
@@ -375,7 +376,8 @@ def write(res: CaseInversion, run_dir: Path) -> list[Path]:
         ds["x_true"] = ("element", res.truth)
     names = (rf.INVERSION_RESULT_NC, rf.INVERSION_TOTALS_CSV, rf.INVERSION_ELEMENTS_CSV)
     files = [Path(run_dir) / n for n in names]
-    ds.to_netcdf(files[0])
+    out, enc = cf_ready(ds, "inversion")
+    out.to_netcdf(files[0], encoding=enc)
     res.totals.to_csv(files[1], index=False)
     tab = sv.element_table()
     tab["prior"], tab["posterior"] = post.x_a, post.x_hat
