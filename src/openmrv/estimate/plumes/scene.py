@@ -121,6 +121,7 @@ def quantify_scene(
     method: Method = "IME",
     methods: tuple[str, ...] = METHODS,
     neighbours: list[tuple[float, float]] | None = None,
+    detection: dict | None = None,
 ) -> tuple[dict, dict]:
     """One plume-table row for a scene from :func:`scene_arrays`, and the working arrays.
 
@@ -132,7 +133,9 @@ def quantify_scene(
     (:func:`openmrv.estimate.plumes.quantify.with_neighbour_term` over the part of the
     mask :func:`openmrv.estimate.plumes.split_mask` leaves to this source). Known sources
     within one pixel (the square root of the median pixel area) of the detected source
-    are the source itself, not neighbours, and are left out.
+    are the source itself, not neighbours, and are left out. ``detection``: keyword
+    arguments for :func:`openmrv.estimate.plumes.detect_plume` (e.g. ``z_mask``), for
+    benchmarks that compare detection settings.
     """
     if rel_wind_error is None:  # the stated default of the parameters table
         rel_wind_error = parameter("rel_wind_error", "1")
@@ -157,7 +160,9 @@ def quantify_scene(
     source = _source_pixel(lat, lon, source_latlon)
     if source is None:
         source = sc.get("source_pixel")
-    det = detect_plume(sc["xch4"], sc["noise"], source=source, alpha=sc.get("alpha", 0.01))
+    det = detect_plume(
+        sc["xch4"], sc["noise"], source=source, alpha=sc.get("alpha", 0.01), **(detection or {})
+    )
     work = {"scene": sc, "det": det, "wind": None}
     if not det.detected:
         row["flags"] = "; ".join(det.flags)
