@@ -6,6 +6,7 @@ correlated noise (the real TROPOMI patches' z-scores have a lag-1 correlation of
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from openmrv.estimate.plumes import detect_plume
 from openmrv.estimate.plumes.detect import smoothed_spread
@@ -73,3 +74,25 @@ def test_plume_crossing_the_edge_is_flagged():
             assert det.mask[:, -1].any() == any(EDGE in f for f in det.flags)
     assert detected >= 18
     assert flagged >= 16
+
+
+def test_gaussian_fit_converges_and_is_not_reported_as_a_rate_on_coarse_pixels():
+    # the two real TROPOMI patches in tests/data (7 x 5.5 km pixels), at the catalogue's
+    # source: the fit converges (before issue 18 it stopped at the evaluation limit) and,
+    # not validated at this pixel size, fills rate_gaussian_t_per_h but not rate_t_per_h
+    from pathlib import Path
+
+    from openmrv.estimate.plumes.scene import quantify_scene
+    from openmrv.observe.scenes import scene_arrays
+
+    patches = sorted((Path(__file__).parent / "data" / "observe").glob("2021*.npz"))
+    for p in patches:
+        lat, lon = (float(v) for v in p.stem.split("_")[2:4])
+        row, _ = quantify_scene(scene_arrays(p), (lat, lon), method="Gaussian")
+        assert row["detected"]
+        assert "did not converge" not in row["flags"]
+        assert np.isfinite(row["rate_gaussian_t_per_h"])
+        assert np.isnan(row["rate_t_per_h"])
+        assert "Gaussian: not reported as the rate" in row["flags"]
+        ime, _ = quantify_scene(scene_arrays(p), (lat, lon), method="IME")
+        assert ime["rate_t_per_h"] == pytest.approx(ime["rate_ime_t_per_h"])

@@ -18,7 +18,7 @@ from scipy import ndimage
 
 from openmrv.errors import InputError
 from openmrv.estimate.plumes.detect import detect_plume, split_mask
-from openmrv.estimate.plumes.gaussian import gaussian_plume_fit
+from openmrv.estimate.plumes.gaussian import NOT_VALIDATED, gaussian_plume_fit
 from openmrv.estimate.plumes.parameters import parameter
 from openmrv.estimate.plumes.quantify import (
     csf_rate,
@@ -227,6 +227,13 @@ def quantify_scene(
         row[f"{key}_sigma_t_per_h"] = e.sigma_t_per_h
         flags += [f"{e.method}: {f}" for f in e.flags if f not in det.flags]
         if e.method == method:
+            if NOT_VALIDATED in e.flags:
+                # a fit that does not hold on coarse pixels is no rate: its value stays
+                # in rate_gaussian_t_per_h for diagnosis, rate_t_per_h stays empty
+                flags.append(
+                    "Gaussian: not reported as the rate (not validated at this pixel size)"
+                )
+                continue
             row["rate_t_per_h"], row["rate_sigma_t_per_h"] = e.rate_t_per_h, e.sigma_t_per_h
     row["flags"] = "; ".join(flags)
     work["estimates"] = ests
