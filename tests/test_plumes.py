@@ -48,7 +48,9 @@ def test_ime_sigma_covers_truth_about_68_percent():
         det = detect_plume(s, NOISE, source=(15, 15))
         if not det.detected:
             continue
-        r = ime_rate(s, det, AREA, u, rel_wind_error=0.0)  # wind known exactly here
+        r = ime_rate(
+            s, det, AREA, u, rel_wind_error=0.0, scenes="synthetic"
+        )  # wind known exactly here
         n += 1
         hits += abs(r.rate - q) <= r.sigma
     assert n > 120
@@ -70,10 +72,10 @@ def test_background_structure_widens_the_budget_where_the_background_is_not_flat
         g = s + 1.0 * (cols - 15.5)
         det = detect_plume(g, NOISE, source=(15, 15))
         slope.append(det.background_structure)
-        r = ime_rate(g, det, AREA, 4.0, rel_wind_error=0.0)
+        r = ime_rate(g, det, AREA, 4.0, rel_wind_error=0.0, scenes="synthetic")
         hits += abs(r.rate - q) <= r.sigma
         det.background_structure = 0.0
-        r0 = ime_rate(g, det, AREA, 4.0, rel_wind_error=0.0)
+        r0 = ime_rate(g, det, AREA, 4.0, rel_wind_error=0.0, scenes="synthetic")
         hits_se_only += abs(r0.rate - q) <= r0.sigma
     assert np.median(flat) < 0.5
     assert min(slope) > 2.5
@@ -177,7 +179,7 @@ def test_sigma_covers_truth_about_68_percent(method, n_scenes, lo, hi):
         if not det.detected:
             continue
         if method == "IME":
-            r = ime_rate(s, det, AREA, u, rel_wind_error=0.0)
+            r = ime_rate(s, det, AREA, u, rel_wind_error=0.0, scenes="synthetic")
         elif method == "CSF":
             r = csf_rate(s, det, x, y, AREA, u, wind, rel_wind_error=0.0)
         else:
