@@ -67,6 +67,8 @@ class Detection:
     source: tuple[int, int] | None  # (row, col)
     flags: list[str] = field(default_factory=list)
     background_structure: float = 0.0  # spread of background estimates under the mask
+    #: every significant cluster: {"pixels", "peak" (row, col), "peak_z", "quantified"}
+    clusters: list[dict] = field(default_factory=list)
 
     @property
     def background_error(self) -> float:
@@ -303,6 +305,7 @@ def detect_plume(
     else:
         lab = max(seeds, key=lambda k: float(np.nansum(np.where(labels == k, zs, 0.0))))
     mask = labels == lab
+    source_given = source is not None
     if source is None:
         idx = np.nanargmax(np.where(mask, zs, -np.inf))
         source = (int(idx // x.shape[1]), int(idx % x.shape[1]))
@@ -319,8 +322,24 @@ def detect_plume(
     r, c = det.source
     if r in (0, x.shape[0] - 1) or c in (0, x.shape[1] - 1):
         flags.append("source pixel at the scene edge")
+    for k in seeds:
+        sel = labels == k
+        i = int(np.nanargmax(np.where(sel, zs, -np.inf)))
+        det.clusters.append(
+            {
+                "pixels": int(sel.sum()),
+                "peak": (i // x.shape[1], i % x.shape[1]),
+                "peak_z": float(zs.flat[i]),
+                "quantified": bool(k == lab),
+            }
+        )
     if len(seeds) > 1:
-        flags.append(f"{len(seeds)} significant clusters in the scene; one quantified")
+        which = "the one at the source pixel" if source_given else "the strongest"
+        others = ", ".join(str(cl["peak"]) for cl in det.clusters if not cl["quantified"])
+        flags.append(
+            f"{len(seeds)} significant clusters in the scene; quantified {which} "
+            f"{det.source}; not quantified: the others peaking at {others} (row, col)"
+        )
     return det
 
 
