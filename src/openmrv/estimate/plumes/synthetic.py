@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 
 from openmrv.estimate.inversion.forward import column_to_ppb, plume_column
 
@@ -57,7 +58,5 @@ def correlated_noise(
     """Gaussian noise of standard deviation ``sigma`` correlated over about
     ``length_pixels`` (white noise smoothed by a Gaussian of that width, rescaled): a
     stand-in for retrieval artefacts that span several pixels (albedo, aerosol, terrain)."""
-    from scipy import ndimage
-
     f = ndimage.gaussian_filter(rng.normal(0.0, 1.0, shape), length_pixels, mode="wrap")
     return sigma * f / f.std()
