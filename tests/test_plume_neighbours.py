@@ -58,11 +58,11 @@ def test_neighbour_term_covers_a_shared_mask():
     s = 1900 + d1 + d2 + rng.normal(0, 4.0, d1.shape)
     det = detect_plume(s, 4.0, source=(14, 5))
     assert det.detected
-    whole = ime_rate(s, det, AREA, u, rel_wind_error=0.0)
+    whole = ime_rate(s, det, AREA, u, rel_wind_error=0.0, scenes="synthetic")
     own_mask, given = split_mask(det.mask, xm, ym, (0.0, 0.0), [(0.0, 14000.0)], (u, 0.0), 6200.0)
     assert given > 0 and own_mask.sum() < det.mask.sum()
     det.mask = own_mask
-    own = ime_rate(s, det, AREA, u, rel_wind_error=0.0)
+    own = ime_rate(s, det, AREA, u, rel_wind_error=0.0, scenes="synthetic")
     both = with_neighbour_term(whole, own)
     # the whole mask holds both plumes: its rate is far above the truth, beyond its own 1-sigma
     assert whole.rate > 1.4 * q and abs(whole.rate - q) > whole.sigma

@@ -10,11 +10,17 @@ Steps, each a small function:
    the pixel's retrieval noise with the scene's excess scatter (the part of the robust
    spread that the median retrieval noise does not explain), so that z is N(0, 1) on a
    plume-free scene whether the noise is white retrieval noise or background structure.
-   The z-scores are then averaged over 3 x 3 neighbours (renormalised by the square root
-   of the count of valid neighbours, so the average is again N(0, 1) for white noise).
+   The z-scores are taken against a plane fitted to the background pixels (a gradient
+   across the scene is not a plume), averaged over 3 x 3 neighbours (renormalised by the
+   square root of the count of valid neighbours, so the average is N(0, 1) for white
+   noise) and then divided by the average's own robust spread over the scene
+   (:func:`smoothed_spread`, at least 1): real retrieval noise is spatially correlated,
+   which made the white-noise normalisation understate the spread about twofold and the
+   mask percolate to the scene's edge (issue 18).
 3. Detection: a scene holds a plume when some pixel's smoothed z exceeds
    ``z_seed = Phi^-1(1 - alpha / N)`` (Bonferroni over the N valid pixels: on pure white
-   noise the chance of any false detection in the scene is at most ``alpha``). The plume
+   noise the chance of any false detection in the scene is at most ``alpha``); with a
+   known source, over the N pixels within ``max_source_distance`` of it only. The plume
    mask is the 8-connected cluster of pixels with smoothed z above ``z_mask`` that holds a
    seed; of several, the one holding (or nearest to) the given source pixel, otherwise
    the one with the largest summed z.
@@ -61,6 +67,8 @@ class Detection:
     source: tuple[int, int] | None  # (row, col)
     flags: list[str] = field(default_factory=list)
     background_structure: float = 0.0  # spread of background estimates under the mask
+    #: every significant cluster: {"pixels", "peak" (row, col), "peak_z", "quantified"}
+    clusters: list[dict] = field(default_factory=list)
 
     @property
     def background_error(self) -> float:
@@ -127,6 +135,37 @@ def background_structure(
     return float(np.sqrt(max(np.var(est, ddof=1) - np.mean(var), 0.0)))
 
 
+def smoothed_spread(zs: np.ndarray, clip: float = 2.0) -> float:
+    """The robust spread of the 3 x 3-averaged z-scores ``zs`` over the scene's background,
+    at least 1.
+
+    The average of 9 z-scores renormalised by sqrt(9) is N(0, 1) only if the z-scores are
+    independent (white noise). On real scenes neighbouring pixels are correlated (retrieval
+    artefacts of albedo, aerosol and terrain span several pixels; lag-1 correlation 0.2-0.9,
+    median 0.55 on the 52 TROPOMI patches), so the average's spread is up to about 3 (median
+    2.0): thresholds meant in sigmas of a white field then sit at a fraction of a sigma, and
+    the region grown from a seed percolates through the background to the scene's edge.
+    Dividing ``zs`` by this spread (1.4826 x MAD after clipping the strongest enhancement,
+    as :func:`robust_background`) gives thresholds their stated meaning on every scene; the
+    floor of 1 keeps white-noise scenes (where a smaller value is only sampling noise) as
+    they were.
+    """
+    v = zs[np.isfinite(zs)]
+    if v.size < 10:
+        return 1.0
+    _, sig, _ = robust_background(v, clip)
+    return float(max(sig, 1.0))
+
+
+def background_plane(scene: np.ndarray, used: np.ndarray) -> np.ndarray:
+    """A plane fitted by least squares to the ``used`` background pixels of ``scene``
+    (rows x cols), evaluated at every pixel [scene unit]."""
+    rr, cc = np.indices(scene.shape)
+    g = np.column_stack([np.ones(int(used.sum())), rr[used], cc[used]])
+    coef = np.linalg.lstsq(g, scene[used], rcond=None)[0]
+    return coef[0] + coef[1] * rr + coef[2] * cc
+
+
 def _nearest_label(labels: np.ndarray, candidates: list[int], src: tuple[int, int]) -> int:
     rr, cc = np.indices(labels.shape)
     best, dist = candidates[0], np.inf
@@ -146,6 +185,9 @@ def detect_plume(
     z_mask: float = 1.5,
     clip: float = 2.0,
     max_source_distance: float = 3.0,
+    detrend: bool = True,
+    standardise: bool = True,
+    local_test: bool = True,
 ) -> Detection:
     """Detect a plume on ``scene`` (rows x cols; NaN where no valid retrieval).
 
@@ -164,6 +206,16 @@ def detect_plume(
         False-alarm rate per scene on plume-free white noise.
     z_mask
         Smoothed z-score above which pixels connected to a seed join the mask.
+    detrend
+        Compute the z-scores against a plane fitted to the background pixels rather than
+        their median (the rates still use the median; for benchmarks).
+    standardise
+        Divide the smoothed z-scores by their spread over the scene
+        (:func:`smoothed_spread`), so that thresholds hold on spatially correlated noise.
+        False: the white-noise normalisation alone (openmrv before issue 18).
+    local_test
+        With a known ``source``, test for a seed only near it (Bonferroni over the valid
+        pixels within ``max_source_distance``) rather than over the whole scene.
     """
     x = np.asarray(scene, float)
     if x.ndim != 2:
@@ -185,14 +237,19 @@ def detect_plume(
     sigma = np.sqrt(ret**2 + excess2)
     if not np.all(sigma[valid] > 0):
         raise InputError("zero noise and zero background spread: cannot test significance")
-    z = np.where(valid, (x - bg) / np.where(sigma > 0, sigma, 1.0), np.nan)
+    ref = background_plane(x, used) if detrend else bg
+    z = np.where(valid, (x - ref) / np.where(sigma > 0, sigma, 1.0), np.nan)
     zf = np.where(valid, z, 0.0)
     kern = np.ones((3, 3))
     zsum = ndimage.convolve(zf, kern, mode="constant", cval=0.0)
     cnt = ndimage.convolve(valid.astype(float), kern, mode="constant", cval=0.0)
     zs = np.where(valid, zsum / np.sqrt(np.maximum(cnt, 1.0)), np.nan)
+    spread_zs = smoothed_spread(zs) if standardise else 1.0
+    zs = zs / spread_zs
     n = int(valid.sum())
-    z_seed = float(norm.isf(alpha / n))
+    # standardise="mask": the seeds keep the white-noise test (benchmark variant)
+    seed_scale = spread_zs if standardise == "mask" else 1.0
+    z_seed = float(norm.isf(alpha / n)) / seed_scale
     n_bg = int(used.sum())
     se = float(np.sqrt(np.pi / 2) * spread / np.sqrt(n_bg))  # s.e. of a median
     labels, nlab = ndimage.label(np.nan_to_num(zs, nan=-np.inf) > z_mask, structure=np.ones((3, 3)))
@@ -201,6 +258,22 @@ def detect_plume(
         for lab in range(1, nlab + 1)
         if np.nanmax(np.where(labels == lab, zs, -np.inf)) > z_seed
     ]
+    if source is not None:
+        r, c = source
+        if not (0 <= r < x.shape[0] and 0 <= c < x.shape[1]):
+            raise InputError(f"source pixel {source} lies outside the scene {x.shape}")
+    if source is not None and local_test:
+        # a known source: the test is local (Bonferroni over the pixels near it only)
+        rr, cc = np.indices(x.shape)
+        near = valid & ((rr - r) ** 2 + (cc - c) ** 2 <= max_source_distance**2)
+        z_local = float(norm.isf(alpha / max(int(near.sum()), 1))) / seed_scale
+        local = {
+            int(lab)
+            for lab in np.unique(labels[near & (np.nan_to_num(zs, nan=-np.inf) > z_local)])
+            if lab > 0
+        }
+        others = [lab for lab in seeds if lab not in local]
+        seeds = sorted(local) + others
     flags: list[str] = []
     det = Detection(
         detected=False,
@@ -222,9 +295,6 @@ def detect_plume(
         flags.append("no significant enhancement")
         return det
     if source is not None:
-        r, c = source
-        if not (0 <= r < x.shape[0] and 0 <= c < x.shape[1]):
-            raise InputError(f"source pixel {source} lies outside the scene {x.shape}")
         lab = _nearest_label(labels, seeds, (r, c))
         rr, cc = np.indices(x.shape)
         sel = labels == lab
@@ -235,6 +305,7 @@ def detect_plume(
     else:
         lab = max(seeds, key=lambda k: float(np.nansum(np.where(labels == k, zs, 0.0))))
     mask = labels == lab
+    source_given = source is not None
     if source is None:
         idx = np.nanargmax(np.where(mask, zs, -np.inf))
         source = (int(idx // x.shape[1]), int(idx % x.shape[1]))
@@ -251,8 +322,24 @@ def detect_plume(
     r, c = det.source
     if r in (0, x.shape[0] - 1) or c in (0, x.shape[1] - 1):
         flags.append("source pixel at the scene edge")
+    for k in seeds:
+        sel = labels == k
+        i = int(np.nanargmax(np.where(sel, zs, -np.inf)))
+        det.clusters.append(
+            {
+                "pixels": int(sel.sum()),
+                "peak": (i // x.shape[1], i % x.shape[1]),
+                "peak_z": float(zs.flat[i]),
+                "quantified": bool(k == lab),
+            }
+        )
     if len(seeds) > 1:
-        flags.append(f"{len(seeds)} significant clusters in the scene; one quantified")
+        which = "the one at the source pixel" if source_given else "the strongest"
+        others = ", ".join(str(cl["peak"]) for cl in det.clusters if not cl["quantified"])
+        flags.append(
+            f"{len(seeds)} significant clusters in the scene; quantified {which} "
+            f"{det.source}; not quantified: the others peaking at {others} (row, col)"
+        )
     return det
 
 

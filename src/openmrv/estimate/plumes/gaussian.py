@@ -118,13 +118,22 @@ def _fit(obs, sig, xy, speed, ps, pix, th0, src_xy, stability, b_fixed=None):
         q, b = _linear(k, obs, sig, b_fixed)
         return np.concatenate([(obs - b - q * k) / sig, (g[:3] - prior_mu) / prior_sd])
 
+    # bounds: the direction within 90 degrees of the wind, the source within three
+    # pixels of the detected one (beyond either it is another plume); tolerances at the
+    # precision the data hold (1e-3 of a radian or of a pixel; 1e-4 of the cost): the
+    # default 1e-8 cannot be met by a cost that the 3-point quadrature makes slightly
+    # rough, which left most real fits "not converged" at the evaluation limit
+    lo = [th0 - np.pi / 2, src_xy[0] - 3 * pix, src_xy[1] - 3 * pix, 0.0]
+    hi = [th0 + np.pi / 2, src_xy[0] + 3 * pix, src_xy[1] + 3 * pix, 20 * pix]
     res = least_squares(
         reduced,
         np.array([*prior_mu, 0.25 * pix]),
         x_scale=np.array([0.3, pix, pix, pix]),
-        bounds=([-np.inf, -np.inf, -np.inf, 0.0], [np.inf, np.inf, np.inf, 20 * pix]),
+        bounds=(lo, hi),
         method="trf",
-        max_nfev=60,
+        xtol=1e-3,
+        ftol=1e-4,
+        max_nfev=200,
     )
     k = _kernel(*res.x, sub, speed, stability)
     q, b = _linear(k, obs, sig, b_fixed)

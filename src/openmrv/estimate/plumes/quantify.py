@@ -21,8 +21,11 @@ Uncertainty budgets (1-sigma, combined in quadrature, all as rates [kg/s]):
   U_eff;
 - background: the standard error of the background median times the mask's area;
 - retrieval noise: per-pixel noise propagated through the sums;
-- method: for IME the relative calibration residual of U_eff (``data/ueff.csv``), for CSF
-  the standard error of the mean over transects.
+- method: for IME the relative error measured on real scenes where there is one
+  (TROPOMI: ``ime_real_scene_rel_error_TROPOMI`` in ``data/parameters.csv``, from the
+  cross-validation against the SRON catalogue, bench/plumes_cv.py), else the relative
+  calibration residual of U_eff on synthetic scenes (``data/ueff.csv``); for CSF the
+  standard error of the mean over transects.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from openmrv import constants
 from openmrv.constants import table_row
 from openmrv.errors import InputError
 from openmrv.estimate.plumes.detect import Detection
+from openmrv.estimate.plumes.parameters import parameter
 
 UEFF = Path(__file__).parent / "data" / "ueff.csv"
 KG_S_TO_T_H = 3.6  # 1 kg/s = 3600 kg/h = 3.6 t/h
@@ -53,6 +57,17 @@ def ueff_coefficients(instrument: str = "TROPOMI") -> dict[str, float]:
             f"no U_eff calibration for instrument '{instrument}'", field="instrument"
         ) from None
     return {k: float(r[k]) for k in ("a", "b", "rel_residual", "u10_min", "u10_max")}
+
+
+def method_rel_error(instrument: str, synthetic: float) -> float:
+    """The IME's relative method 1-sigma for ``instrument``: the real-scene value of
+    ``data/parameters.csv`` (``ime_real_scene_rel_error_<instrument>``, measured by
+    cross-validation against a catalogue) where there is one, else ``synthetic`` (the
+    U_eff calibration's residual on synthetic scenes, which understates real scenes)."""
+    try:
+        return parameter(f"ime_real_scene_rel_error_{instrument}", "1")
+    except KeyError:
+        return synthetic
 
 
 def ppb_to_kg_m2(
@@ -159,8 +174,16 @@ def ime_rate(
     surface_pressure: np.ndarray | float | None = None,
     instrument: str = "TROPOMI",
     molar_mass: float | None = None,
+    scenes: str = "real",
 ) -> RateEstimate:
-    """IME rate [kg/s] of the plume ``det.mask`` on ``scene`` [ppb] with wind speed u10 [m/s]."""
+    """IME rate [kg/s] of the plume ``det.mask`` on ``scene`` [ppb] with wind speed u10 [m/s].
+
+    ``scenes``: ``"real"`` (default) takes the method error measured on real scenes where
+    there is one (:func:`method_rel_error`); ``"synthetic"`` the U_eff calibration's
+    residual on openmrv's synthetic scenes (for scenes of that forward model).
+    """
+    if scenes not in ("real", "synthetic"):
+        raise InputError(f"scenes must be 'real' or 'synthetic', not {scenes!r}", field="scenes")
     _check_wind(u10)
     if not det.detected:
         raise InputError("no plume detected: nothing to quantify", field="mask")
@@ -179,7 +202,12 @@ def ime_rate(
         "wind": abs(ime / length * c["a"] * rel_wind_error * u10),
         "background": ueff / length * det.background_error * float(np.sum(w)),
         "retrieval_noise": ueff / length * float(np.sqrt(np.sum((det.sigma[m] * w) ** 2))),
-        "method": abs(q) * c["rel_residual"],
+        "method": abs(q)
+        * (
+            method_rel_error(instrument, c["rel_residual"])
+            if scenes == "real"
+            else c["rel_residual"]
+        ),
     }
     flags = list(det.flags)
     if q <= 0:

@@ -18,7 +18,7 @@ from scipy import ndimage
 
 from openmrv.errors import InputError
 from openmrv.estimate.plumes.detect import detect_plume, split_mask
-from openmrv.estimate.plumes.gaussian import gaussian_plume_fit
+from openmrv.estimate.plumes.gaussian import NOT_VALIDATED, gaussian_plume_fit
 from openmrv.estimate.plumes.parameters import parameter
 from openmrv.estimate.plumes.quantify import (
     csf_rate,
@@ -121,6 +121,7 @@ def quantify_scene(
     method: Method = "IME",
     methods: tuple[str, ...] = METHODS,
     neighbours: list[tuple[float, float]] | None = None,
+    detection: dict | None = None,
 ) -> tuple[dict, dict]:
     """One plume-table row for a scene from :func:`scene_arrays`, and the working arrays.
 
@@ -132,7 +133,9 @@ def quantify_scene(
     (:func:`openmrv.estimate.plumes.quantify.with_neighbour_term` over the part of the
     mask :func:`openmrv.estimate.plumes.split_mask` leaves to this source). Known sources
     within one pixel (the square root of the median pixel area) of the detected source
-    are the source itself, not neighbours, and are left out.
+    are the source itself, not neighbours, and are left out. ``detection``: keyword
+    arguments for :func:`openmrv.estimate.plumes.detect_plume` (e.g. ``z_mask``), for
+    benchmarks that compare detection settings.
     """
     if rel_wind_error is None:  # the stated default of the parameters table
         rel_wind_error = parameter("rel_wind_error", "1")
@@ -157,7 +160,9 @@ def quantify_scene(
     source = _source_pixel(lat, lon, source_latlon)
     if source is None:
         source = sc.get("source_pixel")
-    det = detect_plume(sc["xch4"], sc["noise"], source=source, alpha=sc.get("alpha", 0.01))
+    det = detect_plume(
+        sc["xch4"], sc["noise"], source=source, alpha=sc.get("alpha", 0.01), **(detection or {})
+    )
     work = {"scene": sc, "det": det, "wind": None}
     if not det.detected:
         row["flags"] = "; ".join(det.flags)
@@ -222,6 +227,13 @@ def quantify_scene(
         row[f"{key}_sigma_t_per_h"] = e.sigma_t_per_h
         flags += [f"{e.method}: {f}" for f in e.flags if f not in det.flags]
         if e.method == method:
+            if NOT_VALIDATED in e.flags:
+                # a fit that does not hold on coarse pixels is no rate: its value stays
+                # in rate_gaussian_t_per_h for diagnosis, rate_t_per_h stays empty
+                flags.append(
+                    "Gaussian: not reported as the rate (not validated at this pixel size)"
+                )
+                continue
             row["rate_t_per_h"], row["rate_sigma_t_per_h"] = e.rate_t_per_h, e.sigma_t_per_h
     row["flags"] = "; ".join(flags)
     work["estimates"] = ests
