@@ -204,7 +204,7 @@ def test_a_run_refuses_a_polar_padding_before_computing(mini_case, tmp_path):
     import time
 
     with (mini_case / "case.yaml").open("a") as fh:
-        fh.write("top_down:\n  inversion:\n    region: GRL\n    padding: 8.0\n")
+        fh.write("top_down:\n  inversion:\n    padding: 50.0\n")  # TKM to 43°N: past the pole
     t0 = time.monotonic()
     res = runner.invoke(app, ["run", str(mini_case), "--out", str(tmp_path / "o")])
     assert res.exit_code == 2, res.output
