@@ -228,3 +228,25 @@ def test_json_follows_schema(tmp_path, mini_dataset):
     with pytest.raises(AssertionError):
         doc["tables"]["Summary1"]["rows"][0]["CO2 [kt]"] = [1]
         _validate(doc, schema, schema["$defs"])
+
+
+def test_xlsx_dates_fixed_whatever_the_namespace_prefix(tmp_path):
+    """openpyxl names the Dublin Core terms namespace "dcterms" or "dct" depending on
+    what the process registered before; either way the modified date is fixed."""
+    import zipfile
+
+    from openmrv.report.crt_io import _FIXED_TIME, _reproducible_zip
+
+    stamp = _FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")
+    for prefix in ("dcterms", "dct"):
+        src, dst = tmp_path / f"{prefix}.raw", tmp_path / f"{prefix}.xlsx"
+        core = (
+            f'<cp:coreProperties><{prefix}:modified xsi:type="dcterms:W3CDTF">'
+            f"2026-12-06T02:54:17Z</{prefix}:modified></cp:coreProperties>"
+        )
+        with zipfile.ZipFile(src, "w") as z:
+            z.writestr("docProps/core.xml", core)
+        _reproducible_zip(src, dst)
+        with zipfile.ZipFile(dst) as z:
+            text = z.read("docProps/core.xml").decode()
+        assert f">{stamp}</{prefix}:modified>" in text and "2026" not in text

@@ -110,8 +110,10 @@ def _reproducible_zip(src: Path, dst: Path) -> None:
         for info in zin.infolist():
             data = zin.read(info.filename)
             if info.filename == "docProps/core.xml":
+                # any prefix: ElementTree's global prefix registry gives "dcterms" or
+                # "dct" depending on what the process imported before
                 text = re.sub(
-                    r"(<dcterms:modified[^>]*>)[^<]*(<)", rf"\g<1>{stamp}\g<2>", data.decode()
+                    r"(<[\w.-]+:modified[^>]*>)[^<]*(<)", rf"\g<1>{stamp}\g<2>", data.decode()
                 )
                 data = text.encode()
             entry = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
