@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import math
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from openmrv.case_limits import excerpt, read_case_yaml
 from openmrv.categories import check_code
 from openmrv.errors import CaseError
 from openmrv.factors import DISTRIBUTIONS
+from openmrv.fetch.discover import cached_inversion_inputs
 from openmrv.limits import activity_out_of_range, check_capacity, out_of_range
 from openmrv.registers import FACILITY_OPTIONAL, check_facility_extras
 from openmrv.settings import (
@@ -167,16 +168,22 @@ class Case:
         section = self.settings.top_down.inversion
         if self.inversion is None or section is None:
             return None
-        return InversionSettings.from_section(
-            section,
-            country=self.country,
-            first_year=self.first_year,
-            last_year=self.last_year,
-            winds=self.inversion.get("winds"),
-            soundings=self.inversion.get("soundings", []),
-            file=self.config_file,
-            lines=self.lines,
-        )
+
+        inv = self.inversion
+        build = partial(InversionSettings.from_section, section, country=self.country,
+                        first_year=self.first_year, last_year=self.last_year,
+                        file=self.config_file, lines=self.lines)  # fmt: skip
+        s = build(winds=inv.get("winds"), soundings=inv.get("soundings", []))
+        if "soundings" in section.model_fields_set or not section.from_cache:
+            return s
+        found = cached_inversion_inputs(self.root, s.start, s.end)
+        if not found.soundings:
+            return s
+        # the real-data path: the inputs (and so the manifest) name the cached files
+        inv.update(soundings=found.soundings, soundings_from_cache=found.product)
+        if found.winds is not None and "winds" not in inv:
+            inv["winds"] = found.winds
+        return build(winds=inv.get("winds"), soundings=inv["soundings"])
 
     def inputs(self) -> list[Path]:
         """Every input file of the case (for provenance)."""

@@ -44,9 +44,8 @@ from openmrv.factors import QUALIFIER_NAMES
 from openmrv.gwp import ETF_DEFAULT, GWPSet
 from openmrv.settings_errors import UNION_TAG, YamlLines, case_error
 
-#: The one random seed of openmrv's defaults (Monte Carlo draws, OSSE soundings, k-means).
-#: Arbitrary but fixed so that runs reproduce: 20 December 2025, the date of the
-#: Japan-Turkmenistan agreement under which openmrv was started.
+#: The one random seed of openmrv's defaults (Monte Carlo draws, OSSE soundings, k-means),
+#: fixed so that runs reproduce: 20 December 2025, the Japan-Turkmenistan agreement's date.
 DEFAULT_SEED = 20251220
 
 CategorySystem = Literal["IPCC2006"]
@@ -208,9 +207,7 @@ class FactorsSection(_Model):
     """``factors: {prefer: [...], country_specific: [...]}``."""
 
     prefer: list[str] = Field(default_factory=list, description="factor table ids preferred")
-    country_specific: list[str] = Field(
-        default_factory=list, description="CSV files of country-specific factors"
-    )
+    country_specific: list[str] = Field(default_factory=list, description="CSVs of own factors")
 
 
 class UncertaintySettings(_Model):
@@ -258,9 +255,7 @@ class OsseSection(_Model):
         default_factory=dict, description="truth = prior x factor per sector code (or 'all')"
     )
     seed: Seed = Field(DEFAULT_SEED, description="random seed of the synthetic soundings")
-    wind_error: Annotated[bool, Strict()] = Field(
-        True, description="simulate the truth in perturbed winds"
-    )
+    wind_error: Annotated[bool, Strict()] = Field(True, description="truth in perturbed winds")
 
 
 class InversionSection(_Model):
@@ -310,6 +305,7 @@ class InversionSection(_Model):
         default_factory=list, description="real sounding files (relative paths or glob patterns)"
     )
     osse: OsseSection = Field(default_factory=OsseSection)
+    from_cache: bool = Field(True, description="without soundings: the fetch cache's")
     transport_error: TransportError = Field(
         "ensemble", description="transport error in S_o: ensemble, scaling or none"
     )
@@ -584,8 +580,10 @@ def parse_case_file(data: Any, *, file: Path, lines: YamlLines | None = None) ->
 
 def case_json_schema() -> dict[str, Any]:
     """The JSON Schema of ``case.yaml``, generated from :class:`CaseFile`."""
-    schema = CaseFile.model_json_schema()
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **CaseFile.model_json_schema(),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -108,8 +108,8 @@ def plan_table(items, cache, resolved: dict) -> Table:
 
 
 def _case_yaml_hint(case: Path, cache, chosen, req) -> None:
-    """Say how to point the inversion at the cached soundings and joined winds (case.yaml
-    is not edited: the run's provenance names the files case.yaml names)."""
+    """Say that the run takes the cached soundings and joined winds by itself, and how to
+    name them in case.yaml instead (case.yaml is never edited by openmrv)."""
     from openmrv.fetch.join import JOIN_KEY, joined_name
     from openmrv.fetch.plan import Item
 
@@ -133,7 +133,9 @@ def _case_yaml_hint(case: Path, cache, chosen, req) -> None:
             lines.append(f"      winds: {rel(cache.path(name))}")
     if lines:
         console.print(
-            "To run the inversion on the cached files, set in case.yaml\n"
+            "openmrv run takes the cached soundings (and winds) of the inversion period by "
+            "itself when the cache is CASE/cache (docs/fetch.md); to name them in case.yaml "
+            "instead, set\n"
             "  top_down:\n    inversion:\n" + "\n".join(lines) + "\n"
             "The run re-verifies each cached file against the manifest before reading it.",
             soft_wrap=True,
