@@ -4,6 +4,7 @@ on them and says so; elsewhere the OSSE runs, labelled as before."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pandas as pd
@@ -113,3 +114,23 @@ def test_no_cache_or_an_empty_one_changes_nothing(mini_case, manifest):
     if manifest:
         Cache(mini_case / "cache").save()
     assert load_case(mini_case).inversion_settings.osse
+
+
+def test_a_whole_run_on_the_cached_soundings_says_real_and_not_comparable(mini_case, tmp_path):
+    """``openmrv run`` end to end on the real GOSAT day of the cache: the inversion's rows
+    are labelled real, and one day constrains nothing, so they are "not comparable"
+    (its DOFS are far below 0.5) -- said once in the headline, not once per category."""
+    case_dir = with_inversion(mini_case, period=PERIOD, obs_error=12)
+    _cache_with(case_dir, "uol_gosat_proxy_v72", UOL)
+    out = tmp_path / "run"
+    res = CliRunner().invoke(app, ["run", str(case_dir), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    v = pd.read_csv(out / "verification.csv")
+    inv = v[v["evidence"].str.startswith("inversion")]
+    assert len(inv) and set(inv["evidence"]) == {"inversion (real soundings)"}
+    assert not inv["osse"].any()
+    assert set(inv["flag"]) == {"not comparable (sensitivity too low)"}
+    lines = json.loads((out / "headline.json").read_text())["lines"]
+    beside = [line for line in lines if line.startswith("Beside it, openmrv's own")]
+    assert all(line.count("inversion (real soundings)") <= 1 for line in beside)
+    assert "inversion (OSSE" not in " ".join(lines)

@@ -94,7 +94,7 @@ def _inversion(inv: CaseInversion, regions: Regions) -> pd.DataFrame:
             if k is not None:
                 t_1b2 = sv.fields[k] * scale[k] * share[i]
                 out["inversion_1B2_truth_kt"] = float(t_1b2.sum()) * KG_S_TO_KT
-        out["inversion_label"] = OSSE_LABEL if inv.osse else "inversion"
+        out["inversion_label"] = OSSE_LABEL if inv.osse else "real soundings"
         out["inversion_year"] = s.year
         rows.append(out)
     return pd.DataFrame(rows)

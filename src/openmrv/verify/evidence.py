@@ -209,6 +209,10 @@ def own_plume_evidence(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
     return pd.DataFrame(rows), pd.DataFrame(contrib, columns=list(CONTRIBUTOR_COLUMNS))
 
 
+#: the evidence labels of an inversion's rows: synthetic soundings, or real ones
+INVERSION_OSSE, INVERSION_REAL = "inversion (OSSE, synthetic)", "inversion (real soundings)"
+
+
 def inversion_evidence(
     totals: pd.DataFrame, country: str, known: set[str] | frozenset[str]
 ) -> pd.DataFrame:
@@ -228,7 +232,7 @@ def inversion_evidence(
                 "year": int(r.year),
                 "value_kt": float(r.posterior_kt),
                 "sigma_kt": float(r.posterior_sigma_kt),
-                "evidence": "inversion (OSSE, synthetic)" if osse else "inversion",
+                "evidence": INVERSION_OSSE if osse else INVERSION_REAL,
                 "kind": "total",
                 "osse": osse,
                 "sensitivity": float(r.dofs),

@@ -32,6 +32,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from openmrv import runfolder as rf
@@ -186,9 +187,9 @@ class Item:
         if kind == "series":
             return self.describe()
         if kind == "not_comparable":
-            limit = pd.to_numeric(self.rows.get("detection_limit_kt"), errors="coerce")
+            limit = _column(self.rows, "detection_limit_kt")
             text = ""
-            if limit is not None and limit.notna().any():
+            if limit.notna().any():
                 lo, hi = mt(limit.min()), mt(limit.max())
                 text = say("short_limit", limit=lo if lo == hi else f"{lo}–{hi}")
             years = _span(self.years)
@@ -201,19 +202,33 @@ class Item:
     def _not_comparable(self) -> str:
         rows = self.rows
         n = len(rows)
-        limit = pd.to_numeric(rows.get("detection_limit_kt"), errors="coerce")
+        limit = _column(rows, "detection_limit_kt")
         inv = pd.to_numeric(rows["bottom_up_kt"], errors="coerce")
         common = {"label": self.label, "years": _span(self.years), "n_flag": n, "n": n}
-        if limit is not None and limit.notna().any():
+        if limit.notna().any():
             lo, hi = limit.min(), limit.max()
             lim = mt(lo) if mt(lo) == mt(hi) else f"{mt(lo)}–{mt(hi)}"
             ilo, ihi = inv.min(), inv.max()
             inv_range = mt(ilo) if mt(ilo) == mt(ihi) else f"{mt(ilo)}–{mt(ihi)}"
             return say("not_comparable_limit", **common, limit=lim, inv_range=inv_range)
-        sens = pd.to_numeric(rows.get("sensitivity"), errors="coerce")
+        sens = _column(rows, "sensitivity")
         measure = str(rows.get("sensitivity_measure", pd.Series(["sensitivity"])).iloc[-1])
-        s = "" if sens is None or sens.isna().all() else f"{sens.max():.2f}"
+        s = "" if sens.isna().all() else f"{sens.max():.2f}"
         return say("not_comparable_sensitivity", **common, measure=measure, sensitivity=s)
+
+
+def _joined(texts) -> str:
+    """Short descriptions joined, each once (several categories of one evidence read
+    the same in short)."""
+    return "; ".join(dict.fromkeys(texts))
+
+
+def _column(rows: pd.DataFrame, name: str) -> pd.Series:
+    """A numeric column of the verification rows; all NaN where the table lacks it (a
+    table written before the column existed, or evidence without it)."""
+    if name not in rows:
+        return pd.Series(np.nan, index=rows.index)
+    return pd.to_numeric(rows[name], errors="coerce")
 
 
 def _items(real: pd.DataFrame) -> list[Item]:
@@ -419,10 +434,10 @@ def headline(
         own = [i for i in items if not i.published and i is not main_item]
         pub = [i for i in items if i.published and i is not main_item]
         if pub:
-            lines.append(say("published_beside", items="; ".join(i.short() for i in pub)))
+            lines.append(say("published_beside", items=_joined(i.short() for i in pub)))
         if own:
             key = "own_beside" if any(_classes(i) for i in own) else "own_beside_untested"
-            lines.append(say(key, items="; ".join(i.short() for i in own)))
+            lines.append(say(key, items=_joined(i.short() for i in own)))
     else:
         between = [s for s in statements if s.conclusion == "disagree"]
         if between:
