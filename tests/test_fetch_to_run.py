@@ -18,6 +18,8 @@ from openmrv.cli import app
 from openmrv.fetch.cache import Cache
 from openmrv.fetch.discover import cached_inversion_inputs, file_day
 from openmrv.fetch.products import load_products
+from openmrv.report.btr import render_html
+from openmrv.stages.inversion import domain, read_inversion_soundings
 from test_inversion_case import winds_file, with_inversion
 
 PERIOD = {"start": "2012-01-01", "end": "2012-01-06"}
@@ -134,3 +136,21 @@ def test_a_whole_run_on_the_cached_soundings_says_real_and_not_comparable(mini_c
     beside = [line for line in lines if line.startswith("Beside it, openmrv's own")]
     assert all(line.count("inversion (real soundings)") <= 1 for line in beside)
     assert "inversion (OSSE" not in " ".join(lines)
+
+
+def test_the_soundings_read_are_counted_per_month_and_shown(mini_case, tmp_path):
+    """inversion/soundings_per_month.csv counts what the inversion read; the report's
+    annex shows it. Truth: the UoL file of 2012-01-02 read alone with the same domain."""
+    case_dir = with_inversion(mini_case, period=PERIOD, obs_error=12)
+    _cache_with(case_dir, "uol_gosat_proxy_v72", UOL)
+    out = tmp_path / "run"
+    res = CliRunner().invoke(app, ["invert", str(case_dir), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    per_month = pd.read_csv(out / "inversion" / "soundings_per_month.csv")
+    grid, _ = domain(load_case(case_dir).inversion_settings)
+    n = read_inversion_soundings([UOL], grid.bounds, None).sizes["sounding"]
+    assert per_month.to_dict("records") == [
+        {"month": "2012-01", "product": "gosat_uol_proxy", "soundings": n, "in_period": n}
+    ]
+    page = render_html(out)
+    assert f"Real soundings read: {n:,} QA-passed" in page

@@ -222,6 +222,13 @@ def _annex(run: Path) -> str:
             )
         if totals is not None:
             head += _table(totals, 2)
+        per_month = _read(run, rf.INVERSION_SOUNDINGS_CSV)
+        if per_month is not None:
+            n, used = int(per_month["soundings"].sum()), int(per_month["in_period"].sum())
+            head += (
+                f"<p>Real soundings read: {n:,} QA-passed in the inversion's domain, "
+                f"{used:,} of them in its period; per month and product:</p>" + _table(per_month, 0)
+            )
         head += "".join(
             _img(p, sections.caption(p) + (" (OSSE — synthetic)" if osse else ""))
             for p in sorted(inv.glob("*.png"))

@@ -75,6 +75,7 @@ PLUME_ANNUALISATION_SENSITIVITY_CSV = "plume_annualisation_sensitivity.csv"
 INVERSION_RESULT_NC = f"{INVERSION_DIR}/result.nc"
 INVERSION_TOTALS_CSV = f"{INVERSION_DIR}/totals.csv"
 INVERSION_ELEMENTS_CSV = f"{INVERSION_DIR}/elements.csv"
+INVERSION_SOUNDINGS_CSV = f"{INVERSION_DIR}/soundings_per_month.csv"
 INVERSION_MAPS_PNG = tuple(
     f"{INVERSION_DIR}/{n}.png" for n in ("prior", "posterior", "ratio", "sensitivity")
 )
@@ -323,6 +324,9 @@ OUTPUTS: tuple[Output, ...] = (
            columns=("element", "kind", "lat", "lon", "prior", "posterior", "posterior_sigma",
                     "averaging_kernel"),
            description="state vector elements"),
+    Output(INVERSION_SOUNDINGS_CSV, "csv", INVERSION, "the inversion read real soundings",
+           columns=("month", "product", "soundings", "in_period"),
+           description="real soundings the inversion read (QA-passed, in its domain) per month"),
     *(Output(n, "png", INVERSION, _INV, description="inversion map") for n in INVERSION_MAPS_PNG),
     Output(VERIFICATION_CSV, "csv", VERIFICATION,
            "some top-down evidence exists (plumes, inversion or published estimates)",

@@ -69,6 +69,8 @@ class CaseInversion:
     land: np.ndarray | None = None
     #: extra attributes of result.nc (sector prior errors, the background of real soundings)
     attrs: dict = field(default_factory=dict)
+    #: real soundings only: QA-passed soundings in the domain per month and product
+    soundings_per_month: pd.DataFrame | None = None
 
     @property
     def osse(self) -> bool:
@@ -254,6 +256,23 @@ def read_inversion_soundings(
     return concat_soundings(parts) if len(parts) > 1 else parts[0]
 
 
+def soundings_per_month(obs: xr.Dataset, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """The real soundings the inversion read (QA-passed, in its domain), counted per
+    month and product, with those inside the inversion period."""
+    t = pd.DatetimeIndex(obs["time"].values)
+    frame = pd.DataFrame(
+        {
+            "month": t.strftime("%Y-%m"),
+            "product": obs["product"].values.astype(str),
+            "in_period": (t >= start) & (t < end + pd.Timedelta(days=1)),
+        }
+    )
+    out = frame.groupby(["month", "product"], as_index=False).agg(
+        soundings=("in_period", "size"), in_period=("in_period", "sum")
+    )
+    return out.astype({"soundings": int, "in_period": int})
+
+
 def compute(
     case: Case,
     inventory_result: InventoryResult,
@@ -316,6 +335,8 @@ def compute(
         land,
         attrs,
     )
+    if obs is not None:
+        res.soundings_per_month = soundings_per_month(obs, s.start, s.end)
     if truth is not None:
         # the truth by sector is known exactly (prior x truth_scale); the state vector
         # holds its projection on fixed sector shares within each element
@@ -384,6 +405,9 @@ def write(res: CaseInversion, run_dir: Path) -> list[Path]:
     tab["posterior_sigma"] = np.sqrt(np.diag(post.s_hat))
     tab["averaging_kernel"] = np.diag(post.a)
     tab.to_csv(files[2], index=False)
+    if res.soundings_per_month is not None:
+        files.append(Path(run_dir) / rf.INVERSION_SOUNDINGS_CSV)
+        res.soundings_per_month.to_csv(files[-1], index=False)
     label = ("OSSE (synthetic soundings), " if s.osse else "") + res.winds_label
     to_t_km2_yr = 1e9 * SECONDS_PER_YEAR / 1e6  # kg/s/m2 -> t/km2/yr
     ak = np.full(sv.grid.shape, np.nan)
