@@ -1,5 +1,5 @@
-"""``openmrv recalc``, ``openmrv verify-manifest`` and ``openmrv reproduce``: commands on
-run folders."""
+"""``openmrv recalc``, ``openmrv verify-manifest``, ``openmrv reproduce`` and ``openmrv
+report``: commands on run folders."""
 
 from __future__ import annotations
 
@@ -165,3 +165,27 @@ def reproduce_command(
     )
     if not res.reproduced:
         raise typer.Exit(code=1)
+
+
+@app.command("report")
+def report_command(
+    run_dir: Annotated[Path, typer.Argument(help="Run folder written by 'openmrv run'.")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for the documents (beside the run).")
+    ],
+    no_pdf: Annotated[bool, typer.Option("--no-pdf", help="report.html only.")] = False,
+) -> None:
+    """Render a run folder's report (report.html, report.pdf) again into another folder,
+    without re-running the pipeline; the run folder stays as it was signed."""
+    from openmrv.report.rerender import rerender
+
+    try:
+        res = rerender(run_dir, out, pdf=not no_pdf)
+    except OpenMRVError as exc:
+        fail(exc)
+    for line in res.manifest_problems:
+        typer.echo(f"note: the run folder no longer matches its manifest: {line}", err=True)
+    for w in res.warnings:
+        typer.echo(f"warning: {w}", err=True)
+    names = ", ".join(p.relative_to(out).as_posix() for p in res.files)
+    console.print(f"rendered from {run_dir} into {out}: {names}", soft_wrap=True, markup=False)
