@@ -42,6 +42,7 @@ from openmrv.stages import (
     inversion,
     observations,
     plumes,
+    recalculations,
     regions,
     satellite_record,
     uncertainty,
@@ -122,9 +123,13 @@ class RunChain:
         client=None,
         progress: Progress | None = None,
         pdf: bool = True,
+        previous: str | Path | None = None,
     ) -> None:
         self.case = case
         self.pdf = pdf
+        self.previous = None if previous is None else Path(previous)
+        if self.previous is not None:
+            recalculations.check_previous(self.previous)
         self.with_uncertainty = with_uncertainty
         self.with_top_down = with_top_down
         self.client = client
@@ -251,6 +256,8 @@ class RunChain:
         ``folder`` (which must exist); returns the files written."""
         res = self.results
         files = inventory.write(self._inventory(), self.case, folder)
+        if self.previous is not None:  # from the emissions.csv and run.json just written
+            files += recalculations.write(recalculations.compute(self.previous, folder), folder)
         if res.uncertainty is not None:
             files += uncertainty.write(res.uncertainty, folder)
         if res.observations is not None:
@@ -313,6 +320,7 @@ def run_inventory(
     with_top_down: bool = False,
     client=None,
     pdf: bool = True,
+    previous: str | Path | None = None,
 ) -> RunResult:
     """Run the inventory of a case (and, as asked, the other stages) and write its
     outputs to the run folder ``out`` (replaced atomically if it exists)."""
@@ -325,6 +333,7 @@ def run_inventory(
             client=client,
             progress=progress,
             pdf=pdf,
+            previous=previous,
         )
         chain.run_model()
         files = chain.write_into(writer.path)
@@ -337,12 +346,20 @@ def run(
     progress: Progress | None = None,
     client=None,
     pdf: bool = True,
+    previous: str | Path | None = None,
 ) -> RunResult:
     """The whole job for a case: inventory, Monte Carlo uncertainty and key categories
     (when the case gives activity uncertainties), observations, plumes, inversion,
     verification, CRT tables, report and signed manifest (``docs/architecture.md``)."""
     return run_inventory(
-        case_dir, out, progress, with_uncertainty=True, with_top_down=True, client=client, pdf=pdf
+        case_dir,
+        out,
+        progress,
+        with_uncertainty=True,
+        with_top_down=True,
+        client=client,
+        pdf=pdf,
+        previous=previous,
     )
 
 

@@ -25,6 +25,14 @@ from openmrv.cli._common import (
 from openmrv.cli._common import client as make_client
 
 app = sub_app()
+PreviousOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--previous",
+        help="Run folder of the previous submission: recalculations.csv lists every "
+        "estimate that differs from it, with what changed (IPCC Vol 1 Ch 5.4, CRT Table 8).",
+    ),
+]
 NoPdfOpt = Annotated[
     bool,
     typer.Option(
@@ -176,6 +184,7 @@ def run(
         ),
     ] = None,
     no_pdf: NoPdfOpt = False,
+    previous: PreviousOpt = None,
 ) -> None:
     """Run the whole job on a case: inventory, uncertainty, key categories, observations,
     plumes, inversion, verification, CRT tables, report and signed manifest."""
@@ -187,16 +196,24 @@ def run(
         fail(f"cannot reach the dask scheduler {scheduler}: {exc}")
     try:
         _signing_key_notice()
-        _summary(run_with_progress(partial(run_pipeline, client=client, pdf=not no_pdf), case, out))
+        _summary(
+            run_with_progress(
+                partial(run_pipeline, client=client, pdf=not no_pdf, previous=previous), case, out
+            )
+        )
     finally:
         if client is not None:
             client.close()
 
 
 @app.command()
-def inventory(case: CaseArg, out: OutOpt = None, no_pdf: NoPdfOpt = False) -> None:
+def inventory(
+    case: CaseArg, out: OutOpt = None, no_pdf: NoPdfOpt = False, previous: PreviousOpt = None
+) -> None:
     """Compile the bottom-up inventory of a case and print national totals."""
     from openmrv.pipeline import run_inventory
 
     _signing_key_notice()
-    _summary(run_with_progress(partial(run_inventory, pdf=not no_pdf), case, out))
+    _summary(
+        run_with_progress(partial(run_inventory, pdf=not no_pdf, previous=previous), case, out)
+    )

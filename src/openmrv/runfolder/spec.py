@@ -76,6 +76,7 @@ INVERSION_RESULT_NC = f"{INVERSION_DIR}/result.nc"
 INVERSION_TOTALS_CSV = f"{INVERSION_DIR}/totals.csv"
 INVERSION_ELEMENTS_CSV = f"{INVERSION_DIR}/elements.csv"
 INVERSION_SOUNDINGS_CSV = f"{INVERSION_DIR}/soundings_per_month.csv"
+RECALCULATIONS_CSV = "recalculations.csv"
 INVERSION_MAPS_PNG = tuple(
     f"{INVERSION_DIR}/{n}.png" for n in ("prior", "posterior", "ratio", "sensitivity")
 )
@@ -332,6 +333,10 @@ OUTPUTS: tuple[Output, ...] = (
            "some top-down evidence exists (plumes, inversion or published estimates)",
            columns=VERIFICATION_COLUMNS,
            description="bottom-up against top-down, one row per evidence"),
+    Output(RECALCULATIONS_CSV, "csv", VERIFICATION, "openmrv run --previous RUN",
+           columns=("previous_run", "category", "gas", "year", "previous_Gg", "current_Gg",
+                    "difference_Gg", "difference_pct", "reason"),
+           description="estimates that differ from the previous run, with what changed"),
     Output(HEADLINE_JSON, "json", VERIFICATION, "openmrv run (the top-down stages ran)",
            description="the run's headline in plain words, its parts and citations"),
     Output(REGIONS_CSV, "csv", VERIFICATION, _REG, columns=_REG_CSV,

@@ -65,3 +65,30 @@ def recalculation(
                 }
             )
     return changes, pd.DataFrame(rows, columns=["input", "status"])
+
+
+def with_reasons(changes: pd.DataFrame, inputs: pd.DataFrame) -> pd.DataFrame:
+    """``changes`` with a ``reason`` per row, from what the two runs record: the factor
+    rows when they changed, else the inputs that changed (activity data, case settings),
+    else a change of openmrv itself (methods, packaged tables not named as inputs). The
+    reasons say what changed, not why it was changed: the compiler adds that (Vol 1 Ch
+    5.4 asks for both)."""
+    changed = [f"{r.input} ({r.status})" for r in inputs.itertuples()]
+    if changed:
+        other = "inputs changed: " + ", ".join(changed)
+    else:
+        other = "no input changed: openmrv's methods or packaged tables changed"
+
+    def reason(r) -> str:
+        prev, cur = r.factors_previous, r.factors_current
+        if isinstance(prev, str) and isinstance(cur, str) and prev != cur:
+            return f"factors changed: {prev or 'none'} -> {cur or 'none'}"
+        if not isinstance(prev, str) or pd.isna(r.previous_Gg):
+            return "newly estimated (not in the previous run)"
+        if not isinstance(cur, str) or pd.isna(r.current_Gg):
+            return "no longer estimated (not in this run)"
+        return other
+
+    out = changes.copy()
+    out["reason"] = [reason(r) for r in changes.itertuples()] if len(changes) else []
+    return out
