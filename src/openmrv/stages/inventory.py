@@ -72,6 +72,10 @@ def _write_netcdf(ds: xr.Dataset, path: Path) -> None:
         if v.dtype.kind == "f"
     }
     out, enc = cf_ready(ds, "inventory", enc)
+    for name, v in out.data_vars.items():
+        # primap2's ensure_valid() wants an entity on every variable, the notation-key
+        # and tier variables too (docs/data-format.md)
+        v.attrs.setdefault("entity", name)
     out.to_netcdf(path, engine="netcdf4", encoding=enc)
 
 
