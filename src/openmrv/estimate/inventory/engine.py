@@ -18,6 +18,7 @@ from openmrv.estimate.inventory import (
     handlers_agriculture,
     handlers_energy,
     handlers_industry,
+    handlers_manure,
     handlers_rice,
     handlers_waste,
 )
@@ -38,7 +39,14 @@ from openmrv.factors import FactorLibrary
 from openmrv.settings import InventorySettings
 
 #: the handler modules register themselves in HANDLERS when imported
-SECTORS = (handlers_energy, handlers_agriculture, handlers_waste, handlers_industry, handlers_rice)
+SECTORS = (
+    handlers_energy,
+    handlers_agriculture,
+    handlers_waste,
+    handlers_industry,
+    handlers_rice,
+    handlers_manure,
+)
 __all__ = [
     "HANDLERS",
     "INFORMATIONAL",
