@@ -43,6 +43,7 @@ import xarray as xr
 from openmrv.categories import ancestors
 from openmrv.dataformat import GASES, NOTATION_KEYS, ensure_valid, years
 from openmrv.errors import InputError
+from openmrv.gases import ALL_GASES, FGASES, gases_present
 from openmrv.gwp import gwp
 
 # the files (xlsx, JSON) live in crt_io; their names stay importable from here
@@ -229,7 +230,7 @@ def crt_cells(ds: xr.Dataset) -> dict[str, dict[str, list[float | str | None]]]:
     crt_codes = list(crt_categories()["code"])
     out: dict[str, dict[str, list[float | str | None]]] = {}
     yrs = years(ds)
-    for gas in GASES:
+    for gas in ALL_GASES:
         if gas not in flat:
             continue
         vals = np.asarray(flat[gas].transpose("time", cat).values, dtype=float)
@@ -309,20 +310,25 @@ def _by_year_table(
     total_row: str,
     as_co2e: bool = False,
 ) -> pd.DataFrame:
-    """Rows by year and CRT code. A column is (header, gas or ``total``); gas columns are
-    masses, or CO2 equivalents with ``as_co2e``; ``total`` is the CO2e sum of the gases."""
+    """Rows by year and CRT code. A column is (header, gas, ``HFCs`` or ``total``); gas
+    columns are masses, or CO2 equivalents with ``as_co2e``; ``HFCs`` is the CO2e sum of the
+    HFC species (as the CRT summary tables show them); ``total`` is the CO2e sum of every gas."""
     names = _names()
     none = [None] * len(yrs)
+    gases = gases_present(set(cells))
+    fgases = [g for g in gases if g in FGASES]
     records = []
     for t, year in enumerate(yrs):
         if year not in select:
             continue
         for code in rows:
             rec: dict[str, Any] = {"year": year, "code": code, "category": names[code]}
-            per_gas = {g: cells.get(g, {}).get(code, none)[t] for g in GASES}
+            per_gas = {g: cells.get(g, {}).get(code, none)[t] for g in gases}
             for header, gas in columns:
                 if gas == "total":
-                    rec[header] = _co2e(per_gas.values(), [gwps[g] for g in GASES])
+                    rec[header] = _co2e(per_gas.values(), [gwps[g] for g in gases])
+                elif gas == "HFCs":
+                    rec[header] = _co2e([per_gas[g] for g in fgases], [gwps[g] for g in fgases])
                 else:
                     v = per_gas[gas]
                     rec[header] = v * gwps[gas] if as_co2e and isinstance(v, float) else v
@@ -385,15 +391,17 @@ def crt_tables(
     missing = sorted(set(select) - set(yrs))
     if missing:
         raise InputError(f"years {missing} are not in the dataset ({yrs[0]}-{yrs[-1]})")
-    factors = {g: gwp(g, gwp_set) for g in GASES}
+    factors = {g: gwp(g, gwp_set) for g in gases_present(set(cells))}
     mass = [(f"{g} [kt]", g) for g in GASES]
+    # F-gases (2.F), where the dataset has them, as one CO2e column as in the CRT summaries
+    hfcs = [("HFCs [kt CO2 eq]", "HFCs")] if any(g in cells for g in FGASES) else []
     tables: dict[str, pd.DataFrame] = {}
     tables["Summary1"] = _by_year_table(
         cells,
         _summary1_rows(),
         yrs,
         select,
-        [*mass, ("Total GHG [kt CO2 eq]", "total")],
+        [*mass, *hfcs, ("Total GHG [kt CO2 eq]", "total")],
         factors,
         "Total",
     )
@@ -403,7 +411,7 @@ def crt_tables(
         ["Total", "1", "2", "3", "4", "5", "6"],
         yrs,
         select,
-        [*co2e, ("Total [kt CO2 eq]", "total")],
+        [*co2e, *hfcs, ("Total [kt CO2 eq]", "total")],
         factors,
         "Total",
         as_co2e=True,

@@ -17,6 +17,7 @@ from openmrv.errors import CaseError
 from openmrv.estimate.inventory import (
     handlers_agriculture,
     handlers_energy,
+    handlers_fgas,
     handlers_industry,
     handlers_manure,
     handlers_rice,
@@ -46,6 +47,7 @@ SECTORS = (
     handlers_industry,
     handlers_rice,
     handlers_manure,
+    handlers_fgas,
 )
 __all__ = [
     "HANDLERS",
