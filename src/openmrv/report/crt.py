@@ -45,8 +45,6 @@ from openmrv.dataformat import GASES, NOTATION_KEYS, ensure_valid, years
 from openmrv.errors import InputError
 from openmrv.gases import ALL_GASES, FGASES, gases_present
 from openmrv.gwp import gwp
-
-# the files (xlsx, JSON) live in crt_io; their names stay importable from here
 from openmrv.report.crt_io import (
     JSON_FORMAT,
     JSON_VERSION,
@@ -57,6 +55,9 @@ from openmrv.report.crt_io import (
     write_crt_json,
     write_crt_xlsx,
 )
+
+# the files (xlsx, JSON) live in crt_io; their names stay importable from here
+from openmrv.report.crt_lulucf import WITHOUT_LULUCF, with_memo_without_lulucf
 
 DATA = Path(__file__).parent / "data"
 MAPPING_FILE = DATA / "crt_mapping.csv"
@@ -416,6 +417,8 @@ def crt_tables(
         "Total",
         as_co2e=True,
     )
+    for sheet in ("Summary1", "Summary2"):
+        tables[sheet] = with_memo_without_lulucf(tables[sheet])
     titles = {
         "Summary1": ("Summary 1: emissions by category and gas", "kt; total in kt CO2 eq"),
         "Summary2": ("Summary 2: CO2 equivalent emissions by gas and sector", "kt CO2 eq"),
@@ -442,6 +445,30 @@ def crt_tables(
             title=titles[sheet][0], units=titles[sheet][1], gwp_set=gwp_set, sheet=sheet
         )
     return tables
+
+
+def lulucf_codes() -> list[str]:
+    """IPCC 2006 codes the CRT places wholly in sector 4 (LULUCF), the broadest only: land
+    (3.B), fires on forest and other land (3.C.1.a, 3.C.1.d), harvested wood and other
+    (3.D), as ``crt_mapping.csv`` says."""
+    rows = crt_mapping()
+    inside = sorted(
+        code for code, row in rows.items() if all(t == "4" or t.startswith("4.") for t in row.crt)
+    )
+    return [c for c in inside if not any(a in inside for a in ancestors(c))]
+
+
+def total_without_lulucf(ds: xr.Dataset, variable: str) -> np.ndarray:
+    """The national total (category ``0``) of ``variable`` less its LULUCF categories, by
+    year (one area and source): the total "without LULUCF" of the ETF. Category ``0`` of an
+    openmrv dataset is the total with LULUCF (removals negative), as the IPCC tree adds it."""
+    flat, cat = _squeeze(ds)
+    codes = [str(c) for c in flat[cat].values]
+    total = np.asarray(flat[variable].sel({cat: "0"}).values, dtype=float)
+    for code in lulucf_codes():
+        if code in codes:
+            total = total - np.nan_to_num(np.asarray(flat[variable].sel({cat: code}).values))
+    return total
 
 
 def _crt_of(code: str) -> str:
@@ -539,6 +566,7 @@ __all__ = [
     "MAPPING_FILE",
     "SCHEMA_FILE",
     "UNCERTAINTY_COLUMNS",
+    "WITHOUT_LULUCF",
     "CRTFileError",
     "CRTMappingError",
     "MappingRow",
@@ -548,10 +576,12 @@ __all__ = [
     "crt_tables",
     "gwp_set_of",
     "key_category_table",
+    "lulucf_codes",
     "map_category",
     "read_crt_json",
     "read_crt_xlsx",
     "tables_to_json",
+    "total_without_lulucf",
     "uncertainty_table",
     "write_crt_json",
     "write_crt_xlsx",

@@ -19,6 +19,7 @@ from openmrv.estimate.inventory import (
     handlers_energy,
     handlers_fgas,
     handlers_industry,
+    handlers_lulucf,
     handlers_manure,
     handlers_rice,
     handlers_waste,
@@ -48,6 +49,7 @@ SECTORS = (
     handlers_rice,
     handlers_manure,
     handlers_fgas,
+    handlers_lulucf,
 )
 __all__ = [
     "HANDLERS",
