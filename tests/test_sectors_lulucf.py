@@ -158,3 +158,58 @@ def test_missing_history_and_bad_keys_are_refused(tmp_path):
     bad = _rows("3.B.3.a", "HAC:improved", {y: 1.0 for y in range(1999, 2021)})
     with pytest.raises(CaseError, match=r"<soil>:<management>\[:<input>\]"):
         _inventory(_case(tmp_path, bad))
+
+
+# --- forest land remaining forest land (3.B.1.a, CRT 4.A), gain-loss (Eq. 2.7, 2.9-2.13) ---
+# temperate continental forest > 20 years, Asia: G_W 4.0 t d.m./ha/yr (Table 4.9); temperate
+# conifers 50-150 t/ha: R 0.29 (Table 4.4); CF 0.47 (Table 4.3); temperate pines, growing
+# stock 41-100 m3/ha: BCEF_R 0.83 t/m3 (Table 4.5)
+FOREST = (
+    "3.B.1.a,forest_area,temperate_continental:gt20:temperate_conifers_50_150,2020,10000,ha,s,\n"
+    "3.B.1.a,wood_removals,temperate_conifers_50_150:temperate_pines:41_100,2020,20000,m**3,s,\n"
+    "3.B.1.a,fuelwood_removals,temperate_conifers_50_150:temperate_pines:41_100,2020,5000,m**3,s,\n"
+)
+GAIN_GG = -10000 * 4.0 * (1 + 0.29) * 0.47 * C_TO_CO2 * 1e-3  # -88.924 Gg CO2
+LOSS_GG = 25000 * 0.83 * (1 + 0.29) * 0.47 * C_TO_CO2 * 1e-3  # +46.129 Gg CO2
+
+
+def _forest_case(tmp_path: Path, rows: str = FOREST) -> Path:
+    (tmp_path / "activity.csv").write_text(
+        "category,activity,key,year,value,unit,source,notes\n" + rows
+    )
+    (tmp_path / "case.yaml").write_text(
+        "name: neighbour\ncountry: UZB\nyears: {first: 2020, last: 2020}\n"
+        "qualifiers: {region: Asia}\nactivity: [activity.csv]\n"
+    )
+    return tmp_path
+
+
+def test_forest_gain_loss_by_hand(tmp_path):
+    assert lulucf.biomass_carbon_gain(1.0, 4.0, 0.29, 0.47) == pytest.approx(2.4252)
+    assert lulucf.removal_carbon_loss(1.0, 0.83, 0.29, 0.47) == pytest.approx(0.503229)
+    res = _inventory(_forest_case(tmp_path))
+    ds = res.dataset
+    assert GAIN_GG == pytest.approx(-88.924, rel=1e-5)
+    assert _val(ds, "CO2", "3.B.1.a", 2020) == pytest.approx(GAIN_GG + LOSS_GG)  # -42.795
+    s2 = crt_tables(ds)["Summary1"].set_index("code")
+    assert s2.loc["4.A", "CO2 [kt]"] == pytest.approx(GAIN_GG + LOSS_GG)
+    assert s2.loc["Total", "Total GHG [kt CO2 eq]"] == pytest.approx(GAIN_GG + LOSS_GG)
+    assert s2.loc[WITHOUT_LULUCF, "Total GHG [kt CO2 eq]"] is None  # nothing else estimated
+    (gain,) = [e for e in res.estimates if e.series.activity == "forest_area"]
+    r = next(f for f in gain.factors if f.parameter == "R")
+    ones = lambda s: np.ones((1, s.values.size))  # noqa: E731
+    # R drawn 2x: (1 + 0.58) / (1 + 0.29) of the gain, not 2x
+    got = gain.simulate(lambda f: np.full((1, 1), 2.0 if f is r else 1.0), ones)[0, 0]
+    assert got == pytest.approx(GAIN_GG * 1.58 / 1.29)
+
+
+def test_forest_keys_are_checked(tmp_path):
+    rows = "3.B.1.a,forest_area,temperate_continental:gt20,2020,1,ha,s,\n"
+    with pytest.raises(CaseError, match="<ecological zone>:<age class>:<R stratum>"):
+        _inventory(_forest_case(tmp_path, rows))
+
+
+def test_total_without_lulucf_is_empty_when_only_land_is_estimated(tmp_path):
+    ds = _inventory(_forest_case(tmp_path)).dataset
+    assert np.isnan(total_without_lulucf(ds, "CO2")).all()
+    assert _val(ds, "CO2", "0", 2020) == pytest.approx(GAIN_GG + LOSS_GG)

@@ -459,16 +459,25 @@ def lulucf_codes() -> list[str]:
 
 
 def total_without_lulucf(ds: xr.Dataset, variable: str) -> np.ndarray:
-    """The national total (category ``0``) of ``variable`` less its LULUCF categories, by
-    year (one area and source): the total "without LULUCF" of the ETF. Category ``0`` of an
-    openmrv dataset is the total with LULUCF (removals negative), as the IPCC tree adds it."""
+    """The national total of ``variable`` without its LULUCF categories, by year (one area
+    and source): the sum of the most detailed categories with a number outside
+    :func:`lulucf_codes`, NaN in a year where there is none. Category ``0`` of an openmrv
+    dataset is the total with LULUCF (removals negative), as the IPCC tree adds it up."""
     flat, cat = _squeeze(ds)
     codes = [str(c) for c in flat[cat].values]
-    total = np.asarray(flat[variable].sel({cat: "0"}).values, dtype=float)
-    for code in lulucf_codes():
-        if code in codes:
-            total = total - np.nan_to_num(np.asarray(flat[variable].sel({cat: code}).values))
-    return total
+    vals = np.asarray(flat[variable].transpose("time", cat).values, dtype=float)
+    has = ~np.isnan(vals)
+    skip = lulucf_codes()
+    total = np.zeros(vals.shape[0])
+    found = np.zeros(vals.shape[0], dtype=bool)
+    for i, code in enumerate(codes):
+        if code == "0" or any(code == c or code.startswith(c + ".") for c in skip):
+            continue
+        below = [j for j, d in enumerate(codes) if d.startswith(code + ".") or code == "0"]
+        leaf = has[:, i] & ~has[:, below].any(axis=1) if below else has[:, i]
+        total += np.where(leaf, vals[:, i], 0.0)
+        found |= leaf
+    return np.where(found, total, np.nan)
 
 
 def _crt_of(code: str) -> str:

@@ -16,17 +16,21 @@ WITHOUT_LULUCF_NAME = (
 )
 
 
-def _minus(total: Any, part: Any) -> Any:
-    """Cell arithmetic for the memo row: a number less a number, else the total's cell."""
-    if isinstance(total, float) and isinstance(part, float):
-        return total - part
-    return total
+#: the CRT sectors other than LULUCF (4), whose sum is the total without LULUCF
+OTHER_SECTORS = ("1", "2", "3", "5", "6")
+
+
+def _sum(cells: list[Any]) -> Any:
+    """Sum of the numbers among ``cells``, or ``None`` where there is none."""
+    nums = [v for v in cells if isinstance(v, float)]
+    return float(sum(nums)) if nums else None
 
 
 def with_memo_without_lulucf(frame: pd.DataFrame) -> pd.DataFrame:
     """Add, where sector 4 (LULUCF) holds a number in some year, the CRT memo row "total
-    without LULUCF" after each year's rows: the ``Total`` row less the sector ``4`` row,
-    column by column (the ``Total`` row itself is then emissions and removals)."""
+    without LULUCF" after each year's rows: the sum of the numbers of sectors 1, 2, 3, 5
+    and 6, column by column, empty where none has a number (the ``Total`` row itself is
+    then emissions and removals)."""
     if frame.empty:
         return frame
     values = [c for c in frame.columns if c not in ("year", "code", "category")]
@@ -36,13 +40,11 @@ def with_memo_without_lulucf(frame: pd.DataFrame) -> pd.DataFrame:
     out = []
     for _year, grp in frame.groupby("year", sort=False):
         out.append(grp)
-        total = grp[grp["code"] == "Total"].iloc[0]
-        four = grp[grp["code"] == "4"]
-        memo = total.copy()
+        memo = grp[grp["code"] == "Total"].iloc[0].copy()
         memo["code"], memo["category"] = WITHOUT_LULUCF, WITHOUT_LULUCF_NAME
-        if not four.empty:
-            for c in values:
-                memo[c] = _minus(total[c], four.iloc[0][c])
+        others = grp[grp["code"].isin(OTHER_SECTORS)]
+        for c in values:
+            memo[c] = _sum(list(others[c]))
         out.append(memo.to_frame().T)
     result = pd.concat(out, ignore_index=True).astype(object)
     result = result.where(result.notna(), None)

@@ -18,6 +18,7 @@ from openmrv.estimate.inventory import (
     handlers_agriculture,
     handlers_energy,
     handlers_fgas,
+    handlers_forest,
     handlers_industry,
     handlers_lulucf,
     handlers_manure,
@@ -50,6 +51,7 @@ SECTORS = (
     handlers_manure,
     handlers_fgas,
     handlers_lulucf,
+    handlers_forest,
 )
 __all__ = [
     "HANDLERS",

@@ -1,11 +1,13 @@
-"""Land use, land-use change and forestry (IPCC 2006 sector 3.B, CRT sector 4): carbon in
-mineral soils under cropland and grassland remaining in their use, Tier 1.
+"""Land use, land-use change and forestry (IPCC 2006 sector 3.B, CRT sector 4), Tier 1:
+carbon in mineral soils under cropland and grassland remaining in their use, and living
+biomass of forest land remaining forest land (gain-loss method).
 
 References
 ----------
 IPCC (2006) and 2019 Refinement, Vol. 4 Ch. 2 (Generic methodologies): Eq. 2.25, soil
 organic carbon (SOC) stock change in mineral soils, with the reference stocks of Table 2.3;
-Ch. 5 (Cropland) Table 5.5 and Ch. 6 (Grassland) Table 6.2 for the stock change factors.
+Ch. 5 (Cropland) Table 5.5 and Ch. 6 (Grassland) Table 6.2 for the stock change factors;
+Eq. 2.7 and 2.9-2.13 (biomass gain-loss) with Ch. 4 (Forest land) Tables 4.3-4.5 and 4.9.
 A carbon stock gain is a removal: CO2 = -dC x 44/12 (Vol 4 Ch 2 Sect 2.2).
 """
 
@@ -82,3 +84,53 @@ def co2_from_carbon_change(delta_c: ArrayLike, c_to_co2: float) -> np.ndarray:
         CO2 emissions [t CO2 / yr], negative for a removal.
     """
     return -np.asarray(delta_c, float) * c_to_co2
+
+
+def biomass_carbon_gain(area: ArrayLike, g_w: float, r: float, cf: float) -> np.ndarray:
+    """Annual carbon gain in living biomass of land remaining in a land-use category,
+    Tier 1 (Vol 4 Ch 2 Eq. 2.9 with Eq. 2.10).
+
+    .. math:: \\Delta C_G = A \\cdot G_W \\cdot (1 + R) \\cdot CF
+
+    Parameters
+    ----------
+    area
+        Area of land remaining in the category [ha].
+    g_w
+        Above-ground net biomass growth [t d.m. / ha / yr] (Table 4.9).
+    r
+        Ratio of below-ground to above-ground biomass [-] (Table 4.4).
+    cf
+        Carbon fraction of dry matter [t C / t d.m.] (Table 4.3).
+
+    Returns
+    -------
+    numpy.ndarray
+        Carbon gain [t C / yr].
+    """
+    return np.asarray(area, float) * g_w * (1.0 + r) * cf
+
+
+def removal_carbon_loss(volume: ArrayLike, bcef_r: float, r: float, cf: float) -> np.ndarray:
+    """Annual carbon loss from wood removals (Vol 4 Ch 2 Eq. 2.12) or fuelwood removals of
+    whole trees (Eq. 2.13, the FG_trees term).
+
+    .. math:: L = H \\cdot BCEF_R \\cdot (1 + R) \\cdot CF
+
+    Parameters
+    ----------
+    volume
+        Volume removed [m3 / yr].
+    bcef_r
+        Biomass conversion and expansion factor for removals [t d.m. / m3] (Table 4.5).
+    r
+        Ratio of below-ground to above-ground biomass [-] (Table 4.4).
+    cf
+        Carbon fraction of dry matter [t C / t d.m.] (Table 4.3).
+
+    Returns
+    -------
+    numpy.ndarray
+        Carbon loss [t C / yr] (positive; Eq. 2.11 subtracts it from the gain).
+    """
+    return np.asarray(volume, float) * bcef_r * (1.0 + r) * cf
