@@ -196,7 +196,7 @@ def test_forest_gain_loss_by_hand(tmp_path):
     assert s2.loc["Total", "Total GHG [kt CO2 eq]"] == pytest.approx(GAIN_GG + LOSS_GG)
     assert s2.loc[WITHOUT_LULUCF, "Total GHG [kt CO2 eq]"] is None  # nothing else estimated
     (gain,) = [e for e in res.estimates if e.series.activity == "forest_area"]
-    r = next(f for f in gain.factors if f.parameter == "R")
+    r = next(f for f in gain.factors if f.parameter == "R_root_shoot")
     ones = lambda s: np.ones((1, s.values.size))  # noqa: E731
     # R drawn 2x: (1 + 0.58) / (1 + 0.29) of the gain, not 2x
     got = gain.simulate(lambda f: np.full((1, 1), 2.0 if f is r else 1.0), ones)[0, 0]

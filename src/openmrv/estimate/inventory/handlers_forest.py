@@ -84,7 +84,7 @@ def _forest_gain(series: Series, ctx: Context) -> Iterator[Estimate]:
     """3.B.1.a gain: CO2 = -A x G_W x (1 + R) x CF x 44/12 (Eq. 2.7, 2.9, 2.10)."""
     zone, age, stratum = _check(series, 3, "<ecological zone>:<age class>:<R stratum>")
     g_w = ctx.library.lookup("G_W", CATEGORY, activity="forest_area", key=f"{zone}:{age}")
-    r = ctx.library.lookup("R", CATEGORY, key=stratum)
+    r = ctx.library.lookup("R_root_shoot", CATEGORY, key=stratum)
     cf = _cf(ctx, stratum)
     c2co2 = ctx.find("C_to_CO2", "*")
     gain = lulucf.biomass_carbon_gain(
@@ -115,7 +115,7 @@ def _forest_loss(series: Series, ctx: Context) -> Iterator[Estimate]:
         series, 3, "<R stratum>:<BCEF forest type>:<growing stock class>"
     )
     bcef = ctx.library.lookup("BCEF_R", CATEGORY, key=f"{ftype}:{stock}")
-    r = ctx.library.lookup("R", CATEGORY, key=stratum)
+    r = ctx.library.lookup("R_root_shoot", CATEGORY, key=stratum)
     cf = _cf(ctx, stratum)
     c2co2 = ctx.find("C_to_CO2", "*")
     loss = lulucf.removal_carbon_loss(
