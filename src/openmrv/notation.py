@@ -9,6 +9,7 @@ from openmrv.case import NOTATION_COLUMNS, Case, _read_csv
 from openmrv.categories import check_code
 from openmrv.dataformat import NOTATION_KEYS
 from openmrv.errors import CaseError
+from openmrv.gases import ALL_GASES, FGASES
 
 
 def read_notation_keys(case: Case) -> pd.DataFrame:
@@ -28,9 +29,9 @@ def read_notation_keys(case: Case) -> pd.DataFrame:
                 row=line,
                 field="notation_key",
             )
-        if rec["gas"] not in ("CO2", "CH4", "N2O"):
+        if rec["gas"] not in ALL_GASES:
             raise CaseError(
-                f"gas '{rec['gas']}' unknown; use CO2, CH4 or N2O",
+                f"gas '{rec['gas']}' unknown; use CO2, CH4, N2O or an HFC of {', '.join(FGASES)}",
                 file=case.notation_file,
                 row=line,
                 field="gas",

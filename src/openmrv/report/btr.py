@@ -33,6 +33,7 @@ import pandas as pd
 from openmrv import runfolder as rf
 from openmrv.report import evidence_sections as sections
 from openmrv.report import figures
+from openmrv.report.crt_lulucf import WITHOUT_LULUCF
 from openmrv.report.html_parts import img as _img
 from openmrv.report.html_parts import read as _read
 from openmrv.report.html_parts import read_json as _json
@@ -94,6 +95,12 @@ def _summary(run: Path) -> str:
             f"<p>{total_name}: {total[last] / 1000:,.1f} Mt CO2 eq in {last}, "
             f"{100 * (total[last] / total[first] - 1):+.1f} % against {first} (GWP: "
             f"{html.escape(gwp_words(str(crt.get('gwp_set'))))}).</p>"
+        )
+    memo = rows[(rows["code"] == WITHOUT_LULUCF) & (rows["year"] == last)]["Total [kt CO2 eq]"]
+    if not no_lulucf and any(isinstance(v, float) for v in memo):
+        change += (
+            f"<p>{WITHOUT_LULUCF}: {float(memo.iloc[0]) / 1000:,.1f} Mt CO2 eq in {last} "
+            "(LULUCF removals are negative emissions in the total above).</p>"
         )
     return (
         f"<h2 id='summary'>1. Inventory summary</h2>{change}"

@@ -43,9 +43,8 @@ import xarray as xr
 from openmrv.categories import ancestors
 from openmrv.dataformat import GASES, NOTATION_KEYS, ensure_valid, years
 from openmrv.errors import InputError
+from openmrv.gases import ALL_GASES, FGASES, gases_present
 from openmrv.gwp import gwp
-
-# the files (xlsx, JSON) live in crt_io; their names stay importable from here
 from openmrv.report.crt_io import (
     JSON_FORMAT,
     JSON_VERSION,
@@ -56,6 +55,9 @@ from openmrv.report.crt_io import (
     write_crt_json,
     write_crt_xlsx,
 )
+
+# the files (xlsx, JSON) live in crt_io; their names stay importable from here
+from openmrv.report.crt_lulucf import WITHOUT_LULUCF, with_memo_without_lulucf
 
 DATA = Path(__file__).parent / "data"
 MAPPING_FILE = DATA / "crt_mapping.csv"
@@ -229,7 +231,7 @@ def crt_cells(ds: xr.Dataset) -> dict[str, dict[str, list[float | str | None]]]:
     crt_codes = list(crt_categories()["code"])
     out: dict[str, dict[str, list[float | str | None]]] = {}
     yrs = years(ds)
-    for gas in GASES:
+    for gas in ALL_GASES:
         if gas not in flat:
             continue
         vals = np.asarray(flat[gas].transpose("time", cat).values, dtype=float)
@@ -309,20 +311,25 @@ def _by_year_table(
     total_row: str,
     as_co2e: bool = False,
 ) -> pd.DataFrame:
-    """Rows by year and CRT code. A column is (header, gas or ``total``); gas columns are
-    masses, or CO2 equivalents with ``as_co2e``; ``total`` is the CO2e sum of the gases."""
+    """Rows by year and CRT code. A column is (header, gas, ``HFCs`` or ``total``); gas
+    columns are masses, or CO2 equivalents with ``as_co2e``; ``HFCs`` is the CO2e sum of the
+    HFC species (as the CRT summary tables show them); ``total`` is the CO2e sum of every gas."""
     names = _names()
     none = [None] * len(yrs)
+    gases = gases_present(set(cells))
+    fgases = [g for g in gases if g in FGASES]
     records = []
     for t, year in enumerate(yrs):
         if year not in select:
             continue
         for code in rows:
             rec: dict[str, Any] = {"year": year, "code": code, "category": names[code]}
-            per_gas = {g: cells.get(g, {}).get(code, none)[t] for g in GASES}
+            per_gas = {g: cells.get(g, {}).get(code, none)[t] for g in gases}
             for header, gas in columns:
                 if gas == "total":
-                    rec[header] = _co2e(per_gas.values(), [gwps[g] for g in GASES])
+                    rec[header] = _co2e(per_gas.values(), [gwps[g] for g in gases])
+                elif gas == "HFCs":
+                    rec[header] = _co2e([per_gas[g] for g in fgases], [gwps[g] for g in fgases])
                 else:
                     v = per_gas[gas]
                     rec[header] = v * gwps[gas] if as_co2e and isinstance(v, float) else v
@@ -385,15 +392,17 @@ def crt_tables(
     missing = sorted(set(select) - set(yrs))
     if missing:
         raise InputError(f"years {missing} are not in the dataset ({yrs[0]}-{yrs[-1]})")
-    factors = {g: gwp(g, gwp_set) for g in GASES}
+    factors = {g: gwp(g, gwp_set) for g in gases_present(set(cells))}
     mass = [(f"{g} [kt]", g) for g in GASES]
+    # F-gases (2.F), where the dataset has them, as one CO2e column as in the CRT summaries
+    hfcs = [("HFCs [kt CO2 eq]", "HFCs")] if any(g in cells for g in FGASES) else []
     tables: dict[str, pd.DataFrame] = {}
     tables["Summary1"] = _by_year_table(
         cells,
         _summary1_rows(),
         yrs,
         select,
-        [*mass, ("Total GHG [kt CO2 eq]", "total")],
+        [*mass, *hfcs, ("Total GHG [kt CO2 eq]", "total")],
         factors,
         "Total",
     )
@@ -403,11 +412,13 @@ def crt_tables(
         ["Total", "1", "2", "3", "4", "5", "6"],
         yrs,
         select,
-        [*co2e, ("Total [kt CO2 eq]", "total")],
+        [*co2e, *hfcs, ("Total [kt CO2 eq]", "total")],
         factors,
         "Total",
         as_co2e=True,
     )
+    for sheet in ("Summary1", "Summary2"):
+        tables[sheet] = with_memo_without_lulucf(tables[sheet])
     titles = {
         "Summary1": ("Summary 1: emissions by category and gas", "kt; total in kt CO2 eq"),
         "Summary2": ("Summary 2: CO2 equivalent emissions by gas and sector", "kt CO2 eq"),
@@ -434,6 +445,39 @@ def crt_tables(
             title=titles[sheet][0], units=titles[sheet][1], gwp_set=gwp_set, sheet=sheet
         )
     return tables
+
+
+def lulucf_codes() -> list[str]:
+    """IPCC 2006 codes the CRT places wholly in sector 4 (LULUCF), the broadest only: land
+    (3.B), fires on forest and other land (3.C.1.a, 3.C.1.d), harvested wood and other
+    (3.D), as ``crt_mapping.csv`` says."""
+    rows = crt_mapping()
+    inside = sorted(
+        code for code, row in rows.items() if all(t == "4" or t.startswith("4.") for t in row.crt)
+    )
+    return [c for c in inside if not any(a in inside for a in ancestors(c))]
+
+
+def total_without_lulucf(ds: xr.Dataset, variable: str) -> np.ndarray:
+    """The national total of ``variable`` without its LULUCF categories, by year (one area
+    and source): the sum of the most detailed categories with a number outside
+    :func:`lulucf_codes`, NaN in a year where there is none. Category ``0`` of an openmrv
+    dataset is the total with LULUCF (removals negative), as the IPCC tree adds it up."""
+    flat, cat = _squeeze(ds)
+    codes = [str(c) for c in flat[cat].values]
+    vals = np.asarray(flat[variable].transpose("time", cat).values, dtype=float)
+    has = ~np.isnan(vals)
+    skip = lulucf_codes()
+    total = np.zeros(vals.shape[0])
+    found = np.zeros(vals.shape[0], dtype=bool)
+    for i, code in enumerate(codes):
+        if code == "0" or any(code == c or code.startswith(c + ".") for c in skip):
+            continue
+        below = [j for j, d in enumerate(codes) if d.startswith(code + ".") or code == "0"]
+        leaf = has[:, i] & ~has[:, below].any(axis=1) if below else has[:, i]
+        total += np.where(leaf, vals[:, i], 0.0)
+        found |= leaf
+    return np.where(found, total, np.nan)
 
 
 def _crt_of(code: str) -> str:
@@ -531,6 +575,7 @@ __all__ = [
     "MAPPING_FILE",
     "SCHEMA_FILE",
     "UNCERTAINTY_COLUMNS",
+    "WITHOUT_LULUCF",
     "CRTFileError",
     "CRTMappingError",
     "MappingRow",
@@ -540,10 +585,12 @@ __all__ = [
     "crt_tables",
     "gwp_set_of",
     "key_category_table",
+    "lulucf_codes",
     "map_category",
     "read_crt_json",
     "read_crt_xlsx",
     "tables_to_json",
+    "total_without_lulucf",
     "uncertainty_table",
     "write_crt_json",
     "write_crt_xlsx",

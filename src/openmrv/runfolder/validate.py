@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from openmrv.gases import GASES
+from openmrv.gases import ALL_GASES, GASES
 from openmrv.runfolder.spec import (
     COVERAGE_MIN_VALID_VIEWS,
     FOLDERS,
@@ -256,9 +256,9 @@ def validate_improvement_plan(
         empty = frame[col].isna() | (frame[col].astype(str).str.strip() == "")
         if empty.any():
             _fail(cls, "empty", file, col, frame.index[empty])
-    if (~frame["gas"].isin(GASES)).any():
-        _fail(cls, f"unknown gas; use one of {list(GASES)}", file, "gas",
-              frame.index[~frame["gas"].isin(GASES)])  # fmt: skip
+    if (~frame["gas"].isin(ALL_GASES)).any():
+        _fail(cls, f"unknown gas; use one of {list(ALL_GASES)}", file, "gas",
+              frame.index[~frame["gas"].isin(ALL_GASES)])  # fmt: skip
     action = frame["kind"] != "what-if"
     prio = _numeric(frame, "priority", cls, file, allow_nan=True)
     order = list(range(1, int(action.sum()) + 1))

@@ -3,7 +3,7 @@
 References
 ----------
 IPCC (2006) and IPCC (2019), 2019 Refinement, Vol. 4 Ch. 10 (Emissions from
-Livestock and Manure Management: Eq. 10.19, 10.22, 10.25, 10.30) and Ch. 11
+Livestock and Manure Management: Eq. 10.19, 10.22, 10.25-10.30) and Ch. 11
 (N2O from Managed Soils and CO2 from Urea Application: Eq. 11.1, 11.9, 11.10, 11.13);
 IPCC (2006) Vol. 4 Ch. 5 Sect. 5.5 (rice cultivation: Eq. 5.1, 5.2).
 """
@@ -92,6 +92,76 @@ def manure_n2o_direct(
         * np.asarray(ef3, float)
         * n2on_to_n2o
     )
+
+
+def manure_n_lost(
+    population: ArrayLike,
+    n_excretion: ArrayLike,
+    system_fractions: ArrayLike,
+    loss_fractions: ArrayLike,
+) -> np.ndarray:
+    """Manure N lost from manure management systems by volatilisation (Vol 4 Ch 10 Eq. 10.26)
+    or by leaching and runoff (Eq. 10.28), for one livestock category.
+
+    .. math:: N_{loss} = \\sum_S N_T \\cdot Nex_T \\cdot MS_{T,S} \\cdot Frac_{loss,T,S}
+
+    (Eq. 10.26 with :math:`Frac_{GasMS}`, Eq. 10.28 with :math:`Frac_{LeachMS}`; the
+    Guidelines give the fractions in percent and divide by 100, here they are fractions.)
+
+    Parameters
+    ----------
+    population
+        Number of animals [head], one value per year.
+    n_excretion
+        Annual N excretion per head [kg N / head / yr], one value per year or one.
+    system_fractions
+        Fraction of the manure managed in each system S [-].
+    loss_fractions
+        Fraction of the managed N lost in each system S [-], same order.
+
+    Returns
+    -------
+    numpy.ndarray
+        N lost [kg N / yr], one value per year.
+    """
+    mix = float(np.sum(np.asarray(system_fractions, float) * np.asarray(loss_fractions, float)))
+    return np.asarray(population, float) * np.asarray(n_excretion, float) * mix
+
+
+def manure_n2o_indirect(
+    n_volatilised: ArrayLike,
+    ef4: ArrayLike,
+    n_leached: ArrayLike,
+    ef5: ArrayLike,
+    n2on_to_n2o: float,
+) -> np.ndarray:
+    """Indirect N2O from manure management (Vol 4 Ch 10 Eq. 10.27 and 10.29).
+
+    .. math:: N_2O_{G(mm)} + N_2O_{L(mm)} = (N_{volatilization-MMS} \\cdot EF_4
+              + N_{leaching-MMS} \\cdot EF_5) \\cdot \\tfrac{44}{28}
+
+    Parameters
+    ----------
+    n_volatilised
+        Manure N volatilised as NH3 and NOx (Eq. 10.26) [kg N].
+    ef4
+        Factor for atmospheric deposition (Vol 4 Ch 11 Table 11.3) [kg N2O-N / kg N].
+    n_leached
+        Manure N leached (Eq. 10.28) [kg N].
+    ef5
+        Factor for leaching and runoff (Vol 4 Ch 11 Table 11.3) [kg N2O-N / kg N].
+    n2on_to_n2o
+        N2O/N2O-N molecular-weight ratio (44/28).
+
+    Returns
+    -------
+    numpy.ndarray
+        Emissions [kg N2O].
+    """
+    return (
+        np.asarray(n_volatilised, float) * np.asarray(ef4, float)
+        + np.asarray(n_leached, float) * np.asarray(ef5, float)
+    ) * n2on_to_n2o
 
 
 def urea_application_co2(

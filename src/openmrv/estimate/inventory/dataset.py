@@ -7,7 +7,7 @@ import pandas as pd
 import xarray as xr
 
 from openmrv import categories as cats
-from openmrv.dataformat import GASES, ensure_valid, year_index
+from openmrv.dataformat import ensure_valid, year_index
 from openmrv.errors import CaseError
 from openmrv.estimate.inventory import (
     energy,
@@ -23,6 +23,7 @@ from openmrv.estimate.inventory.registry import (
     _scale,
 )
 from openmrv.factors import Factor
+from openmrv.gases import gases_present
 from openmrv.gwp import gwp
 from openmrv.settings import InventorySettings
 
@@ -38,8 +39,10 @@ def to_dataset(
 ) -> xr.Dataset:
     """Emissions dataset (``docs/data-format.md``) with hierarchy totals and notation keys."""
     n_years = len(settings.years)
-    per_gas: dict[str, dict[str, np.ndarray]] = {g: {} for g in GASES}
-    tiers: dict[str, dict[str, np.ndarray]] = {g: {} for g in GASES}
+    # CO2, CH4, N2O always; an F-gas (2.F) only where an estimate or a notation key has it
+    gases = gases_present({e.gas for e in estimates} | set(notation["gas"]))
+    per_gas: dict[str, dict[str, np.ndarray]] = {g: {} for g in gases}
+    tiers: dict[str, dict[str, np.ndarray]] = {g: {} for g in gases}
     for est in estimates:
         vals = _on_years(est, settings)
         acc = per_gas[est.gas].get(est.category)
@@ -60,10 +63,10 @@ def to_dataset(
             )
         nk_cells[(rec.category, rec.gas)] = rec.notation_key
     totals = {
-        g: cats.aggregate(per_gas[g], settings.category_system) if per_gas[g] else {} for g in GASES
+        g: cats.aggregate(per_gas[g], settings.category_system) if per_gas[g] else {} for g in gases
     }
     codes = set()
-    for g in GASES:
+    for g in gases:
         codes |= set(totals[g])
     codes |= {c for c, _ in nk_cells}
     for c, _ in list(nk_cells):
@@ -75,7 +78,7 @@ def to_dataset(
     data_vars = {}
     kyoto = np.zeros(shape)
     kyoto_has = np.zeros(shape, dtype=bool)
-    for g in GASES:
+    for g in gases:
         arr = np.full(shape, np.nan)
         nk = np.full(shape, "", dtype=object)
         tier = np.full(shape, "", dtype=object)

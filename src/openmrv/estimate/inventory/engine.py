@@ -17,7 +17,11 @@ from openmrv.errors import CaseError
 from openmrv.estimate.inventory import (
     handlers_agriculture,
     handlers_energy,
+    handlers_fgas,
+    handlers_forest,
     handlers_industry,
+    handlers_lulucf,
+    handlers_manure,
     handlers_rice,
     handlers_waste,
 )
@@ -38,7 +42,17 @@ from openmrv.factors import FactorLibrary
 from openmrv.settings import InventorySettings
 
 #: the handler modules register themselves in HANDLERS when imported
-SECTORS = (handlers_energy, handlers_agriculture, handlers_waste, handlers_industry, handlers_rice)
+SECTORS = (
+    handlers_energy,
+    handlers_agriculture,
+    handlers_waste,
+    handlers_industry,
+    handlers_rice,
+    handlers_manure,
+    handlers_fgas,
+    handlers_lulucf,
+    handlers_forest,
+)
 __all__ = [
     "HANDLERS",
     "INFORMATIONAL",

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from openmrv.errors import CaseError, FactorError
+from openmrv.errors import CaseError
 from openmrv.estimate.inventory import (
     agriculture,
 )
@@ -16,6 +16,7 @@ from openmrv.estimate.inventory.estimates import (
     RatioOf,
     Series,
 )
+from openmrv.estimate.inventory.handlers_manure import awms_shares
 from openmrv.estimate.inventory.registry import (
     Context,
     _as,
@@ -62,36 +63,9 @@ def _manure_2019r(series: Series, ctx: Context) -> Iterator[Estimate]:
     tam = ctx.find("TAM", cat, activity="head", key=key)
     b0 = ctx.find("B0", cat, activity="head", key=key)
     # the AWMS rows of the most specific applicable set (qualifiers, tier) are used together
-    found = [
-        (score, f)
-        for f in ctx.library.factors
-        if f.parameter == "AWMS" and f.key.startswith(f"{key}:")
-        for score, f in ctx.library.candidates("AWMS", cat, activity="head", key=f.key)
-    ]
-    if not found:
-        raise FactorError(
-            f"{series.label}: no AWMS shares (keys '{key}:<system>') apply under {cat} with the "
-            f"case's qualifiers {dict(ctx.library.qualifiers) or 'none'}; set region (and "
-            "productivity) in case.yaml or add country-specific AWMS rows",
-            file=where,
-            field="key",
-        )
-    best = max(score for score, _ in found)
-    shares = sorted({f for score, f in found if score == best}, key=lambda f: f.key)
+    shares = awms_shares(series, ctx, cat, key)
     systems = [f.key.split(":", 1)[1] for f in shares]
-    if len(set(systems)) != len(systems):
-        raise FactorError(
-            f"{series.label}: more than one AWMS row per system "
-            f"({', '.join(f.id for f in shares)}); choose a table with 'factors: prefer:'",
-            field="factors",
-        )
     share_v = np.array([_fraction(f) for f in shares])
-    if abs(share_v.sum() - 1.0) > 0.01:
-        raise FactorError(
-            f"{series.label}: AWMS shares sum to {100 * share_v.sum():.1f} %, not 100 % "
-            f"({', '.join(f.id for f in shares)})",
-            field="value",
-        )
     mcfs = [ctx.find("MCF", cat, activity="head", key=s) for s in systems]
     mcf_v = np.array([_fraction(f) for f in mcfs])
     ef = agriculture.manure_ch4_ef_2019r(
