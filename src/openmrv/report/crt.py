@@ -44,6 +44,12 @@ from openmrv.categories import ancestors
 from openmrv.dataformat import GASES, NOTATION_KEYS, ensure_valid, years
 from openmrv.errors import InputError
 from openmrv.gwp import gwp
+from openmrv.report.crt_annex import (
+    completeness_table,
+    key_category_crt,
+    methods_table,
+    trend_tables,
+)
 
 # the files (xlsx, JSON) live in crt_io; their names stay importable from here
 from openmrv.report.crt_io import (
@@ -56,6 +62,7 @@ from openmrv.report.crt_io import (
     write_crt_json,
     write_crt_xlsx,
 )
+from openmrv.report.crt_layout import TITLES, layout_tables
 
 DATA = Path(__file__).parent / "data"
 MAPPING_FILE = DATA / "crt_mapping.csv"
@@ -71,6 +78,9 @@ BACKGROUND: dict[str, tuple[str, str]] = {
     "Table3.B": ("3.B", "Agriculture: manure management"),
     "Table5.A": ("5.A", "Waste: solid waste disposal"),
 }
+#: openmrv's annex sheets (not CRT tables)
+UNCERTAINTY_SHEET = "openmrv-Uncertainty"
+KEY_SHEET = "openmrv-KeyCategories"
 UNCERTAINTY_COLUMNS = {
     "C": "C base year emissions [kt CO2 eq]",
     "D": "D year t emissions [kt CO2 eq]",
@@ -335,21 +345,14 @@ def _by_year_table(
     return frame
 
 
-def _summary1_rows() -> list[str]:
-    out = []
-    for code in crt_categories()["code"]:
-        depth = 0 if code == "Total" else code.count(".") + 1
-        if depth <= 2 or (depth == 3 and code[:3] in ("1.A", "1.B")):
-            out.append(code)
-    return out
-
-
 def crt_tables(
     ds: xr.Dataset,
     key_categories: pd.DataFrame | None = None,
     uncertainty: pd.DataFrame | None = None,
     *,
     select_years: Iterable[int] | None = None,
+    notation: pd.DataFrame | None = None,
+    records: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Build the CRT tables of an emissions dataset.
 
@@ -359,16 +362,27 @@ def crt_tables(
         Emissions dataset (``docs/data-format.md``) of one country; its CO2-equivalent
         variable names the GWP set used for CO2 equivalents (AR5GWP100 for the ETF).
     key_categories
-        A run's ``key_categories.csv`` (optional): adds the ``KeyCategories`` table.
+        A run's ``key_categories.csv`` (optional): adds ``Table7`` and the annex sheet
+        ``openmrv-KeyCategories``.
     uncertainty
-        A run's ``uncertainty_approach1.csv`` (optional): adds ``Table3.2``.
+        A run's ``uncertainty_approach1.csv`` (optional): adds the annex sheet
+        ``openmrv-Uncertainty`` (IPCC 2006 Vol 1 Table 3.2 layout).
     select_years
         Inventory years to include (default: all years of the dataset).
+    notation
+        The case's notation keys (category, gas, notation_key, explanation; IPCC codes):
+        their explanations go into Table9.
+    records
+        The inventory's estimate records (``emissions.csv``: category, gas, tier,
+        factors): adds ``Summary3``.
 
     Returns
     -------
     dict of str to pandas.DataFrame
-        Tables by CRT sheet name. Each frame's ``attrs`` hold ``title``, ``units``,
+        Tables by sheet name: the CRT tables laid out from ``crt_rows.csv``
+        (:mod:`openmrv.report.crt_layout`), Summary3, Table7, Table9, Table10s1-s4
+        (:mod:`openmrv.report.crt_annex`), the emission detail sheets of
+        :data:`BACKGROUND` and the annex sheets. Each frame's ``attrs`` hold ``title``, ``units``,
         ``total_row`` (the CRT code of the row that totals the others) and ``gwp_set``.
         Emissions are in kt (= Gg) of the gas per year; CO2 equivalents in kt CO2 eq.
 
@@ -387,53 +401,71 @@ def crt_tables(
         raise InputError(f"years {missing} are not in the dataset ({yrs[0]}-{yrs[-1]})")
     factors = {g: gwp(g, gwp_set) for g in GASES}
     mass = [(f"{g} [kt]", g) for g in GASES]
-    tables: dict[str, pd.DataFrame] = {}
-    tables["Summary1"] = _by_year_table(
-        cells,
-        _summary1_rows(),
-        yrs,
-        select,
-        [*mass, ("Total GHG [kt CO2 eq]", "total")],
-        factors,
-        "Total",
-    )
-    co2e = [(f"{g} [kt CO2 eq]", g) for g in GASES]
-    tables["Summary2"] = _by_year_table(
-        cells,
-        ["Total", "1", "2", "3", "4", "5", "6"],
-        yrs,
-        select,
-        [*co2e, ("Total [kt CO2 eq]", "total")],
-        factors,
-        "Total",
-        as_co2e=True,
-    )
-    titles = {
-        "Summary1": ("Summary 1: emissions by category and gas", "kt; total in kt CO2 eq"),
-        "Summary2": ("Summary 2: CO2 equivalent emissions by gas and sector", "kt CO2 eq"),
-    }
+    tables, keyed = layout_tables(cells, yrs, select, factors, notation)
+    titles = dict(TITLES)
+    if records is not None:
+        tables["Summary3"] = methods_table(records, tables["Summary1"])
+        titles["Summary3"] = (
+            "Summary 3: methods (tiers) and emission factors (D default, CS country-specific)",
+            "notation: T1-T3 tiers; D, CS factor types",
+        )
     codes = list(crt_categories()["code"])
     for sheet, (root, title) in BACKGROUND.items():
         rows = [c for c in codes if within(c, root)]
         tables[sheet] = _by_year_table(cells, rows, yrs, select, mass, factors, root)
         titles[sheet] = (f"{sheet}: {title}", "kt")
+    if key_categories is not None:
+        tables["Table7"] = key_category_crt(key_categories)
+        titles["Table7"] = (
+            "Table 7: key categories (L level, T trend, 1/2 IPCC Approach, Q qualitative)",
+            "shares as fractions",
+        )
+    tables["Table9"] = completeness_table(keyed)
+    titles["Table9"] = (
+        "Table 9: completeness, every notation key and its explanation",
+        "notation keys",
+    )
+    for sheet, frame in trend_tables(tables["Summary1"], tables["Summary2"]).items():
+        tables[sheet] = frame
+        gas = {"Table10s1": "all gases, CO2 eq", "Table10s2": "CO2", "Table10s3": "CH4"}
+        titles[sheet] = (
+            f"Table 10: emission trends ({gas.get(sheet, 'N2O')})",
+            "kt CO2 eq" if sheet == "Table10s1" else "kt; change in %",
+        )
     if uncertainty is not None:
-        tables["Table3.2"] = uncertainty_table(uncertainty)
-        titles["Table3.2"] = (
-            "Table 3.2 (IPCC 2006 Vol 1): Approach 1 uncertainty",
+        tables[UNCERTAINTY_SHEET] = uncertainty_table(uncertainty)
+        titles[UNCERTAINTY_SHEET] = (
+            "openmrv annex (not a CRT table): Approach 1 uncertainty in the layout of "
+            "IPCC 2006 Vol 1 Table 3.2",
             "kt CO2 eq; uncertainties in %",
         )
     if key_categories is not None:
-        tables["KeyCategories"] = key_category_table(key_categories)
-        titles["KeyCategories"] = (
-            "Key categories (IPCC 2006 Vol 1 Ch 4): level and trend, Approaches 1 and 2",
+        tables[KEY_SHEET] = key_category_table(key_categories)
+        titles[KEY_SHEET] = (
+            "openmrv annex (not a CRT table): key category analysis (IPCC 2006 Vol 1 Ch 4), "
+            "level and trend, Approaches 1 and 2",
             "kt CO2 eq; shares as fractions",
         )
+    tables = {name: tables[name] for name in sorted(tables, key=_sheet_order)}
     for sheet, frame in tables.items():
         frame.attrs.update(
             title=titles[sheet][0], units=titles[sheet][1], gwp_set=gwp_set, sheet=sheet
         )
     return tables
+
+
+def _sheet_order(name: str) -> tuple[int, str]:
+    """Summaries first, then the sectoral tables with their detail sheets, Table7-10, and
+    openmrv's annex sheets last."""
+    if name.startswith("openmrv-"):
+        return (3, name)
+    if name.startswith("Summary"):
+        return (0, name)
+    stem = name.split("(")[0].split(".")[0].removesuffix("s1").removesuffix("s2")
+    number = stem.removeprefix("Table")
+    if number.isdigit() and int(number) <= 6:
+        return (1, f"{int(number):02d}{name}")
+    return (2, f"{int(number) if number.isdigit() else 99:02d}{name}")
 
 
 def _crt_of(code: str) -> str:
@@ -528,6 +560,8 @@ __all__ = [
     "JSON_FORMAT",
     "JSON_VERSION",
     "KEY_ADDITIVE",
+    "KEY_SHEET",
+    "UNCERTAINTY_SHEET",
     "MAPPING_FILE",
     "SCHEMA_FILE",
     "UNCERTAINTY_COLUMNS",
