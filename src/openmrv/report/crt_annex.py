@@ -11,6 +11,7 @@ import pandas as pd
 
 from openmrv.dataformat import GASES
 from openmrv.report.crt_layout import F_GASES, Keyed, row_list
+from openmrv.report.crt_map import _crt_of, _names, map_category
 
 #: Table7's identification criteria: (label, key_categories.csv column stem)
 CRITERIA = (("L1", "level_a1"), ("T1", "trend_a1"), ("L2", "level_a2"), ("T2", "trend_a2"))
@@ -88,8 +89,6 @@ def methods_table(records: pd.DataFrame, summary1: pd.DataFrame) -> pd.DataFrame
     of every estimate mapped into the row's subtree over all years; a gas without an
     estimate there carries the row's Summary1 notation key of the latest year.
     """
-    from openmrv.report.crt import map_category
-
     tiers: dict[tuple[str, str], set[str]] = {}
     kinds: dict[tuple[str, str], set[str]] = {}
     for rec in records[["category", "gas", "tier", "factors"]].drop_duplicates().itertuples():
@@ -128,23 +127,16 @@ def _under(code: str, root: str) -> bool:
 
 
 def key_category_crt(key_categories: pd.DataFrame) -> pd.DataFrame:
-    """Table7: the key categories (those flagged key), with the CRT code, the criteria
-    that identified them (L level, T trend; 1 / 2 the IPCC Approach) and their shares."""
-    from openmrv.report.crt import _crt_of, _names
-
+    """Table7: the key categories (key by level or trend, Approach 1 or 2), with the CRT
+    code, the criteria that identified them (L level, T trend; 1 / 2 the IPCC Approach),
+    their Approach 1 shares and, as comments, the qualitative flags."""
     names = _names()
     out = []
     for rec in key_categories.itertuples(index=False):
-        crit = [
-            label
-            for label, col in CRITERIA
-            if bool(getattr(rec, f"{col}_key", False))
-        ]
-        flags = str(getattr(rec, "qualitative_flags", "") or "")
-        if flags and flags != "nan":
-            crit.append("Q")
-        if not crit:
+        crit = [label for label, col in CRITERIA if bool(getattr(rec, f"{col}_key", False))]
+        if not crit:  # openmrv identifies key categories by level and trend only
             continue
+        flags = str(getattr(rec, "qualitative_flags", "") or "")
         code = _crt_of(str(rec.category))
         out.append(
             {
@@ -157,7 +149,12 @@ def key_category_crt(key_categories: pd.DataFrame) -> pd.DataFrame:
                 "key category including LULUCF": "NE (no LULUCF estimate)",
                 "level share (Approach 1)": float(rec.level_a1_share),
                 "trend share (Approach 1)": float(rec.trend_a1_share),
-                "comments": flags if flags and flags != "nan" else "",
+                "comments": (
+                    f"qualitative flags (IPCC 2006 Vol 1 Ch 4.3.3, not used for the "
+                    f"identification): {flags}"
+                    if flags and flags != "nan"
+                    else ""
+                ),
             }
         )
     frame = pd.DataFrame.from_records(out).astype(object)

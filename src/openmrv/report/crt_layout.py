@@ -29,6 +29,7 @@ import pandas as pd
 
 from openmrv.dataformat import GASES, NOTATION_KEYS
 from openmrv.errors import InputError
+from openmrv.report.crt_map import map_category
 
 DATA = Path(__file__).parent / "data"
 ROWS_FILE = DATA / "crt_rows.csv"
@@ -131,8 +132,6 @@ def _within(code: str, root: str) -> bool:
 
 def case_explanations(notation: pd.DataFrame | None) -> dict[tuple[str, str, str], list[str]]:
     """The case's explanations by (CRT code, gas, key), its IPCC codes mapped to the CRT."""
-    from openmrv.report.crt import map_category
-
     out: dict[tuple[str, str, str], list[str]] = {}
     if notation is None:
         return out
