@@ -11,17 +11,20 @@ categorisation, so the IPCC 2006 -> CRT mapping is a data table,
 
 What is built
 -------------
-- ``Summary1``: every CRT category down to the level of the CRT summary table, by gas
-  [kt], with the total in CO2 equivalents [kt CO2 eq].
-- ``Summary2``: CO2 equivalents by gas and sector [kt CO2 eq].
-- Sectoral background tables (emissions by sub-category and gas, [kt]): ``Table1.A(a)``,
-  ``Table1.B.2``, ``Table2(I).B``, ``Table3.A``, ``Table3.B``, ``Table5.A``.
-- ``Table3.2`` (uncertainty, IPCC 2006 Vol 1 Table 3.2, Approach 1) and
-  ``KeyCategories`` when a run's tables are given.
+- The CRT laid out row for row from the row lists ``report/data/crt_rows.csv``
+  (:mod:`openmrv.report.crt_layout`): ``Summary1``, ``Summary2``, ``Table1``,
+  ``Table2(I)``, ``Table3``, ``Table4``, ``Table5``; every gas cell a number or a notation
+  key. Built on them (:mod:`openmrv.report.crt_annex`): ``Summary3`` (methods, factor
+  types), ``Table7`` (key categories), ``Table9`` (each notation key and its explanation),
+  ``Table10s1``-``s4`` (trends).
+- Emission detail sheets by sub-category and gas, [kt]: ``Table1.A(a)``, ``Table1.B.2``,
+  ``Table2(I).B``, ``Table3.A``, ``Table3.B``, ``Table5.A`` (cells without a number or key
+  stay empty there).
+- openmrv's annex sheets (not CRT tables): ``openmrv-Uncertainty`` (IPCC 2006 Vol 1
+  Table 3.2, Approach 1) and ``openmrv-KeyCategories``, when a run's tables are given.
 
-Cells hold a number, a notation key (NO, NE, NA, IE, C; several joined by ``,``) or
-nothing (``None``: neither estimated nor given a notation key in the case; a compiler
-must fill these before submission). Tables by year carry a ``year`` column.
+The IPCC 2006 -> CRT mapping is :mod:`openmrv.report.crt_map`. Tables by year carry a
+``year`` column.
 
 The files (xlsx, JSON; writing and reading back) are :mod:`openmrv.report.crt_io`; its
 public names are importable from here too.
