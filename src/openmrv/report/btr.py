@@ -83,6 +83,7 @@ def _summary(run: Path) -> str:
     last = int(rows["year"].max())
     first = int(rows["year"].min())
     cur = rows[rows["year"] == last].drop(columns="year")
+    cur = cur[~cur["code"].astype(str).str.contains(".", regex=False)]  # total and sectors
     total = rows[rows["code"] == "Total"].set_index("year")["Total [kt CO2 eq]"]
     lulucf = rows[(rows["code"] == "4") & (rows["year"] == last)]["Total [kt CO2 eq]"]
     no_lulucf = not any(isinstance(v, float) and v == v for v in lulucf)  # NaN: empty
@@ -105,8 +106,8 @@ def _summary(run: Path) -> str:
     return (
         f"<h2 id='summary'>1. Inventory summary</h2>{change}"
         f"<h3>CRT Summary 2, {last} [kt CO2 eq]</h3>{_table(cur)}"
-        "<p class='note'>Cells hold numbers or notation keys (NO, NE, NA, IE, C); empty "
-        "cells are neither estimated nor keyed. Full tables: crt.xlsx, crt.json.</p>"
+        "<p class='note'>Cells hold numbers or notation keys (NO, NE, NA, IE, C); CRT "
+        "Table9 in crt.xlsx explains each key. Full tables: crt.xlsx, crt.json.</p>"
     )
 
 

@@ -11,17 +11,20 @@ categorisation, so the IPCC 2006 -> CRT mapping is a data table,
 
 What is built
 -------------
-- ``Summary1``: every CRT category down to the level of the CRT summary table, by gas
-  [kt], with the total in CO2 equivalents [kt CO2 eq].
-- ``Summary2``: CO2 equivalents by gas and sector [kt CO2 eq].
-- Sectoral background tables (emissions by sub-category and gas, [kt]): ``Table1.A(a)``,
-  ``Table1.B.2``, ``Table2(I).B``, ``Table3.A``, ``Table3.B``, ``Table5.A``.
-- ``Table3.2`` (uncertainty, IPCC 2006 Vol 1 Table 3.2, Approach 1) and
-  ``KeyCategories`` when a run's tables are given.
+- The CRT laid out row for row from the row lists ``report/data/crt_rows.csv``
+  (:mod:`openmrv.report.crt_layout`): ``Summary1``, ``Summary2``, ``Table1``,
+  ``Table2(I)``, ``Table3``, ``Table4``, ``Table5``; every gas cell a number or a notation
+  key. Built on them (:mod:`openmrv.report.crt_annex`): ``Summary3`` (methods, factor
+  types), ``Table7`` (key categories), ``Table9`` (each notation key and its explanation),
+  ``Table10s1``-``s4`` (trends).
+- Emission detail sheets by sub-category and gas, [kt]: ``Table1.A(a)``, ``Table1.B.2``,
+  ``Table2(I).B``, ``Table3.A``, ``Table3.B``, ``Table5.A`` (cells without a number or key
+  stay empty there).
+- openmrv's annex sheets (not CRT tables): ``openmrv-Uncertainty`` (IPCC 2006 Vol 1
+  Table 3.2, Approach 1) and ``openmrv-KeyCategories``, when a run's tables are given.
 
-Cells hold a number, a notation key (NO, NE, NA, IE, C; several joined by ``,``) or
-nothing (``None``: neither estimated nor given a notation key in the case; a compiler
-must fill these before submission). Tables by year carry a ``year`` column.
+The IPCC 2006 -> CRT mapping is :mod:`openmrv.report.crt_map`. Tables by year carry a
+``year`` column.
 
 The files (xlsx, JSON; writing and reading back) are :mod:`openmrv.report.crt_io`; its
 public names are importable from here too.
@@ -31,9 +34,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -45,6 +45,14 @@ from openmrv.dataformat import GASES, NOTATION_KEYS, ensure_valid, years
 from openmrv.errors import InputError
 from openmrv.gases import ALL_GASES, FGASES, gases_present
 from openmrv.gwp import gwp
+from openmrv.report.crt_annex import (
+    completeness_table,
+    key_category_crt,
+    methods_table,
+    trend_tables,
+)
+
+# the files (xlsx, JSON) live in crt_io; their names stay importable from here
 from openmrv.report.crt_io import (
     JSON_FORMAT,
     JSON_VERSION,
@@ -55,13 +63,21 @@ from openmrv.report.crt_io import (
     write_crt_json,
     write_crt_xlsx,
 )
-
-# the files (xlsx, JSON) live in crt_io; their names stay importable from here
+from openmrv.report.crt_layout import TITLES, layout_tables
 from openmrv.report.crt_lulucf import WITHOUT_LULUCF, with_memo_without_lulucf
+from openmrv.report.crt_map import (
+    CATEGORIES_FILE,
+    DATA,
+    MAPPING_FILE,
+    CRTMappingError,
+    MappingRow,
+    _crt_of,
+    _names,
+    crt_categories,
+    crt_mapping,
+    map_category,
+)
 
-DATA = Path(__file__).parent / "data"
-MAPPING_FILE = DATA / "crt_mapping.csv"
-CATEGORIES_FILE = DATA / "crt_categories.csv"
 SCHEMA_FILE = DATA / "crt.schema.json"
 
 #: Sectoral background tables: sheet name -> (root CRT code, title).
@@ -73,6 +89,9 @@ BACKGROUND: dict[str, tuple[str, str]] = {
     "Table3.B": ("3.B", "Agriculture: manure management"),
     "Table5.A": ("5.A", "Waste: solid waste disposal"),
 }
+#: openmrv's annex sheets (not CRT tables)
+UNCERTAINTY_SHEET = "openmrv-Uncertainty"
+KEY_SHEET = "openmrv-KeyCategories"
 UNCERTAINTY_COLUMNS = {
     "C": "C base year emissions [kt CO2 eq]",
     "D": "D year t emissions [kt CO2 eq]",
@@ -86,88 +105,6 @@ UNCERTAINTY_COLUMNS = {
     "L": "L trend uncertainty from activity data [%]",
     "M": "M contribution to variance in trend [%2]",
 }
-
-
-class CRTMappingError(InputError):
-    """An IPCC category cannot be placed in the CRT (no mapping, or a number at an IPCC
-    category that spans several CRT categories)."""
-
-
-@dataclass(frozen=True)
-class MappingRow:
-    """One row of ``crt_mapping.csv``."""
-
-    ipcc: str
-    crt: tuple[str, ...]
-    match: str
-    line: int
-    note: str
-
-
-@cache
-def crt_categories() -> pd.DataFrame:
-    """The CRT categories openmrv knows: columns ``code``, ``name``, ``parent``."""
-    frame = pd.read_csv(CATEGORIES_FILE, comment="#", dtype=str, keep_default_na=False)
-    frame["parent"] = [_parent(c) for c in frame["code"]]
-    return frame
-
-
-def _parent(code: str) -> str | None:
-    if code == "Total":
-        return None
-    return code.rsplit(".", 1)[0] if "." in code else "Total"
-
-
-def _names() -> dict[str, str]:
-    cats = crt_categories()
-    return dict(zip(cats["code"], cats["name"], strict=True))
-
-
-@cache
-def crt_mapping() -> dict[str, MappingRow]:
-    """The IPCC 2006 -> CRT mapping by IPCC code (``report/data/crt_mapping.csv``)."""
-    lines = MAPPING_FILE.read_text().splitlines()
-    skip = sum(1 for line in lines if line.startswith("#"))
-    frame = pd.read_csv(MAPPING_FILE, comment="#", dtype=str, keep_default_na=False)
-    known = set(crt_categories()["code"])
-    out: dict[str, MappingRow] = {}
-    for i, rec in enumerate(frame.itertuples(index=False)):
-        line = skip + 2 + i
-        targets = tuple(t.strip() for t in rec.crt_code.split(";"))
-        bad = [t for t in targets if t not in known]
-        if bad or rec.match not in ("exact", "subtree") or rec.ipcc2006_code in out:
-            raise CRTMappingError(
-                f"bad row for IPCC {rec.ipcc2006_code}: unknown CRT code {bad}, match "
-                f"'{rec.match}' (exact or subtree) or duplicated code",
-                file=MAPPING_FILE,
-                row=line,
-            )
-        out[rec.ipcc2006_code] = MappingRow(rec.ipcc2006_code, targets, rec.match, line, rec.note)
-    return out
-
-
-def map_category(code: str) -> MappingRow:
-    """The mapping row of an IPCC 2006 category: its own row, else the nearest ancestor's
-    ``subtree`` row.
-
-    Raises
-    ------
-    CRTMappingError
-        If no row covers ``code``.
-    """
-    rows = crt_mapping()
-    if code in rows:
-        return rows[code]
-    for anc in ancestors(code):
-        row = rows.get(anc)
-        if row is not None and row.match == "subtree":
-            return row
-    raise CRTMappingError(
-        f"IPCC 2006 category {code} has no CRT mapping (international bunkers and "
-        "multilateral operations are CRT memo items, not built yet); add a row",
-        file=MAPPING_FILE,
-        field="ipcc2006_code",
-    )
 
 
 def _join_keys(keys: Iterable[str]) -> str | None:
@@ -342,21 +279,14 @@ def _by_year_table(
     return frame
 
 
-def _summary1_rows() -> list[str]:
-    out = []
-    for code in crt_categories()["code"]:
-        depth = 0 if code == "Total" else code.count(".") + 1
-        if depth <= 2 or (depth == 3 and code[:3] in ("1.A", "1.B")):
-            out.append(code)
-    return out
-
-
 def crt_tables(
     ds: xr.Dataset,
     key_categories: pd.DataFrame | None = None,
     uncertainty: pd.DataFrame | None = None,
     *,
     select_years: Iterable[int] | None = None,
+    notation: pd.DataFrame | None = None,
+    records: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Build the CRT tables of an emissions dataset.
 
@@ -366,16 +296,27 @@ def crt_tables(
         Emissions dataset (``docs/data-format.md``) of one country; its CO2-equivalent
         variable names the GWP set used for CO2 equivalents (AR5GWP100 for the ETF).
     key_categories
-        A run's ``key_categories.csv`` (optional): adds the ``KeyCategories`` table.
+        A run's ``key_categories.csv`` (optional): adds ``Table7`` and the annex sheet
+        ``openmrv-KeyCategories``.
     uncertainty
-        A run's ``uncertainty_approach1.csv`` (optional): adds ``Table3.2``.
+        A run's ``uncertainty_approach1.csv`` (optional): adds the annex sheet
+        ``openmrv-Uncertainty`` (IPCC 2006 Vol 1 Table 3.2 layout).
     select_years
         Inventory years to include (default: all years of the dataset).
+    notation
+        The case's notation keys (category, gas, notation_key, explanation; IPCC codes):
+        their explanations go into Table9.
+    records
+        The inventory's estimate records (``emissions.csv``: category, gas, tier,
+        factors): adds ``Summary3``.
 
     Returns
     -------
     dict of str to pandas.DataFrame
-        Tables by CRT sheet name. Each frame's ``attrs`` hold ``title``, ``units``,
+        Tables by sheet name: the CRT tables laid out from ``crt_rows.csv``
+        (:mod:`openmrv.report.crt_layout`), Summary3, Table7, Table9, Table10s1-s4
+        (:mod:`openmrv.report.crt_annex`), the emission detail sheets of
+        :data:`BACKGROUND` and the annex sheets. Each frame's ``attrs`` hold ``title``, ``units``,
         ``total_row`` (the CRT code of the row that totals the others) and ``gwp_set``.
         Emissions are in kt (= Gg) of the gas per year; CO2 equivalents in kt CO2 eq.
 
@@ -394,52 +335,54 @@ def crt_tables(
         raise InputError(f"years {missing} are not in the dataset ({yrs[0]}-{yrs[-1]})")
     factors = {g: gwp(g, gwp_set) for g in gases_present(set(cells))}
     mass = [(f"{g} [kt]", g) for g in GASES]
-    # F-gases (2.F), where the dataset has them, as one CO2e column as in the CRT summaries
-    hfcs = [("HFCs [kt CO2 eq]", "HFCs")] if any(g in cells for g in FGASES) else []
-    tables: dict[str, pd.DataFrame] = {}
-    tables["Summary1"] = _by_year_table(
-        cells,
-        _summary1_rows(),
-        yrs,
-        select,
-        [*mass, *hfcs, ("Total GHG [kt CO2 eq]", "total")],
-        factors,
-        "Total",
-    )
-    co2e = [(f"{g} [kt CO2 eq]", g) for g in GASES]
-    tables["Summary2"] = _by_year_table(
-        cells,
-        ["Total", "1", "2", "3", "4", "5", "6"],
-        yrs,
-        select,
-        [*co2e, *hfcs, ("Total [kt CO2 eq]", "total")],
-        factors,
-        "Total",
-        as_co2e=True,
-    )
+    tables, keyed = layout_tables(cells, yrs, select, factors, notation)
+    titles = dict(TITLES)
+    if records is not None:
+        tables["Summary3"] = methods_table(records, tables["Summary1"])
+        titles["Summary3"] = (
+            "Summary 3: methods (tiers) and emission factors (D default, CS country-specific)",
+            "notation: T1-T3 tiers; D, CS factor types",
+        )
     for sheet in ("Summary1", "Summary2"):
         tables[sheet] = with_memo_without_lulucf(tables[sheet])
-    titles = {
-        "Summary1": ("Summary 1: emissions by category and gas", "kt; total in kt CO2 eq"),
-        "Summary2": ("Summary 2: CO2 equivalent emissions by gas and sector", "kt CO2 eq"),
-    }
     codes = list(crt_categories()["code"])
     for sheet, (root, title) in BACKGROUND.items():
         rows = [c for c in codes if within(c, root)]
         tables[sheet] = _by_year_table(cells, rows, yrs, select, mass, factors, root)
         titles[sheet] = (f"{sheet}: {title}", "kt")
+    if key_categories is not None:
+        tables["Table7"] = key_category_crt(key_categories)
+        titles["Table7"] = (
+            "Table 7: key categories (L level, T trend; 1, 2 the IPCC Approach)",
+            "shares as fractions",
+        )
+    tables["Table9"] = completeness_table(keyed)
+    titles["Table9"] = (
+        "Table 9: completeness, every notation key and its explanation",
+        "notation keys",
+    )
+    for sheet, frame in trend_tables(tables["Summary1"], tables["Summary2"]).items():
+        tables[sheet] = frame
+        gas = {"Table10s1": "all gases, CO2 eq", "Table10s2": "CO2", "Table10s3": "CH4"}
+        titles[sheet] = (
+            f"Table 10: emission trends ({gas.get(sheet, 'N2O')})",
+            "kt CO2 eq" if sheet == "Table10s1" else "kt; change in %",
+        )
     if uncertainty is not None:
-        tables["Table3.2"] = uncertainty_table(uncertainty)
-        titles["Table3.2"] = (
-            "Table 3.2 (IPCC 2006 Vol 1): Approach 1 uncertainty",
+        tables[UNCERTAINTY_SHEET] = uncertainty_table(uncertainty)
+        titles[UNCERTAINTY_SHEET] = (
+            "openmrv annex (not a CRT table): Approach 1 uncertainty in the layout of "
+            "IPCC 2006 Vol 1 Table 3.2",
             "kt CO2 eq; uncertainties in %",
         )
     if key_categories is not None:
-        tables["KeyCategories"] = key_category_table(key_categories)
-        titles["KeyCategories"] = (
-            "Key categories (IPCC 2006 Vol 1 Ch 4): level and trend, Approaches 1 and 2",
+        tables[KEY_SHEET] = key_category_table(key_categories)
+        titles[KEY_SHEET] = (
+            "openmrv annex (not a CRT table): key category analysis (IPCC 2006 Vol 1 Ch 4), "
+            "level and trend, Approaches 1 and 2",
             "kt CO2 eq; shares as fractions",
         )
+    tables = {name: tables[name] for name in sorted(tables, key=_sheet_order)}
     for sheet, frame in tables.items():
         frame.attrs.update(
             title=titles[sheet][0], units=titles[sheet][1], gwp_set=gwp_set, sheet=sheet
@@ -480,9 +423,18 @@ def total_without_lulucf(ds: xr.Dataset, variable: str) -> np.ndarray:
     return np.where(found, total, np.nan)
 
 
-def _crt_of(code: str) -> str:
-    row = map_category(code)
-    return ";".join(row.crt)
+def _sheet_order(name: str) -> tuple[int, str]:
+    """Summaries first, then the sectoral tables with their detail sheets, Table7-10, and
+    openmrv's annex sheets last."""
+    if name.startswith("openmrv-"):
+        return (3, name)
+    if name.startswith("Summary"):
+        return (0, name)
+    stem = name.split("(")[0].split(".")[0].removesuffix("s1").removesuffix("s2")
+    number = stem.removeprefix("Table")
+    if number.isdigit() and int(number) <= 6:
+        return (1, f"{int(number):02d}{name}")
+    return (2, f"{int(number) if number.isdigit() else 99:02d}{name}")
 
 
 def _no_empty(frame: pd.DataFrame) -> pd.DataFrame:
@@ -572,9 +524,11 @@ __all__ = [
     "JSON_FORMAT",
     "JSON_VERSION",
     "KEY_ADDITIVE",
+    "KEY_SHEET",
     "MAPPING_FILE",
     "SCHEMA_FILE",
     "UNCERTAINTY_COLUMNS",
+    "UNCERTAINTY_SHEET",
     "WITHOUT_LULUCF",
     "CRTFileError",
     "CRTMappingError",

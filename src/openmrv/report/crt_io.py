@@ -128,8 +128,9 @@ def _about_lines(tables: Mapping[str, pd.DataFrame]) -> list[str]:
         f"GWP set for CO2 equivalents: {first.attrs.get('gwp_set')}",
         "Emissions in kt (= Gg) of each gas per year; CO2 equivalents in kt CO2 eq.",
         "Cells: a number, a notation key (NO not occurring, NE not estimated, NA not "
-        "applicable, IE included elsewhere, C confidential; several joined by ','), or empty "
-        "(neither estimated nor keyed in the case: fill before submission).",
+        "applicable, IE included elsewhere, C confidential; several joined by ','). In the "
+        "CRT tables laid out row for row no cell is empty; Table9 explains every key. In the "
+        "emission detail sheets an empty cell is neither estimated nor keyed in the case.",
         "Years: one block of rows per year in the 'year' column; use the AutoFilter to "
         "show one year.",
         "IPCC 2006 -> CRT mapping: openmrv/report/data/crt_mapping.csv (venting and flaring "

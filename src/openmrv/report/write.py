@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from openmrv import runfolder as rf
 from openmrv.report.background import activity_table, background_tables
 from openmrv.report.btr import write_btr
@@ -59,6 +61,16 @@ def run_settings(case: Any, uncertainty: Any = None) -> dict[str, Any]:
     return out
 
 
+def _notation_keys(case: Any) -> pd.DataFrame | None:
+    """The case's notation keys with their explanations (checked when the case loaded)."""
+    path = getattr(case, "notation_file", None)
+    if path is None:
+        return None
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame.apply(lambda col: col.str.strip())
+
+
 def write_reports(
     run_dir: str | Path, case: Any, result: Any, uncertainty: Any = None, *, pdf: bool = True
 ) -> list[Path]:
@@ -101,6 +113,8 @@ def write_reports(
         result.dataset,
         key_categories=None if uncertainty is None else uncertainty.key_categories,
         uncertainty=None if uncertainty is None else uncertainty.approach1,
+        notation=_notation_keys(case),
+        records=result.records(),
     )
     gwp_set = next(iter(tables.values())).attrs.get("gwp_set")
     for name, frame in background_tables(result.dataset, result.records(), activity).items():
