@@ -9,7 +9,7 @@ opened), not by ``create_all``; a test checks the two agree.
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 #: the roles of issue 16, in the order of docs/workspace.md
@@ -79,7 +79,10 @@ class ActivityRow(Base):
     = line 1, as the case reader counts) and its original text until it is edited."""
 
     __tablename__ = "activity_rows"
-    __table_args__ = (UniqueConstraint("case_id", "file_path", "line"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "file_path", "line"),
+        Index("ix_activity_rows_case", "case_id", "category"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     file_path: Mapped[str] = mapped_column(String(500))
