@@ -16,6 +16,7 @@ from openmrv.workspace.db import open_workspace
 from openmrv.workspace.security import add_user
 
 MINI = Path(__file__).parents[1] / "data" / "mini_case"
+TKM = Path(__file__).parents[2] / "examples" / "turkmenistan"
 PASSWORD = "correct horse battery"
 #: user name -> (role, sectors); expert edits 1.A only
 USERS = {
@@ -73,3 +74,9 @@ def first_row(client: TestClient, prefix: str) -> dict:
     rows = client.get("/api/cases/1/activity", params={"category": prefix}).json()
     assert rows, prefix
     return rows[0]
+
+
+def case_files(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` by its relative path: its bytes."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}  # fmt: skip

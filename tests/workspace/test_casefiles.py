@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from tests.workspace.conftest import TKM, case_files
 from typer.testing import CliRunner
 
 from openmrv.case import load_case, read_activity
@@ -18,14 +19,6 @@ from openmrv.workspace.activity import list_rows, update_row
 from openmrv.workspace.casefiles import export_case, split_records
 from openmrv.workspace.db import open_workspace
 from openmrv.workspace.models import Base, User
-
-ROOT = Path(__file__).parents[2]
-TKM = ROOT / "examples" / "turkmenistan"
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +34,7 @@ def test_export_after_import_is_the_same_case_file_for_file(tkm_workspace, tmp_p
     r = CliRunner().invoke(app, ["workspace", "export", "1", "--out", str(out),
                                  "--workspace", str(tkm_workspace)])  # fmt: skip
     assert r.exit_code == 0, r.output
-    want, got = _files(TKM), _files(out)
+    want, got = case_files(TKM), case_files(out)
     assert sorted(got) == sorted(want) and len(want) == 30
     assert [p for p in want if want[p] != got[p]] == []
     listing = CliRunner().invoke(app, ["workspace", "list", "--workspace", str(tkm_workspace)])
