@@ -39,8 +39,8 @@ def _serve(ws_dir: Path, port: int) -> subprocess.Popen:
 def test_kill_9_mid_write_loses_no_committed_change(ws_dir):
     port = _free_port()
     proc = _serve(ws_dir, port)
+    client = httpx2.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
     try:
-        client = httpx2.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
         for _ in range(300):
             try:
                 if client.get("/api/health").status_code == 200:
@@ -81,6 +81,7 @@ def test_kill_9_mid_write_loses_no_committed_change(ws_dir):
         stop.set()
         writer.join(timeout=10)
     finally:
+        client.close()
         if proc.poll() is None:
             proc.kill()
             proc.wait()

@@ -117,7 +117,8 @@ def create_app(ws: Workspace, limiter: LoginLimiter | None = None) -> Starlette:
                 headers={"Retry-After": str(max(1, int(wait + 1)))},
             )
         found = db.scalar(select(User).where(User.name == name))
-        if found is None or not password_ok(found.password_hash, password):
+        ok = password_ok(None if found is None else found.password_hash, password)
+        if found is None or not ok:
             limiter.failed(name)
             return _error(401, "wrong user name or password")
         limiter.succeeded(name)

@@ -52,8 +52,20 @@ def hash_password(password: str) -> str:
     return _HASHER.hash(password)
 
 
-def password_ok(stored_hash: str, password: str) -> bool:
-    """Whether ``password`` matches ``stored_hash``."""
+@cache
+def _unknown_user_hash() -> str:
+    return _HASHER.hash(secrets.token_urlsafe(16))
+
+
+def password_ok(stored_hash: str | None, password: str) -> bool:
+    """Whether ``password`` matches ``stored_hash``; for an unknown user (None) the same work
+    is done against a random hash, so the answer's timing does not tell who has an account."""
+    if stored_hash is None:
+        try:
+            _HASHER.verify(_unknown_user_hash(), password)
+        except (VerificationError, InvalidHashError):
+            pass
+        return False
     try:
         return _HASHER.verify(stored_hash, password)
     except (VerificationError, InvalidHashError):
