@@ -27,11 +27,12 @@ from openmrv.errors import InputError
 from openmrv.workspace import activity, audit, casefiles, versions
 from openmrv.workspace.db import Workspace
 from openmrv.workspace.errors import ConflictError, WorkspaceError
-from openmrv.workspace.models import LoginSession, User
+from openmrv.workspace.models import LoginSession
+from openmrv.workspace.pages import page_routes
 from openmrv.workspace.security import (
     LoginLimiter,
+    authenticate,
     limits,
-    password_ok,
     session_user,
     start_session,
 )
@@ -109,19 +110,15 @@ def create_app(ws: Workspace, limiter: LoginLimiter | None = None) -> Starlette:
         if not isinstance(name, str) or not isinstance(password, str):
             raise InputError("give username and password as JSON strings", field="username")
         address = request.client.host if request.client else "unknown"
-        wait = limiter.check(name, address)
+        found, wait = authenticate(db, limiter, name, password, address)
         if wait is not None:
             return JSONResponse(
                 {"error": "too many login attempts; try again later"},
                 status_code=429,
                 headers={"Retry-After": str(max(1, int(wait + 1)))},
             )
-        found = db.scalar(select(User).where(User.name == name))
-        ok = password_ok(None if found is None else found.password_hash, password)
-        if found is None or not ok:
-            limiter.failed(name)
+        if found is None:
             return _error(401, "wrong user name or password")
-        limiter.succeeded(name)
         token, csrf = start_session(db, found)
         db.commit()
         resp = JSONResponse(
@@ -245,4 +242,4 @@ def create_app(ws: Workspace, limiter: LoginLimiter | None = None) -> Starlette:
         Route(f"{c}/runs/{{run_id:int}}", endpoint(run_get), methods=["GET"]),
         Route("/api/audit", endpoint(audit_rows), methods=["GET"]),
     ]
-    return Starlette(routes=routes)
+    return Starlette(routes=[*routes, *page_routes(ws, limiter)])

@@ -200,3 +200,20 @@ class LoginLimiter:
         """A right password clears the user's failures."""
         with self._lock:
             self._fails.pop(user, None)
+
+
+def authenticate(
+    db: Session, limiter: LoginLimiter, name: str, password: str, address: str
+) -> tuple[User | None, float | None]:
+    """Check a login under the rate limits: (the user, None) when right, (None, seconds to
+    wait) when over a limit, (None, None) when wrong. Failures and successes are counted."""
+    wait = limiter.check(name, address)
+    if wait is not None:
+        return None, wait
+    found = db.scalar(select(User).where(User.name == name))
+    ok = password_ok(None if found is None else found.password_hash, password)
+    if found is None or not ok:
+        limiter.failed(name)
+        return None, None
+    limiter.succeeded(name)
+    return found, None
