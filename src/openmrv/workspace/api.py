@@ -171,7 +171,7 @@ def create_app(ws: Workspace, limiter: LoginLimiter | None = None) -> Starlette:
             return JSONResponse(activity.row_dict(r), headers={"ETag": f'"{r.version}"'})
         raw = request.headers.get("if-match")
         try:
-            if_match = None if raw is None else int(raw.strip().strip('"').removeprefix("W/"))
+            if_match = None if raw is None else int(raw.strip().removeprefix("W/").strip('"'))
         except ValueError:
             raise InputError(
                 f"If-Match '{raw}' is not a version number", field="If-Match"
