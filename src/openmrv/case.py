@@ -413,45 +413,32 @@ def check_activity_record(
     Returns the row with the canonical category code, the year as ``int`` and the value as
     ``float``; raises :class:`CaseError` naming ``path``, ``line`` and the field.
     """
+
+    def bad(message: str, field: str) -> CaseError:
+        return CaseError(message, file=path, row=line, field=field)
+
     code = check_code(rec["category"], category_system, file=str(path), row=line)
     if not rec["activity"]:
-        raise CaseError("activity name is empty", file=path, row=line, field="activity")
+        raise bad("activity name is empty", "activity")
     try:
         year = int(rec["year"])
     except ValueError:
-        raise CaseError(
-            f"year '{rec['year']}' is not an integer", file=path, row=line, field="year"
-        ) from None
+        raise bad(f"year '{rec['year']}' is not an integer", "year") from None
     text = rec["value"]
     try:
         value = float(text)
     except ValueError:
-        raise CaseError(
-            f"value '{text}' is not a number; give the activity as a "
-            "number, or a notation key in the notation-key file",
-            file=path,
-            row=line,
-            field="value",
-        ) from None
+        raise bad(f"value '{text}' is not a number; give the activity as a number, or a "
+                  "notation key in the notation-key file", "value") from None  # fmt: skip
     if math.isnan(value) or math.isinf(value):
-        raise CaseError(
-            f"value is {text}; give a number, or leave the year out and "
-            "set gap_filling in case.yaml",
-            file=path,
-            row=line,
-            field="value",
-        )
+        raise bad(f"value is {text}; give a number, or leave the year out and set "
+                  "gap_filling in case.yaml", "value")  # fmt: skip
     if value < 0:
-        raise CaseError(
-            f"value {value} is negative; activity data must be >= 0",
-            file=path,
-            row=line,
-            field="value",
-        )
+        raise bad(f"value {value} is negative; activity data must be >= 0", "value")
     parse_unit(rec["unit"], where=f"{path}, line {line}")
     why = activity_out_of_range(value, rec["unit"])
     if why is not None:
-        raise CaseError(why, file=path, row=line, field="value")
+        raise bad(why, "value")
     return {**rec, "category": code, "year": year, "value": value}
 
 
