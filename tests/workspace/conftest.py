@@ -3,12 +3,19 @@ role) made once per session and copied for each test, and logged-in API clients.
 
 from __future__ import annotations
 
+import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx2
 import pytest
 from starlette.testclient import TestClient
 
+import openmrv
 from openmrv.workspace import audit
 from openmrv.workspace.api import create_app
 from openmrv.workspace.casefiles import import_case
@@ -78,5 +85,36 @@ def first_row(client: TestClient, prefix: str) -> dict:
 
 def case_files(folder: Path) -> dict[str, bytes]:
     """Every file under ``folder`` by its relative path: its bytes."""
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}  # fmt: skip
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(ws_dir: Path, port: int) -> subprocess.Popen:
+    """``openmrv serve`` on ``ws_dir`` in a subprocess, returned once it answers."""
+    env = {**os.environ, "PYTHONPATH": str(Path(openmrv.__file__).parents[1])}
+    args = ["serve", "--port", str(port), "--workspace", str(ws_dir)]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from openmrv.cli import app; app()", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    with httpx2.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as probe:
+        for _ in range(600):
+            try:
+                if probe.get("/api/health").status_code == 200:
+                    return proc
+            except httpx2.TransportError:
+                time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("openmrv serve did not answer within 60 s")

@@ -7,46 +7,21 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import httpx2
 import sqlalchemy as sa
-from tests.workspace.conftest import PASSWORD
+from tests.workspace.conftest import PASSWORD, free_port, serve
 
-import openmrv
 from openmrv.workspace.db import open_workspace
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _serve(ws_dir: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(Path(openmrv.__file__).parents[1])}
-    code = "from openmrv.cli import app; app()"
-    args = ["serve", "--port", str(port), "--workspace", str(ws_dir)]
-    return subprocess.Popen([sys.executable, "-c", code, *args], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-
-
 def test_kill_9_mid_write_loses_no_committed_change(ws_dir):
-    port = _free_port()
-    proc = _serve(ws_dir, port)
+    port = free_port()
+    proc = serve(ws_dir, port)
     client = httpx2.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
     try:
-        for _ in range(300):
-            try:
-                if client.get("/api/health").status_code == 200:
-                    break
-            except httpx2.TransportError:
-                time.sleep(0.1)
         r = client.post("/api/login", json={"username": "compiler", "password": PASSWORD})
         csrf = r.json()["csrf_token"]
         rows = client.get("/api/cases/1/activity").json()
