@@ -48,12 +48,14 @@ def test_data_entry_validates_like_the_case_files_and_saves(app):
     bad = client.post(action, data={**form, "value": "-3", "reason": "typo"})
     assert bad.status_code == 422
     assert "form activity.csv, row 2, field value: value -3.0 is negative" in bad.text
+    assert 'name=value value="-3"' in bad.text  # what was typed stays, to be corrected
     ok = client.post(action, data={**form, "value": "1250", "reason": "energy balance 2000"})
     assert ok.status_code == 303
     page = client.get(ok.headers["location"]).text
     assert "row 2 saved" in page and 'value="1250"' in page
     stale = client.post(action, data={**form, "value": "1300", "reason": "old page"})
     assert stale.status_code == 409 and "someone changed it" in stale.text
+    assert "your value was 1300" in stale.text and 'value="1250"' in stale.text
     trail = client.get("/audit").text
     assert "energy balance 2000" in trail and "expert" in trail
 

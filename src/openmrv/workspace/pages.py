@@ -219,7 +219,10 @@ def page_routes(ws: Workspace, limiter: LoginLimiter) -> list[Route]:
         )
         return _page(f"Case {case.name}", body, user)
 
-    def entry(request, db, user, token, form, message: str = "", status: int = 200):
+    def entry(request, db, user, token, form, message: str = "", status: int = 200,
+              typed: dict[int, str] | None = None):  # fmt: skip
+        """The data-entry table; ``typed``: refused values to show again, by row id."""
+        typed = typed or {}
         cid = request.path_params["case_id"]
         case = casefiles.get_case(db, cid)
         prefix = request.query_params.get("category") or form.get("category") or "1"
@@ -231,12 +234,12 @@ def page_routes(ws: Workspace, limiter: LoginLimiter) -> list[Route]:
                 for c in ("form", "row", "category", "activity", "key", "year")
             )
             if editable:
-                fid = f"r{r['id']}"
+                fid, shown = f"r{r['id']}", typed.get(r["id"], r["value"])
                 value = (
                     f'<td><form id={fid} method=post action="/cases/{cid}/activity/'
                     f'{r["id"]}">{_csrf(token)}<input type=hidden name=version '
                     f'value={r["version"]}><input type=hidden name=category value="'
-                    f'{_e(prefix)}"><input class=v name=value value="{_e(r["value"])}">'
+                    f'{_e(prefix)}"><input class=v name=value value="{_e(shown)}">'
                     "</form></td>"
                 )
                 act = (
@@ -276,9 +279,13 @@ def page_routes(ws: Workspace, limiter: LoginLimiter) -> list[Route]:
                 form.get("reason"),
             )
         except ConflictError as exc:
-            return entry(request, db, user, token, form, _message(exc), 409)
+            mine = (
+                f"<p>your value was {_e(form.get('value'))}; the row now holds the value shown</p>"
+            )
+            return entry(request, db, user, token, form, _message(exc) + mine, 409)
         except InputError as exc:
-            return entry(request, db, user, token, form, _message(exc), 422)
+            kept = {p["row_id"]: form.get("value", "")}  # the typed value stays to be corrected
+            return entry(request, db, user, token, form, _message(exc), 422, kept)
         row = activity.get_row(db, p["case_id"], p["row_id"])
         query = urlencode({"category": form.get("category", "1"), "saved": row.line})
         return RedirectResponse(f"/cases/{p['case_id']}/activity?{query}", status_code=303)
