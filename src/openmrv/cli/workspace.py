@@ -162,8 +162,8 @@ def serve(
     workspace: WorkspaceOpt = Path("."),
     db: DbOpt = None,
 ) -> None:
-    """Serve the workspace's JSON API (docs/workspace.md; put TLS in front of anything
-    but 127.0.0.1)."""
+    """Serve the workspace: its screens and JSON API (docs/workspace.md; put TLS in front
+    of anything but 127.0.0.1)."""
     from openmrv.workspace.server import exposure_warning, serve_workspace
 
     warning = exposure_warning(host)
