@@ -94,9 +94,23 @@ RULES = {
         "openmrv.pipeline",
         "openmrv.cli",
     ),
-    "openmrv.stages": ("openmrv.pipeline", "openmrv.cli"),
-    "openmrv.pipeline": ("openmrv.cli",),
+    "openmrv.stages": ("openmrv.pipeline", "openmrv.cli", "openmrv.workspace"),
+    "openmrv.pipeline": ("openmrv.cli", "openmrv.workspace"),
+    # the team workspace (docs/workspace.md) sits on the stage layer, pipeline, case and run
+    # folder; it does not reach into the science or the command line
+    "openmrv.workspace": (
+        "openmrv.cli",
+        "openmrv.estimate",
+        "openmrv.observe",
+        "openmrv.verify",
+        "openmrv.report",
+        "openmrv.fetch",
+    ),
 }
+#: nothing below the workspace imports it (checked in test_nothing_below_imports_the_workspace)
+BELOW_WORKSPACE = ("openmrv.estimate", "openmrv.observe", "openmrv.verify", "openmrv.report",
+                   "openmrv.case", "openmrv.fetch", "openmrv.stages", "openmrv.pipeline",
+                   "openmrv.runfolder", "openmrv.settings")  # fmt: skip
 #: estimate may use these pure formulas of observe (their cited tables are package data)
 ESTIMATE_USES_OBSERVE = {"openmrv.observe.superobs", "openmrv.observe.operator"}
 #: optional or heavy dependencies imported only on the path that needs them
@@ -161,6 +175,17 @@ def test_layers():
                 for d in deps
                 if not any(d == c or d.startswith(c + ".") for c in CORE)
             ]
+    assert not bad, bad
+
+
+def test_nothing_below_imports_the_workspace():
+    bad = [
+        f"{name} -> {d}"
+        for name, deps in _imports(top_only=False).items()
+        if name in CORE or name.startswith(BELOW_WORKSPACE)
+        for d in deps
+        if d.startswith("openmrv.workspace")
+    ]
     assert not bad, bad
 
 

@@ -404,6 +404,44 @@ def _read_csv(
     return out
 
 
+def check_activity_record(
+    rec: dict[str, str], category_system: str, path: str | Path, line: int
+) -> dict[str, Any]:
+    """One activity row checked as :func:`read_activity` checks it (category, activity name,
+    year, value, unit, plausible range); the workspace checks its edits with it too.
+
+    Returns the row with the canonical category code, the year as ``int`` and the value as
+    ``float``; raises :class:`CaseError` naming ``path``, ``line`` and the field.
+    """
+
+    def bad(message: str, field: str) -> CaseError:
+        return CaseError(message, file=path, row=line, field=field)
+
+    code = check_code(rec["category"], category_system, file=str(path), row=line)
+    if not rec["activity"]:
+        raise bad("activity name is empty", "activity")
+    try:
+        year = int(rec["year"])
+    except ValueError:
+        raise bad(f"year '{rec['year']}' is not an integer", "year") from None
+    text = rec["value"]
+    try:
+        value = float(text)
+    except ValueError:
+        raise bad(f"value '{text}' is not a number; give the activity as a number, or a "
+                  "notation key in the notation-key file", "value") from None  # fmt: skip
+    if math.isnan(value) or math.isinf(value):
+        raise bad(f"value is {text}; give a number, or leave the year out and set "
+                  "gap_filling in case.yaml", "value")  # fmt: skip
+    if value < 0:
+        raise bad(f"value {value} is negative; activity data must be >= 0", "value")
+    parse_unit(rec["unit"], where=f"{path}, line {line}")
+    why = activity_out_of_range(value, rec["unit"])
+    if why is not None:
+        raise bad(why, "value")
+    return {**rec, "category": code, "year": year, "value": value}
+
+
 def read_activity(case: Case) -> pd.DataFrame:
     """All activity rows of a case, checked, as one table.
 
@@ -427,45 +465,8 @@ def read_activity(case: Case) -> pd.DataFrame:
                 file=path,
             )
         for line, rec in rows:
-            code = check_code(rec["category"], case.category_system, file=str(path), row=line)
-            if not rec["activity"]:
-                raise CaseError("activity name is empty", file=path, row=line, field="activity")
-            try:
-                year = int(rec["year"])
-            except ValueError:
-                raise CaseError(
-                    f"year '{rec['year']}' is not an integer", file=path, row=line, field="year"
-                ) from None
-            text = rec["value"]
-            try:
-                value = float(text)
-            except ValueError:
-                raise CaseError(
-                    f"value '{text}' is not a number; give the activity as a "
-                    "number, or a notation key in the notation-key file",
-                    file=path,
-                    row=line,
-                    field="value",
-                ) from None
-            if math.isnan(value) or math.isinf(value):
-                raise CaseError(
-                    f"value is {text}; give a number, or leave the year out and "
-                    "set gap_filling in case.yaml",
-                    file=path,
-                    row=line,
-                    field="value",
-                )
-            if value < 0:
-                raise CaseError(
-                    f"value {value} is negative; activity data must be >= 0",
-                    file=path,
-                    row=line,
-                    field="value",
-                )
-            parse_unit(rec["unit"], where=f"{path}, line {line}")
-            why = activity_out_of_range(value, rec["unit"])
-            if why is not None:
-                raise CaseError(why, file=path, row=line, field="value")
+            checked = check_activity_record(rec, case.category_system, path, line)
+            code, year, value = checked["category"], checked["year"], checked["value"]
             ident = (code, rec["activity"], rec["key"], year)
             if ident in seen:
                 raise CaseError(

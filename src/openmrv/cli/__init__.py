@@ -17,6 +17,7 @@ from openmrv.cli import (
     report,
     run,
     uncertainty,
+    workspace,
 )
 
 app = typer.Typer(
@@ -33,6 +34,9 @@ for group in (run, uncertainty, observe, plumes, invert, fetch, report, factors)
 app.add_typer(keys.app, name="keys")
 app.add_typer(case.app, name="case")
 app.add_typer(export.app, name="export", help="Files for other tools, beside a run folder.")
+app.add_typer(workspace.app, name="workspace")
+app.add_typer(workspace.users_app, name="users")
+app.add_typer(workspace.serve_app)
 
 
 def main() -> None:  # pragma: no cover - entry point

@@ -1,0 +1,120 @@
+"""Workspace fixtures: a template workspace (the synthetic mini case imported, one user per
+role) made once per session and copied for each test, and logged-in API clients."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2
+import pytest
+from starlette.testclient import TestClient
+
+import openmrv
+from openmrv.workspace import audit
+from openmrv.workspace.api import create_app
+from openmrv.workspace.casefiles import import_case
+from openmrv.workspace.db import open_workspace
+from openmrv.workspace.security import add_user
+
+MINI = Path(__file__).parents[1] / "data" / "mini_case"
+TKM = Path(__file__).parents[2] / "examples" / "turkmenistan"
+PASSWORD = "correct horse battery"
+#: user name -> (role, sectors); expert edits 1.A only
+USERS = {
+    "expert": ("sector_expert", ["1.A"]),
+    "reviewer": ("reviewer", []),
+    "compiler": ("compiler", []),
+    "viewer": ("viewer", []),
+}
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("ws-template")
+    ws = open_workspace(folder)
+    with ws.sessions() as db:
+        import_case(db, MINI, "test", "mini")
+        for name, (role, sectors) in USERS.items():
+            add_user(db, name, role, PASSWORD, sectors)
+            audit.record(db, "test", "add", "users", name, None, {"role": role}, "test user")
+        db.commit()
+    ws.close()
+    return folder
+
+
+@pytest.fixture
+def ws_dir(template, tmp_path) -> Path:
+    """A fresh copy of the template workspace folder."""
+    dst = tmp_path / "ws"
+    shutil.copytree(template, dst)
+    return dst
+
+
+@pytest.fixture
+def ws(ws_dir):
+    w = open_workspace(ws_dir)
+    yield w
+    w.close()
+
+
+@pytest.fixture
+def app(ws):
+    return create_app(ws)
+
+
+def login(app, name: str, password: str = PASSWORD) -> tuple[TestClient, str]:
+    """A client logged in as ``name`` and its CSRF token."""
+    client = TestClient(app)
+    r = client.post("/api/login", json={"username": name, "password": password})
+    assert r.status_code == 200, r.text
+    return client, r.json()["csrf_token"]
+
+
+def first_row(client: TestClient, prefix: str) -> dict:
+    """The first activity row of the mini case under IPCC ``prefix``."""
+    rows = client.get("/api/cases/1/activity", params={"category": prefix}).json()
+    assert rows, prefix
+    return rows[0]
+
+
+def case_files(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` by its relative path: its bytes."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(ws_dir: Path, port: int) -> subprocess.Popen:
+    """``openmrv serve`` on ``ws_dir`` in a subprocess, returned once it answers."""
+    env = {**os.environ, "PYTHONPATH": str(Path(openmrv.__file__).parents[1])}
+    args = ["serve", "--port", str(port), "--workspace", str(ws_dir)]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from openmrv.cli import app; app()", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    with httpx2.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as probe:
+        for _ in range(600):
+            try:
+                if probe.get("/api/health").status_code == 200:
+                    return proc
+            except httpx2.TransportError:
+                time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("openmrv serve did not answer within 60 s")

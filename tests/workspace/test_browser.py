@@ -1,0 +1,84 @@
+"""The main journeys in headless Chromium (Debian's package, driven by Playwright through its
+``executable_path``; no browser is downloaded): log in, enter a value and see it refused with
+the case reader's words, enter a good one, log in as the compiler, approve, run and open the
+run's outputs. Screenshots are checked for what they must show (the red refusal, the green
+confirmation). Skips where Playwright or Chromium is missing."""
+
+from __future__ import annotations
+
+import io
+import shutil
+
+import numpy as np
+import pytest
+from tests.workspace.conftest import PASSWORD, free_port, serve
+
+sync_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+#: the background colours of the refusal and the confirmation (pages.STYLE)
+RED, GREEN = (0xFF, 0xDD, 0xDD), (0xDD, 0xFF, 0xDD)
+
+
+def _shows(png: bytes, colour: tuple[int, int, int]) -> int:
+    """How many pixels of a screenshot have exactly ``colour``."""
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    return int(np.all(pixels == colour, axis=-1).sum())
+
+
+def _log_in(page, base: str, name: str) -> None:
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="log in").click()
+    page.wait_for_url(f"{base}/")
+
+
+def test_main_journeys_in_chromium(ws_dir, tmp_path):
+    port = free_port()
+    proc = serve(ws_dir, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with sync_api.sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+            )
+            page = browser.new_page()
+            _log_in(page, base, "expert")
+            page.get_by_role("link", name="mini").click()
+            page.get_by_role("link", name="1 Energy").click()
+            row = page.locator("tr", has=page.locator("td", has_text="fuel_consumption")).first
+            row.locator("input[name=value]").fill("-3")
+            row.locator("input[name=reason]").fill("typo")
+            row.get_by_role("button", name="save").click()
+            page.wait_for_selector(".error")
+            assert "form activity.csv, row 2, field value" in page.inner_text(".error")
+            shot = page.screenshot(path=str(tmp_path / "refused.png"), full_page=True)
+            assert _shows(shot, RED) > 1000 and _shows(shot, GREEN) == 0
+            row = page.locator("tr", has=page.locator("td", has_text="fuel_consumption")).first
+            row.locator("input[name=value]").fill("1250")
+            row.locator("input[name=reason]").fill("energy balance 2000")
+            row.get_by_role("button", name="save").click()
+            page.wait_for_selector(".ok")
+            shot = page.screenshot(path=str(tmp_path / "saved.png"), full_page=True)
+            assert _shows(shot, GREEN) > 1000 and _shows(shot, RED) == 0
+            page.get_by_role("link", name="cases").click()
+            page.get_by_role("button", name="log out").click()
+            _log_in(page, base, "compiler")
+            page.get_by_role("link", name="mini").click()
+            page.fill("form[action$=approve] input[name=reason]", "for the review")
+            page.get_by_role("button", name="approve and lock this version").click()
+            page.wait_for_selector("text=version 1: approved by compiler")
+            page.fill("form[action$=runs] input[name=version]", "1")
+            page.get_by_role("button", name="start a run").click()
+            page.wait_for_selector("b:text('done')", timeout=120_000)
+            assert page.locator("a", has_text="emissions.csv").count() == 1
+            page.screenshot(path=str(tmp_path / "run.png"), full_page=True)
+            page.get_by_role("link", name="audit trail").click()
+            assert "energy balance 2000" in page.inner_text("table")
+            browser.close()
+    finally:
+        proc.kill()
+        proc.wait()
