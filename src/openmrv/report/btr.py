@@ -40,6 +40,7 @@ from openmrv.report.html_parts import read_json as _json
 from openmrv.report.html_parts import table as _table
 from openmrv.report.improvement import planned_improvements
 from openmrv.report.layout import PRINT_CSS, contents, keep_with_next
+from openmrv.report.qaqc import qaqc_section
 from openmrv.report.recalculations import recalculations_section
 from openmrv.report.timeseries import time_series_html
 from openmrv.report.wording import TOTAL_WITHOUT_LULUCF, crt_label, gwp_words
@@ -374,6 +375,7 @@ def render_html(run_dir: str | Path) -> str:
             sections.published,
             sections.satellite_record,
             sections.regions,
+            qaqc_section,
             recalculations_section,
             planned_improvements,
             _methods,
