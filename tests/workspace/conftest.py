@@ -20,6 +20,7 @@ from openmrv.workspace import audit
 from openmrv.workspace.api import create_app
 from openmrv.workspace.casefiles import import_case
 from openmrv.workspace.db import open_workspace
+from openmrv.workspace.models import RunRecord, User
 from openmrv.workspace.security import add_user
 
 MINI = Path(__file__).parents[1] / "data" / "mini_case"
@@ -118,3 +119,33 @@ def serve(ws_dir: Path, port: int) -> subprocess.Popen:
                 time.sleep(0.1)
     proc.kill()
     raise RuntimeError("openmrv serve did not answer within 60 s")
+
+
+@pytest.fixture(scope="session")
+def tkm_run(tmp_path_factory) -> tuple[Path, int]:
+    """A workspace with the Turkmenistan case, one user per role and one finished whole run
+    (inventory, uncertainty, observations, verification, report), made once per session and
+    only read by the tests that use it: (workspace folder, run id)."""
+    from openmrv.workspace.versions import start_run
+
+    folder = tmp_path_factory.mktemp("ws-tkm")
+    ws = open_workspace(folder)
+    try:
+        with ws.sessions() as db:
+            import_case(db, TKM, "test", "tkm")
+            for name, (role, sectors) in USERS.items():
+                add_user(db, name, role, PASSWORD, sectors)
+            db.commit()
+            compiler = db.query(User).filter_by(name="compiler").one()
+            db.expunge(compiler)
+        run_id = start_run(ws, 1, compiler, None, full=True)
+        for _ in range(3000):
+            with ws.sessions() as db:
+                run = db.get(RunRecord, run_id)
+                if run.state in ("done", "failed"):
+                    break
+            time.sleep(0.1)
+        assert run.state == "done", run.error
+    finally:
+        ws.close()
+    return folder, run_id

@@ -29,6 +29,8 @@ from openmrv.workspace.db import Workspace
 from openmrv.workspace.errors import ConflictError, WorkspaceError
 from openmrv.workspace.models import LoginSession
 from openmrv.workspace.pages import page_routes
+from openmrv.workspace.screens_inventory import screen_routes as inventory_screens
+from openmrv.workspace.screens_run import screen_routes as run_screens
 from openmrv.workspace.security import (
     LoginLimiter,
     authenticate,
@@ -242,4 +244,5 @@ def create_app(ws: Workspace, limiter: LoginLimiter | None = None) -> Starlette:
         Route(f"{c}/runs/{{run_id:int}}", endpoint(run_get), methods=["GET"]),
         Route("/api/audit", endpoint(audit_rows), methods=["GET"]),
     ]
-    return Starlette(routes=[*routes, *page_routes(ws, limiter)])
+    screens = [*page_routes(ws, limiter), *inventory_screens(ws), *run_screens(ws)]
+    return Starlette(routes=[*routes, *screens])

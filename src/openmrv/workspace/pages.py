@@ -36,7 +36,14 @@ SECTORS = (("1", "Energy"), ("2", "IPPU"), ("3", "AFOLU"), ("4", "Waste"), ("5",
 STYLE = """body{font-family:sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse}
 td,th{border:1px solid #ccc;padding:.2em .4em;font-size:90%}th{background:#eee}
 .error{background:#fdd;border:1px solid #c00;padding:.5em}.ok{background:#dfd;padding:.5em}
-nav a{margin-right:1em}input.v{width:8em}"""
+nav a{margin-right:1em}input.v{width:8em}td.n{text-align:right}
+img{max-width:100%;border:1px solid #ccc}"""
+#: the screens of a finished run: path, link text, the output file it needs
+RUN_VIEWS = (
+    ("inventory", "inventory tree", "emissions.csv"),
+    ("verification", "verification", "verification.csv"),
+    ("uncertainty", "key categories and uncertainty", "key_categories.csv"),
+)
 CSP = "default-src 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
 
 
@@ -80,8 +87,10 @@ def _message(exc: Exception) -> str:
     return f"<p class=error>{_e(exc)}</p>"
 
 
-def page_routes(ws: Workspace, limiter: LoginLimiter) -> list[Route]:
-    """The screens' routes over an open workspace (login limits shared with the API)."""
+def make_screen(ws: Workspace) -> Callable[..., Callable]:
+    """A wrapper that turns ``fn(request, db, user, token, form)`` into a route endpoint:
+    the login checked (no login: a redirect to /login), a POST's CSRF token checked, typed
+    errors shown as a refusal page with their status."""
 
     def screen(fn: Callable, login: bool = True) -> Callable:
         def handle(request: Request, raw: bytes) -> Response:
@@ -113,6 +122,14 @@ def page_routes(ws: Workspace, limiter: LoginLimiter) -> list[Route]:
             return await run_in_threadpool(handle, request, await request.body())
 
         return wrapped
+
+    return screen
+
+
+def page_routes(ws: Workspace, limiter: LoginLimiter) -> list[Route]:
+    """The screens' routes over an open workspace (login limits shared with the API)."""
+
+    screen = make_screen(ws)
 
     def login_form(request, db, user, token, form, error: str = "", status: int = 200):
         body = (
@@ -215,7 +232,9 @@ def page_routes(ws: Workspace, limiter: LoginLimiter) -> list[Route]:
         body = (
             f"<h2>Data entry by sector</h2><ul>{sectors}</ul><h2>Approved versions</h2>"
             f"<ul>{vers or '<li>none yet</li>'}</ul>{approve}<h2>Runs</h2>{run}"
-            f"<ul>{runs}</ul>"
+            f"<ul>{runs}</ul><form method=get action=/cases/{cid}/compare>compare run "
+            "<input name=previous size=4> with run <input name=current size=4> "
+            "<button>recalculation table</button></form>"
         )
         return _page(f"Case {case.name}", body, user)
 
@@ -314,8 +333,19 @@ def page_routes(ws: Workspace, limiter: LoginLimiter) -> list[Route]:
             for f in got["outputs"]
         )
         error = f"<p class=error>{_e(got['error'])}</p>" if got["error"] else ""
+        views = ""
+        if got["state"] == "done":
+            views = (
+                "<p>"
+                + " ".join(
+                    f'<a href="/cases/{cid}/runs/{rid}/{path}">{name}</a>'
+                    for path, name, needs in RUN_VIEWS
+                    if needs in got["outputs"]
+                )
+                + "</p>"
+            )
         body = (
-            f"<p>state: <b>{_e(got['state'])}</b></p>{error}<h2>Progress</h2>"
+            f"<p>state: <b>{_e(got['state'])}</b></p>{error}{views}<h2>Progress</h2>"
             f"<ol>{steps}</ol><h2>Outputs</h2><ul>{files}</ul>"
         )
         busy = got["state"] in ("queued", "running")
