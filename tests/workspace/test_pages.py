@@ -95,6 +95,9 @@ def test_approve_run_follow_and_download(app, ws):
         time.sleep(0.1)
     assert "<b>done</b>" in page, page
     assert "1.A.1.a / fuel_consumption / natural_gas" in page  # a progress message
+    # the approved version leads to its latest run's inventory tree
+    assert f'(latest run: <a href="{run_url}/inventory">' in client.get("/cases/1").text
+    assert client.get(f"{run_url}/inventory").status_code == 200
     link = re.search(r'href="([^"]+/files/emissions.csv)"', page).group(1)
     got = client.get(link)
     folder = ws.folder / "runs" / "run1" / "run"

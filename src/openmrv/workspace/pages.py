@@ -203,10 +203,22 @@ def page_routes(ws: Workspace, limiter: LoginLimiter) -> list[Route]:
             f'<li><a href="/cases/{cid}/activity?category={code}">{code} {name}</a></li>'
             for code, name in SECTORS
         )
+        latest = {  # the latest finished run of each approved version, by version id
+            r.inventory_version_id: r.id
+            for r in db.query(RunRecord).filter_by(case_id=cid, state="done").order_by(RunRecord.id)
+            if r.inventory_version_id is not None
+        }
         vers = "".join(
             f"<li>version {v['number']}: approved by {_e(v['approved_by'])} "
             f"{_e(v['approved_at'])}, snapshot SHA-256 {_e(v['snapshot_sha256'])}"
-            f"{', run ' + _e(v['run_folder']) if v['run_folder'] else ''}</li>"
+            f"{', run ' + _e(v['run_folder']) if v['run_folder'] else ''}"
+            + (
+                f' (latest run: <a href="/cases/{cid}/runs/{latest[v["id"]]}/inventory">'
+                "inventory tree</a>)"
+                if v["id"] in latest
+                else ""
+            )
+            + "</li>"
             for v in versions.list_versions(db, cid)
         )
         runs = "".join(
