@@ -2,7 +2,9 @@
 ``executable_path``; no browser is downloaded): log in, enter a value and see it refused with
 the case reader's words, enter a good one, log in as the compiler, approve, run and open the
 run's outputs. Screenshots are checked for what they must show (the red refusal, the green
-confirmation). Skips where Playwright or Chromium is missing."""
+confirmation). A second journey opens the verification view of a whole Turkmenistan run and
+checks its map images load (their natural size is the PNG's, the screenshot of the map is a
+drawn map, not an empty or broken image). Skips where Playwright or Chromium is missing."""
 
 from __future__ import annotations
 
@@ -34,6 +36,15 @@ def _log_in(page, base: str, name: str) -> None:
     page.fill("input[name=password]", PASSWORD)
     page.get_by_role("button", name="log in").click()
     page.wait_for_url(f"{base}/")
+
+
+def _colours(png: bytes) -> int:
+    """How many distinct colours a screenshot has."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        pixels = np.asarray(image.convert("RGB")).reshape(-1, 3)
+    return len(np.unique(pixels, axis=0))
 
 
 def test_main_journeys_in_chromium(ws_dir, tmp_path):
@@ -78,6 +89,47 @@ def test_main_journeys_in_chromium(ws_dir, tmp_path):
             page.screenshot(path=str(tmp_path / "run.png"), full_page=True)
             page.get_by_role("link", name="audit trail").click()
             assert "energy balance 2000" in page.inner_text("table")
+            browser.close()
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_the_verification_view_and_its_maps_in_chromium(tkm_run, tmp_path):
+    from PIL import Image
+
+    folder, run_id = tkm_run
+    run_dir = folder / "runs" / f"run{run_id}" / "run"
+    port = free_port()
+    proc = serve(folder, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with sync_api.sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+            )
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            _log_in(page, base, "viewer")
+            page.get_by_role("link", name="tkm").click()
+            page.get_by_role("link", name=f"run {run_id}", exact=True).click()
+            page.get_by_role("link", name="verification", exact=True).click()
+            page.wait_for_selector("text=Bottom-up against top-down")
+            for name in ("regions_map.png", "plumes_map.png"):
+                img = page.locator(f"img[src$='/files/{name}']")
+                img.scroll_into_view_if_needed()
+                page.wait_for_function(
+                    "el => el.complete && el.naturalWidth > 0", arg=img.element_handle()
+                )
+                with Image.open(run_dir / name) as png:
+                    width, height = png.size
+                natural = img.evaluate("el => [el.naturalWidth, el.naturalHeight]")
+                assert natural == [width, height], name
+                shot = img.screenshot(path=str(tmp_path / name))
+                # a drawn map (borders, land, sites), not a blank or a broken-image icon
+                assert _colours(shot) > 50, name
+                box = img.bounding_box()
+                assert box["width"] > 300 and box["height"] > 200, name
+            page.screenshot(path=str(tmp_path / "verification.png"), full_page=True)
             browser.close()
     finally:
         proc.kill()

@@ -37,6 +37,7 @@ STYLE = """body{font-family:sans-serif;margin:1.5em;color:#222}table{border-coll
 td,th{border:1px solid #ccc;padding:.2em .4em;font-size:90%}th{background:#eee}
 .error{background:#fdd;border:1px solid #c00;padding:.5em}.ok{background:#dfd;padding:.5em}
 nav a{margin-right:1em}input.v{width:8em}td.n{text-align:right}
+td{vertical-align:top}td.x{min-width:32em}
 img{max-width:100%;border:1px solid #ccc}"""
 #: the screens of a finished run: path, link text, the output file it needs
 RUN_VIEWS = (

@@ -33,6 +33,8 @@ MAPS = (
 )
 #: a year column: a whole number without separators, blank where missing
 YEAR = -1
+#: a long text column (kept readable: a wide cell)
+TEXT = -2
 #: verification.csv columns shown, with the number of decimals (None: text, YEAR: a year)
 VERIFY_SHOWN = (
     ("category", None),
@@ -49,11 +51,13 @@ VERIFY_SHOWN = (
     ("top_down_high_kt", 1),
     ("z", 2),
     ("flag", None),
-    ("explanation", None),
+    ("explanation", TEXT),
 )
 
 
 def _cell(value: object, digits: int | None) -> str:
+    if digits == TEXT:
+        return f"<td class=x>{_e('' if pd.isna(value) else value)}</td>"
     if digits == YEAR:
         return f"<td>{'' if pd.isna(value) else int(value)}</td>"
     if digits is None:
