@@ -30,6 +30,7 @@ CORE = {
     "openmrv.runfolder",
     "openmrv.case_limits",
     "openmrv.limits",
+    "openmrv.overlap",
 }
 RULES = {
     # layer prefix: prefixes it must not import

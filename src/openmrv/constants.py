@@ -33,6 +33,15 @@ def _rows(path: Path) -> tuple[dict[str, str], ...]:
         return tuple(csv.DictReader(fh))
 
 
+@cache
+def _by_name(path: Path, key: str) -> dict[str, tuple[dict[str, str], ...]]:
+    # the rows of each name in file order: a lookup is a dictionary read, not a scan
+    out: dict[str, list[dict[str, str]]] = {}
+    for r in _rows(path):
+        out.setdefault(r[key], []).append(r)
+    return {k: tuple(v) for k, v in out.items()}
+
+
 def _key(path: Path, rows: tuple[dict[str, str], ...], key: str | None) -> str:
     columns = rows[0].keys() if rows else ()
     for k in (key,) if key is not None else KEY_COLUMNS:
@@ -50,10 +59,12 @@ def table_row(
     Raises ``KeyError`` (naming the known rows) when there is no such row, and
     ``InputError`` when there is more than one.
     """
-    path = Path(path)
+    path = path if isinstance(path, Path) else Path(path)
     rows = _rows(path)
     key = _key(path, rows, key)
-    hits = [r for r in rows if r[key] == name and all(r.get(c) == v for c, v in match.items())]
+    hits = [
+        r for r in _by_name(path, key).get(name, ()) if all(r.get(c) == v for c, v in match.items())
+    ]
     if not hits:
         known = sorted({r[key] for r in rows})
         raise KeyError(f"no row '{name}' {match or ''} in {path.name}; known: {known}")

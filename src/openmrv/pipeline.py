@@ -25,6 +25,7 @@ import pandas as pd
 from openmrv import runfolder as rf
 from openmrv.case import Case, load_case
 from openmrv.errors import InputError
+from openmrv.overlap import alongside
 from openmrv.report.manifest import verify_manifest
 from openmrv.report.reproduce import Reproduction, check_inputs, compare_runs, read_manifest
 from openmrv.report.write import write_reports
@@ -155,12 +156,13 @@ class RunChain:
         self.results.inventory = inventory.compute(self.case, self.progress)
         return self
 
-    def run_uncertainty(self) -> RunChain:
-        """Approach 1 and 2 and key categories (needs the inventory)."""
+    def run_uncertainty(self, rows: pd.DataFrame | None = None) -> RunChain:
+        """Approach 1 and 2 and key categories (needs the inventory); ``rows``: the
+        Approach 1 rows when already computed."""
         if self.case.uncertainty_file is not None:
             self._say(f"uncertainty: {self.case.mc_draws:,} Monte Carlo draws")
             self.results.uncertainty = uncertainty.compute(
-                self.case, self._inventory().result, client=self.client
+                self.case, self._inventory().result, client=self.client, rows=rows
             )
         return self
 
@@ -177,13 +179,16 @@ class RunChain:
         self.results.plumes = plumes.compute(self.case, self.progress)
         return self
 
-    def run_inversion(self) -> RunChain:
-        """The national inversion (needs the inventory; uses the uncertainty's rows)."""
+    def run_inversion(self, rows: pd.DataFrame | None = None) -> RunChain:
+        """The national inversion (needs the inventory; uses the uncertainty's Approach 1
+        rows, or ``rows`` when given: those of (first year, last year))."""
         if self.case.inversion is not None:
             self._say("inversion")
             unc = self.results.uncertainty
             year = inversion.inversion_settings(self.case).year
-            rows = unc.rows if unc is not None and year == self.case.last_year else None
+            if rows is None and unc is not None:
+                rows = unc.rows
+            rows = rows if year == self.case.last_year else None
             self.results.inversion = inversion.compute(
                 self.case, self._inventory().result, self.progress, rows
             )
@@ -241,14 +246,31 @@ class RunChain:
 
     def run_model(self) -> RunChain:
         """Every stage in order: inventory -> uncertainty -> observations -> plumes ->
-        inversion -> satellite record -> verification -> improvement plan -> regions."""
+        inversion -> satellite record -> verification -> improvement plan -> regions.
+
+        Without a dask client, the Monte Carlo runs in a second thread while the top-down
+        stages (observations to satellite record) run in this one: they need only the
+        inventory and the Approach 1 rows, the Monte Carlo has its own seeded streams and
+        no BLAS products, and most of its time (drawing and transforming random numbers)
+        is spent in numpy with the GIL released; same draws, same outputs. The
+        verification waits for it (:func:`openmrv.overlap.alongside`).
+        """
         self.run_inventory()
-        if self.with_uncertainty:
-            self.run_uncertainty()
-        if self.with_top_down:
-            self.run_observations().run_plumes().run_inversion()
-            self.run_satellite_record().run_verification().run_improvement()
-            self.run_regions()
+        if not self.with_top_down:
+            if self.with_uncertainty:
+                self.run_uncertainty()
+            return self
+        overlap = self.with_uncertainty and self.case.uncertainty_file is not None
+        if not overlap or self.client is not None:
+            if self.with_uncertainty:
+                self.run_uncertainty()
+            self.run_observations().run_plumes().run_inversion().run_satellite_record()
+        else:
+            rows = uncertainty.approach1_rows(self.case, self._inventory().result)
+            with alongside(self.run_uncertainty, rows):
+                self.run_observations().run_plumes().run_inversion(rows).run_satellite_record()
+        self.run_verification().run_improvement()
+        self.run_regions()
         return self
 
     def write_into(self, folder: Path) -> list[Path]:

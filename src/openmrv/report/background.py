@@ -136,11 +136,12 @@ def background_tables(
     cat = ds.attrs["cat"]
     flat = ds.isel({"area (ISO3)": 0, "source": 0})
     yrs = years(ds)
-    nk = {
-        g: flat[f"notation_key ({g})"].transpose(cat, "time").to_pandas()
-        for g in GASES
-        if f"notation_key ({g})" in flat
-    }
+    # category -> the year's notation keys, per gas (plain lists: read once per cell)
+    nk: dict[str, dict[Any, list[Any]]] = {}
+    for g in GASES:
+        if f"notation_key ({g})" in flat:
+            frame = flat[f"notation_key ({g})"].transpose(cat, "time").to_pandas()
+            nk[g] = dict(zip(frame.index, frame.to_numpy().tolist(), strict=True))
     tables: dict[str, pd.DataFrame] = {}
     for sheet, (root, title) in BACKGROUND_AD.items():
         part = wide[[within(c, root) for c in wide["code"]]].sort_values(
@@ -186,8 +187,8 @@ def background_tables(
                     v = getattr(r, g, np.nan) if g in part else np.nan
                     if np.isnan(v):
                         key = None
-                        if g in nk and r.category in nk[g].index:
-                            key = str(nk[g].loc[r.category].iloc[yrs.index(year)]) or None
+                        if g in nk and r.category in nk[g]:
+                            key = str(nk[g][r.category][yrs.index(year)]) or None
                         rec[f"{g} IEF [kg/unit]"] = key
                         rec[f"{g} [kt]"] = key
                     else:

@@ -70,14 +70,18 @@ def compute(
     seed: int | None = None,
     client=None,
     progress: Callable[[int, int], None] | None = None,
+    rows: pd.DataFrame | None = None,
 ) -> UncertaintyResult:
     """Approach 1 and 2 (Vol 1 Ch 3) and key categories (Vol 1 Ch 4) of an inventory.
 
     ``draws``, ``seed``: the Monte Carlo's (default: the case's); ``client``: a
-    dask.distributed client whose cluster runs the chunks (None: this process)."""
+    dask.distributed client whose cluster runs the chunks (None: this process);
+    ``rows``: the Approach 1 rows of (first year, last year) when already computed
+    (:func:`approach1_rows`)."""
     unc = activity_uncertainty(case)
     years = (case.first_year, case.last_year)
-    rows = approach1_rows(case, result, years, unc)
+    if rows is None:
+        rows = approach1_rows(case, result, years, unc)
     table, totals = approach1_table(rows)
     mc = approach2(
         result,

@@ -124,6 +124,13 @@ class ActivityUncertainty:
     file: str = "activity_uncertainty.csv"
 
     def spread(self, series: Series) -> Spread:
+        # (category, activity, key) -> the spread found: the table is read once per
+        # series, not once per series and chunk (kept in the instance's __dict__, not a
+        # field: dask rebuilds dataclasses from their fields)
+        found_before: dict = self.__dict__.setdefault("_found", {})
+        ident = (series.category, series.activity, series.key)
+        if ident in found_before:
+            return found_before[ident]
         t = self.table
         best, score = None, -1
         for r in t.itertuples():
@@ -141,7 +148,9 @@ class ActivityUncertainty:
                 file=self.file,
                 field="uncertainty_pct",
             )
-        return Spread(1.0, best.distribution, pct=float(best.uncertainty_pct))
+        found = Spread(1.0, best.distribution, pct=float(best.uncertainty_pct))
+        found_before[ident] = found
+        return found
 
     def pct(self, series: Series) -> float:
         """Half-width of the 95 % interval [%]."""
