@@ -247,3 +247,4 @@ def test_results_by_velayat(run_dir):
     share = pd.read_csv(run_dir / "verification.csv")["attributed_share"].dropna().iloc[0]
     assert share > 0.4
     assert (run_dir / "regions_map.png").stat().st_size > 10_000
+    assert (run_dir / "regions_posterior.png").stat().st_size > 10_000  # posterior by velayat

@@ -37,6 +37,9 @@ CAPTIONS = {
     "ratio.png": "Inversion posterior divided by the prior, per grid cell (1: unchanged)",
     "sensitivity.png": "Inversion sensitivity per grid cell (diagonal of the averaging "
     "kernel): how much of the posterior comes from the observations (0: all prior)",
+    "regions_posterior.png": "The inversion's 1.B.2 CH4 by region on the region borders: "
+    "colour the posterior over the prior (blue below, red above), labels the posterior "
+    "± 1σ and the prior [kt/yr]",
     "regions_map.png": "Regions (velayats) with the oil and gas sites of the facility "
     "register (marker shape: how exact the coordinates are, exact, field centroid or town "
     "centroid; filled: fields, open: plants and stations), the operating pipelines and the "
@@ -294,6 +297,9 @@ def regions(run: Path) -> str:
         text += OSSE_BANNER
     if png.is_file():
         text += img(png, caption(png))
+    post = run / rf.REGIONS_POSTERIOR_PNG
+    if post.is_file():
+        text += img(post, caption(post) + (f" ({label})" if label else ""))
     return text + table(show, 1)
 
 

@@ -85,6 +85,7 @@ VERIFICATION_CSV = "verification.csv"
 HEADLINE_JSON = "headline.json"
 REGIONS_CSV = "regions.csv"
 REGIONS_MAP_PNG = "regions_map.png"
+REGIONS_POSTERIOR_PNG = "regions_posterior.png"
 IMPROVEMENT_PLAN_CSV = "improvement_plan.csv"
 # reporting
 ACTIVITY_CSV = "activity.csv"
@@ -343,6 +344,8 @@ OUTPUTS: tuple[Output, ...] = (
            description="inventory (by spatial proxy), plumes and inversion by region"),
     Output(REGIONS_MAP_PNG, "png", VERIFICATION, _REG,
            description="regions, oil and gas sites, pipelines, plumes"),
+    Output(REGIONS_POSTERIOR_PNG, "png", VERIFICATION, "regions are given and an inversion ran",
+           description="the inversion's 1.B.2 posterior by region on the region borders"),
     Output(IMPROVEMENT_PLAN_CSV, "csv", VERIFICATION, _UNC + " and runs the top-down stages",
            columns=IMPROVEMENT_PLAN_COLUMNS,
            description="improvement plan: key categories, persistent plume sites, what-if"),

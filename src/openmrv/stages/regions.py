@@ -29,7 +29,7 @@ from openmrv.observe.geography import (
     lengths_by_region,
     region_of,
 )
-from openmrv.report.geo_figures import region_map
+from openmrv.report.geo_figures import region_map, region_posterior_map
 from openmrv.stages import places
 from openmrv.stages.inversion import CaseInversion
 from openmrv.stages.plumes import Plumes
@@ -150,9 +150,11 @@ def compute(
 
 
 def write(res: RegionResults, run_dir: Path) -> list[Path]:
-    """Write ``regions.csv`` and ``regions_map.png``."""
+    """Write ``regions.csv``, ``regions_map.png`` and, where an inversion ran,
+    ``regions_posterior.png``."""
     csv_path = rf.path(run_dir, rf.REGIONS_CSV)
     res.table.to_csv(csv_path, index=False)
     png = rf.path(run_dir, rf.REGIONS_MAP_PNG)
     region_map(res.regions, res.facilities, res.pipelines, res.plumes, png)
-    return [csv_path, png]
+    post = region_posterior_map(res.regions, res.table, rf.path(run_dir, rf.REGIONS_POSTERIOR_PNG))
+    return [csv_path, png] + ([post] if post is not None else [])

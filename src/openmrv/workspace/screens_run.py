@@ -25,6 +25,7 @@ from openmrv.workspace.runfiles import done_run, fmt, read_csv
 #: the maps and figures of the verification view, in the order shown: file, caption
 MAPS = (
     (rf.REGIONS_MAP_PNG, "regions (velayats), oil and gas sites, pipelines, catalogue plumes"),
+    (rf.REGIONS_POSTERIOR_PNG, "the inversion's 1.B.2 posterior by region, on the borders"),
     (rf.PLUMES_MAP_PNG, "plumes"),
     (rf.SOUNDINGS_MAP_PNG, "satellite soundings over the country"),
     *((p, f"inversion: {p.rsplit('/', 1)[-1][:-4]}") for p in rf.INVERSION_MAPS_PNG),
