@@ -15,14 +15,12 @@ this API: :func:`run` for the whole job, :func:`run_inventory` for the inventory
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from openmrv import runfolder as rf
 from openmrv.case import Case, load_case
 from openmrv.errors import InputError
 from openmrv.overlap import alongside
@@ -389,19 +387,10 @@ def recalculation_report(
     previous_run: str | Path, current_run: str | Path
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Compare two run folders (see :func:`openmrv.verify.recalculation.recalculation`)."""
-    frames, inputs = [], []
-    for run_dir in (Path(previous_run), Path(current_run)):
-        for name in (rf.EMISSIONS_CSV, rf.RUN_JSON):
-            if not (run_dir / name).is_file():
-                raise InputError(
-                    f"{name} not found; give a folder written by 'openmrv run'", file=run_dir
-                )
-        frames.append(
-            pd.read_csv(run_dir / rf.EMISSIONS_CSV, keep_default_na=False, na_values=[""])
-        )
-        meta = json.loads((run_dir / rf.RUN_JSON).read_text())
-        inputs.append(meta.get("input_sha256", {}))
-    return recalculation(frames[0], frames[1], inputs[0], inputs[1])
+    for run_dir in (previous_run, current_run):
+        recalculations.check_previous(Path(run_dir))
+    (a, ia), (b, ib) = (recalculations.read_run(Path(d)) for d in (previous_run, current_run))
+    return recalculation(a, b, ia, ib)
 
 
 def reproduce(

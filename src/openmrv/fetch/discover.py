@@ -29,8 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from openmrv.fetch.cache import MANIFEST, Cache
-from openmrv.fetch.join import JOIN_KEY, joined_name
-from openmrv.fetch.plan import Item, Request
+from openmrv.fetch.join import JOIN_KEY, joined_path
 from openmrv.fetch.products import load_products
 
 #: the folder of a case that ``openmrv fetch`` fills by default
@@ -83,11 +82,10 @@ def cached_inversion_inputs(
         if files:
             found.soundings, found.product = files, pid
             break
-    req = Request(-180.0, -90.0, 180.0, 90.0, start, end)  # the name needs only the period
     for pid, p in products.items():
         if not p.request.get(JOIN_KEY):
             continue
-        name = joined_name(Item(p, "file"), req)
+        name = joined_path(p, start, end)
         if name in cache.entries:
             found.winds, found.winds_product = cache.path(name), pid
             break

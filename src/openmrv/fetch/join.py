@@ -12,6 +12,7 @@ import xarray as xr
 
 from openmrv.fetch.cache import Cache, Entry, sha256_of
 from openmrv.fetch.plan import Item, Request
+from openmrv.fetch.products import Product
 
 #: the product-table ``request`` key that asks for the monthly files to be joined; keys
 #: that start with "openmrv_" are openmrv's own and never sent to an archive
@@ -20,8 +21,13 @@ JOIN_KEY = "openmrv_join_months"
 
 def joined_name(item: Item, req: Request) -> str:
     """The joined file's cache path: the template's stem with the period."""
-    stem = item.product.url_template.split("{", 1)[0].rstrip("_")
-    return f"{item.product.id}/{stem}_{req.start:%Y%m%d}_{req.end:%Y%m%d}.nc"
+    return joined_path(item.product, req.start, req.end)
+
+
+def joined_path(product: Product, start: pd.Timestamp, end: pd.Timestamp) -> str:
+    """The cache path of ``product``'s months joined for ``start``-``end``."""
+    stem = product.url_template.split("{", 1)[0].rstrip("_")
+    return f"{product.id}/{stem}_{start:%Y%m%d}_{end:%Y%m%d}.nc"
 
 
 def join_months(items: list[Item], req: Request, cache: Cache) -> tuple[str, str]:

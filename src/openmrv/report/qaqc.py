@@ -6,14 +6,13 @@ reported as passed."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
 from openmrv import runfolder as rf
-from openmrv.report.html_parts import read, table
+from openmrv.report.html_parts import read, read_json, table
 
 PROCEDURES_FILE = Path(__file__).parent / "data" / "qc_procedures.csv"
 
@@ -21,13 +20,6 @@ PROCEDURES_FILE = Path(__file__).parent / "data" / "qc_procedures.csv"
 def qc_procedures() -> pd.DataFrame:
     """The QC activities with openmrv's check, evidence file and result rule."""
     return pd.read_csv(PROCEDURES_FILE, comment="#", dtype=str, keep_default_na=False)
-
-
-def _json(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
 
 
 def _documented(run: Path) -> str:
@@ -43,7 +35,7 @@ def _documented(run: Path) -> str:
 
 
 def _inputs(run: Path) -> str:
-    meta = _json(run / rf.RUN_JSON) or {}
+    meta = read_json(run, rf.RUN_JSON)
     n = len(meta.get("input_sha256", {}))
     return f"{n} input files recorded with their SHA-256" if n else ""
 
@@ -78,8 +70,8 @@ def _manifest(run: Path) -> str:
 
 
 def _uncertainty(run: Path) -> str:
-    u = _json(run / rf.UNCERTAINTY_JSON)
-    if u is None:
+    u = read_json(run, rf.UNCERTAINTY_JSON)
+    if not u:
         return ""
     bound = u.get("approach2_percentile_bound_of_interval")
     text = f"Approach 2 with {int(u.get('approach2_draws', 0)):,} draws"
@@ -99,13 +91,13 @@ def _timeseries(run: Path) -> str:
     parts = [
         f"{int(counts[f]):,} values of {int(series[f])} series flagged {f}" for f in counts.index
     ]
-    warned = len((_json(run / rf.RUN_JSON) or {}).get("warnings", []))
+    warned = len(read_json(run, rf.RUN_JSON).get("warnings", []))
     return "; ".join(parts) + (f"; {warned} warning(s) in run.json" if warned else "")
 
 
 def _completeness(run: Path) -> str:
-    crt = _json(run / rf.CRT_JSON)
-    if crt is None or "Table9" not in crt.get("tables", {}):
+    crt = read_json(run, rf.CRT_JSON)
+    if "Table9" not in crt.get("tables", {}):
         return ""
     rows = crt["tables"]["Table9"]["rows"]
     keys = pd.Series([r.get("notation key", "") for r in rows]).value_counts()
@@ -122,7 +114,7 @@ def _keycategories(run: Path) -> str:
 
 
 def _archive(run: Path) -> str:
-    meta = _json(run / rf.RUN_JSON) or {}
+    meta = read_json(run, rf.RUN_JSON)
     if not meta:
         return ""
     return (

@@ -58,7 +58,8 @@ def rerender(run_dir: str | Path, out_dir: str | Path, pdf: bool = True) -> Rere
             file=run,
         )
     _outside(run, out)
-    result = Rerendered(manifest_problems=_manifest_problems(run))
+    # the manifest and its signature, by the key it names (integrity, not who signed)
+    result = Rerendered(manifest_problems=verify_manifest(run))
     with tempfile.TemporaryDirectory(prefix="openmrv-report-") as tmp:
         work = Path(tmp) / run.name
         shutil.copytree(run, work, symlinks=False)
@@ -72,9 +73,3 @@ def rerender(run_dir: str | Path, out_dir: str | Path, pdf: bool = True) -> Rere
             shutil.copy2(f, dst)
             result.files.append(dst)
     return result
-
-
-def _manifest_problems(run: Path) -> list[str]:
-    """The run folder against its manifest and the manifest's signature (by the key it
-    names: integrity, not who signed; ``openmrv verify-manifest`` checks trust)."""
-    return verify_manifest(run)

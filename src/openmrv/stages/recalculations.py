@@ -16,16 +16,17 @@ from openmrv.verify.recalculation import recalculation, with_reasons
 
 
 def check_previous(previous: Path) -> None:
-    """Refuse, before anything is computed, a previous run folder that cannot be read."""
+    """Refuse, before anything is computed, a run folder that cannot be compared."""
     for name in (rf.EMISSIONS_CSV, rf.RUN_JSON):
         if not (Path(previous) / name).is_file():
             raise InputError(
-                f"{name} not found; --previous takes a folder written by 'openmrv run'",
+                f"{name} not found; give a run folder written by 'openmrv run'",
                 file=previous,
             )
 
 
-def _read(run_dir: Path) -> tuple[pd.DataFrame, dict[str, str]]:
+def read_run(run_dir: Path) -> tuple[pd.DataFrame, dict[str, str]]:
+    """A run folder's ``emissions.csv`` and its inputs' SHA-256 (``run.json``)."""
     try:
         emissions = pd.read_csv(run_dir / rf.EMISSIONS_CSV, keep_default_na=False, na_values=[""])
         meta = json.loads((run_dir / rf.RUN_JSON).read_text(encoding="utf-8"))
@@ -44,7 +45,7 @@ def _read(run_dir: Path) -> tuple[pd.DataFrame, dict[str, str]]:
 def compute(previous: Path, current: Path) -> pd.DataFrame:
     """The recalculation table of ``current`` (a run folder being written: its
     ``emissions.csv`` and ``run.json`` exist) against ``previous``."""
-    (a, ia), (b, ib) = _read(Path(previous)), _read(Path(current))
+    (a, ia), (b, ib) = read_run(Path(previous)), read_run(Path(current))
     a["factors"], b["factors"] = a["factors"].fillna(""), b["factors"].fillna("")
     changes, inputs = recalculation(a, b, ia, ib)
     out = with_reasons(changes, inputs)

@@ -32,14 +32,14 @@ from openmrv.workspace.pages import page_routes
 from openmrv.workspace.screens_inventory import screen_routes as inventory_screens
 from openmrv.workspace.screens_run import screen_routes as run_screens
 from openmrv.workspace.security import (
+    COOKIE,
     LoginLimiter,
     authenticate,
-    limits,
     session_user,
+    set_login_cookie,
     start_session,
 )
 
-COOKIE = "openmrv_session"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
@@ -131,15 +131,7 @@ def create_app(ws: Workspace, limiter: LoginLimiter | None = None) -> Starlette:
                 "csrf_token": csrf,
             }
         )
-        resp.set_cookie(
-            COOKIE,
-            token,
-            max_age=int(limits()["session_absolute_timeout"]),
-            httponly=True,
-            samesite="strict",
-            path="/",
-            secure=request.url.scheme == "https",
-        )
+        set_login_cookie(resp, request, token)
         return resp
 
     def logout(request, db, user, body):

@@ -23,14 +23,14 @@ from openmrv.workspace.db import Workspace
 from openmrv.workspace.errors import ConflictError, NotFoundError, WorkspaceError
 from openmrv.workspace.models import RunRecord
 from openmrv.workspace.security import (
+    COOKIE,
     LoginLimiter,
     authenticate,
-    limits,
     session_user,
+    set_login_cookie,
     start_session,
 )
 
-COOKIE = "openmrv_session"
 #: the IPCC sectors offered as data-entry pages (IPCC 2006 Guidelines, Vol 1 Ch 8)
 SECTORS = (("1", "Energy"), ("2", "IPPU"), ("3", "AFOLU"), ("4", "Waste"), ("5", "Other"))
 STYLE = """body{font-family:sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse}
@@ -164,15 +164,7 @@ def page_routes(ws: Workspace, limiter: LoginLimiter) -> list[Route]:
         cookie, _ = start_session(db, found)
         db.commit()
         resp = RedirectResponse("/", status_code=303)
-        resp.set_cookie(
-            COOKIE,
-            cookie,
-            max_age=int(limits()["session_absolute_timeout"]),
-            httponly=True,
-            samesite="strict",
-            path="/",
-            secure=request.url.scheme == "https",
-        )
+        set_login_cookie(resp, request, cookie)
         return resp
 
     def home(request, db, user, token, form):

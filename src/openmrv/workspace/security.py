@@ -109,6 +109,24 @@ def in_sectors(category: str, sectors: str) -> bool:
     return any(category == p or category.startswith(p + ".") for p in sectors.split())
 
 
+#: the login cookie of the API and the pages
+COOKIE = "openmrv_session"
+
+
+def set_login_cookie(resp, request, token: str) -> None:
+    """Put the login ``token`` on ``resp`` as the session cookie: HttpOnly, SameSite
+    strict, the session's absolute lifetime, Secure when the request came over HTTPS."""
+    resp.set_cookie(
+        COOKIE,
+        token,
+        max_age=int(limits()["session_absolute_timeout"]),
+        httponly=True,
+        samesite="strict",
+        path="/",
+        secure=request.url.scheme == "https",
+    )
+
+
 def token_digest(token: str) -> str:
     """SHA-256 (hex) of a login token: what the sessions table keeps."""
     return hashlib.sha256(token.encode()).hexdigest()
