@@ -27,6 +27,8 @@ CORE = {
     "openmrv.factors",
     "openmrv.settings",
     "openmrv.settings_errors",
+    "openmrv.settings_base",
+    "openmrv.settings_topdown",
     "openmrv.runfolder",
     "openmrv.case_limits",
     "openmrv.limits",
