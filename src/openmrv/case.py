@@ -122,6 +122,8 @@ class Case:
     xch4_record: dict[str, Path] | None = None
     pipelines_file: Path | None = None
     region_files: tuple[Path, Path] | None = None
+    #: ``nid:`` texts of the national inventory document: part -> file (resolved)
+    nid_texts: dict[str, Path] = field(default_factory=dict)
 
     @property
     def years(self) -> list[int]:
@@ -207,7 +209,7 @@ class Case:
         inv = self.inversion or {}
         files += ([inv["winds"]] if "winds" in inv else []) + list(inv.get("soundings", []))
         files += list((self.xch4_record or {}).values())
-        return files
+        return files + list(self.nid_texts.values())
 
 
 class _Files:
@@ -372,6 +374,7 @@ def load_case(folder: str | Path) -> Case:
         },
         pipelines_file=files.maybe(s.pipelines, "pipelines"),
         region_files=_regions(s, files),
+        nid_texts={k: files.one(v, "nid", k) for k, v in s.nid.files().items()},
     )
 
 

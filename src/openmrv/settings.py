@@ -85,6 +85,7 @@ __all__ = [
     "InventorySettings",
     "InversionSection",
     "InversionSettings",
+    "NidSection",
     "Number",
     "OsseSection",
     "Period",
@@ -226,6 +227,25 @@ class UncertaintySettings(_Model):
     chunk_size: Count = Field(20_000, description="draws computed at once")
 
 
+class NidSection(_Model):
+    """``nid:``: the Party's own texts of the national inventory document (Markdown files,
+    rendered escaped); a part not given is stated as one the Party must provide."""
+
+    executive_summary: str | None = Field(None, description="background of the inventory (ES)")
+    national_circumstances: str | None = Field(None, description="national circumstances")
+    institutional_arrangements: str | None = Field(
+        None, description="institutional arrangements for the inventory"
+    )
+    inventory_preparation: str | None = Field(
+        None, description="inventory preparation, data collection and archiving"
+    )
+    flexibility: str | None = Field(None, description="flexibility provisions applied")
+
+    def files(self) -> dict[str, str]:
+        """The parts given: part -> file (relative to the case folder)."""
+        return {k: v for k, v in self.model_dump().items() if v}
+
+
 class CaseFile(_Model):
     """``case.yaml``: a case's settings (paths relative to the case folder)."""
 
@@ -265,6 +285,7 @@ class CaseFile(_Model):
     )
     uncertainty: UncertaintySettings = Field(default_factory=UncertaintySettings)
     top_down: TopDownSection = Field(default_factory=TopDownSection)
+    nid: NidSection = Field(default_factory=NidSection)
 
     @field_validator("country", mode="before")
     @classmethod

@@ -175,7 +175,8 @@ def report_command(
     ],
     no_pdf: Annotated[bool, typer.Option("--no-pdf", help="report.html only.")] = False,
 ) -> None:
-    """Render a run folder's report (report.html, report.pdf) again into another folder,
+    """Render a run folder's report (report.html, report.pdf) and national inventory
+    document (nid.html, nid.pdf) again into another folder,
     without re-running the pipeline; the run folder stays as it was signed."""
     from openmrv.report.rerender import rerender
 

@@ -34,12 +34,12 @@ def contents(body: str) -> str:
 
 
 def keep_with_next(body: str) -> str:
-    """Wrap each ``h3`` heading and the figure or paragraph right after it in one block
+    """Wrap each ``h3`` or ``h4`` heading and the figure or paragraph right after it in one block
     that does not break inside, so no heading ends a page (before a table, the headings'
     ``break-after: avoid`` does it: a long table must still break across pages)."""
     return re.sub(
-        r"(<h3>.*?</h3>)(<(figure|p)\b.*?</\3>)",
-        r"<div class='keep' style='break-inside:avoid'>\1\2</div>",
+        r"(<(h[34])\b[^>]*>(?:(?!</h[34]>).)*</\2>)(<(figure|p)\b.*?</\4>)",
+        r"<div class='keep' style='break-inside:avoid'>\1\3</div>",
         body,
         flags=re.S,
     )

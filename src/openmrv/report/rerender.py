@@ -4,10 +4,12 @@ PDF on a machine that has Chromium.
 
 The run folder is never written to: it stays as it was signed. It is copied to a
 temporary folder, the report (``report.html``, ``report.pdf`` and the figures the report
-draws from the folder's tables) is rendered there, and the documents are moved into
-``DIR``, which must not be the run folder or lie inside it. The run folder is checked
-against its signed manifest first, and the command says when it no longer verifies
-(the documents would then show something other than what was signed).
+draws from the folder's tables) and the national inventory document (``nid.html``,
+``nid.pdf``, with the case texts the run folder kept in ``nid_texts.json``) are rendered
+there, and the documents are moved into ``DIR``, which must not be the run folder or lie
+inside it. The run folder is checked against its signed manifest first, and the command
+says when it no longer verifies (the documents would then show something other than what
+was signed).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from openmrv import runfolder as rf
 from openmrv.errors import InputError
 from openmrv.report.btr import write_btr
 from openmrv.report.manifest import verify_manifest
+from openmrv.report.nid import write_nid
 
 
 @dataclass
@@ -63,9 +66,12 @@ def rerender(run_dir: str | Path, out_dir: str | Path, pdf: bool = True) -> Rere
     with tempfile.TemporaryDirectory(prefix="openmrv-report-") as tmp:
         work = Path(tmp) / run.name
         shutil.copytree(run, work, symlinks=False)
-        for name in (rf.REPORT_HTML, rf.REPORT_PDF):
+        for name in (rf.REPORT_HTML, rf.REPORT_PDF, rf.NID_HTML, rf.NID_PDF):
             (work / name).unlink(missing_ok=True)  # never carry the old documents over
         files, result.warnings = write_btr(work, pdf=pdf)
+        nid_files, nid_warnings = write_nid(work, pdf=pdf)  # the NID reads report.html
+        files += nid_files
+        result.warnings += nid_warnings
         out.mkdir(parents=True, exist_ok=True)
         for f in files:
             dst = out / f.relative_to(work)

@@ -1,7 +1,8 @@
-"""Writing a run's reports: the activity table, the CRT tables, the BTR-ready report and
-the signed provenance manifest (:func:`write_reports`), and the run settings the manifest
-records (:func:`run_settings`). Kept apart from the package so that importing a light part
-of :mod:`openmrv.report` (the keyring, the manifest) loads no tables or figures."""
+"""Writing a run's reports: the activity table, the CRT tables, the BTR-ready report, the
+national inventory document (:mod:`openmrv.report.nid`) and the signed provenance manifest
+(:func:`write_reports`), and the run settings the manifest records (:func:`run_settings`).
+Kept apart from the package so that importing a light part of :mod:`openmrv.report` (the
+keyring, the manifest) loads no tables or figures."""
 
 from __future__ import annotations
 
@@ -17,25 +18,30 @@ from openmrv.report.background import activity_table, background_tables
 from openmrv.report.btr import write_btr
 from openmrv.report.crt import crt_tables, write_crt_json, write_crt_xlsx
 from openmrv.report.manifest import packaged_inputs, sha256_file, write_manifest
+from openmrv.report.nid import write_nid
+from openmrv.report.nid_text import case_texts, write_texts
 
 __all__ = ["PDF_HOWTO", "pdf_status", "run_settings", "write_reports"]
 
 #: How to get the PDF when none was made (said on the console and in run.json).
 PDF_HOWTO = (
-    "report.html is complete; for report.pdf install Chromium (Debian/Ubuntu: "
-    "'apt install chromium'; or put 'chromium' on PATH) and run again, or print report.html "
-    "to PDF (A4) from a browser"
+    "report.html and nid.html are complete; for report.pdf and nid.pdf install Chromium "
+    "(Debian/Ubuntu: 'apt install chromium'; or put 'chromium' on PATH) and run again or "
+    "run 'openmrv report RUN --out DIR', or print the HTML to PDF (A4) from a browser"
 )
 
 
 def pdf_status(run_dir: Path, pdf: bool, warnings: list[str]) -> str:
-    """What became of ``report.pdf``: ``written``, not requested, or why not and how to
-    get it (recorded in ``run.json`` as ``report_pdf``)."""
-    if (Path(run_dir) / rf.REPORT_PDF).is_file():
+    """What became of ``report.pdf`` and ``nid.pdf``: ``written``, not requested, or why
+    not and how to get them (recorded in ``run.json`` as ``report_pdf``)."""
+    run = Path(run_dir)
+    nid_done = (run / rf.NID_PDF).is_file() or not (run / rf.NID_HTML).is_file()
+    if (run / rf.REPORT_PDF).is_file() and nid_done:
         return "written"
     if not pdf:
         return "not written: not requested (--no-pdf)"
-    why = next((w for w in warnings if w.startswith("report.pdf not written")), "no PDF")
+    prefixes = ("report.pdf not written", "nid.pdf not written")
+    why = next((w for w in warnings if w.startswith(prefixes)), "no PDF")
     return f"{why}. {PDF_HOWTO}"
 
 
@@ -102,6 +108,7 @@ def write_reports(
     -------
     list of Path
         ``activity.csv``, ``crt.xlsx``, ``crt.json``, ``report.html`` (+ ``report.pdf``,
+        ``nid_texts.json``, ``nid.html`` (+ ``nid.pdf``),
         ``verification.png``, ``plumes_map.png``, ``plumes_persistence.png`` when made),
         ``manifest.json``,
         ``manifest.sig``. The signing key is chosen as
@@ -124,9 +131,13 @@ def write_reports(
     # the report reads crt.json; crt.xlsx (openpyxl, the larger) is written while the
     # report is rendered and Chromium prints it (a subprocess): same bytes, less wait
     json_path = write_crt_json(tables, run_dir / rf.CRT_JSON)
+    texts = write_texts(run_dir, case_texts(Path(case.root), getattr(case, "nid_texts", {})))
     with alongside(write_crt_xlsx, tables, run_dir / rf.CRT_XLSX):
         report_files, warnings = write_btr(run_dir, pdf=pdf)
+        nid_files, nid_warnings = write_nid(run_dir, pdf=pdf)  # after report.html: reads it
+    warnings += nid_warnings
     files = [run_dir / rf.ACTIVITY_CSV, run_dir / rf.CRT_XLSX, json_path, *report_files]
+    files += [texts, *nid_files]
     meta_path = run_dir / rf.RUN_JSON
     if meta_path.is_file():
         meta = json.loads(meta_path.read_text())

@@ -93,6 +93,9 @@ CRT_XLSX = "crt.xlsx"
 CRT_JSON = "crt.json"
 REPORT_HTML = "report.html"
 REPORT_PDF = "report.pdf"
+NID_HTML = "nid.html"
+NID_PDF = "nid.pdf"
+NID_TEXTS_JSON = "nid_texts.json"
 VERIFICATION_PNG = "verification.png"
 PLUMES_MAP_PNG = "plumes_map.png"
 PLUMES_PERSISTENCE_PNG = "plumes_persistence.png"
@@ -356,6 +359,10 @@ OUTPUTS: tuple[Output, ...] = (
     Output(CRT_JSON, "json", REPORTING, description="Common Reporting Tables (crt-json)"),
     Output(REPORT_HTML, "html", REPORTING, description="BTR-ready report"),
     Output(REPORT_PDF, "pdf", REPORTING, "Chromium is installed", description="the report"),
+    Output(NID_TEXTS_JSON, "json", REPORTING,
+           description="the case's national inventory document texts (nid:), as rendered"),
+    Output(NID_HTML, "html", REPORTING, description="national inventory document (NID)"),
+    Output(NID_PDF, "pdf", REPORTING, "Chromium is installed", description="the NID"),
     Output(VERIFICATION_PNG, "png", REPORTING, "verification.csv exists",
            description="bottom-up against top-down chart"),
     Output(PLUMES_MAP_PNG, "png", REPORTING, "a plume table exists", description="plume map"),
