@@ -34,6 +34,7 @@ from openmrv.report import btr
 from openmrv.report import evidence_sections as sections
 from openmrv.report import nid_sections as ns
 from openmrv.report.html_parts import img, read, read_json
+from openmrv.report.html_parts import table as html_table
 from openmrv.report.improvement import planned_improvements
 from openmrv.report.layout import keep_with_next
 from openmrv.report.nid_text import part_html, read_texts
@@ -59,7 +60,8 @@ CHAPTERS: tuple[tuple[str, str], ...] = (
 _CSS_NID = """
 .missing{background:#fdecea;border-left:4px solid #c0392b;padding:.4em .8em}
 .casetext{border-left:3px solid #4c72b0;padding-left:.8em}
-table.text td{text-align:left;vertical-align:top}table.text{font-size:10.5px}
+table.text td,table.text th{text-align:left;vertical-align:top}table.text{font-size:10.5px}
+ol.sources{font-size:11px}
 nav.contents ol ol{columns:1;font-size:12px;padding-left:1.2em}
 @media print{h2{break-before:page}nav.contents + h2{break-before:auto}}
 """
@@ -192,7 +194,7 @@ def _chapter1(run: Path, texts: dict, em: pd.DataFrame | None) -> str:
         out += (
             "<p>Approach 1 (error propagation, IPCC 2006 Vol 1 Ch 3 Table 3.2), by category "
             "and gas, largest contribution to the variance of the total first:</p>"
-            + ns.text_table(unc)
+            + html_table(unc)
         )
         a2 = read(run, rf.UNCERTAINTY_APPROACH2_CSV)
         if a2 is not None and len(a2):
@@ -245,7 +247,7 @@ def _chapter2(run: Path, em: pd.DataFrame | None) -> str:
         f"Table 10). {ns.words(_total_name(run, em))} is the Total row.</p>"
     )
     for i, (name, frame) in enumerate(tables.items(), start=1):
-        out += _h3(f"ch2-{i}", f"2.{i} Emissions {name}") + ns.text_table(frame)
+        out += _h3(f"ch2-{i}", f"2.{i} Emissions {name}") + html_table(frame)
     return out
 
 
@@ -258,10 +260,15 @@ def _sector(run: Path, em: pd.DataFrame | None, sector: str, ident: str) -> str:
         if s3 is not None and len(s3):
             out += "<p>Methods and emission factors (CRT Summary 3: T1 tier 1, D default "
             out += "IPCC factor, CS country-specific):</p>" + ns.text_table(s3)
+        methods, sources = ns.methods_table(em, sector)
         out += (
             "<p>Each category and gas: tier, method and equation, and the sources of its "
-            "emission factors and activity data (from emissions.csv):</p>"
-            + ns.text_table(ns.methods_table(em, sector))
+            "emission factors and activity data, numbered as listed below the table (from "
+            "emissions.csv):</p>"
+            + ns.text_table(methods)
+            + "<ol class='sources'>"
+            + "".join(f"<li>{ns.words(src)}</li>" for src in sources)
+            + "</ol>"
         )
     else:
         out += "<p>No category of this sector is estimated in this run.</p>"

@@ -105,12 +105,25 @@ def _joined(values: pd.Series, sep: str = " | ") -> str:
     return "; ".join(seen)
 
 
-def methods_table(em: pd.DataFrame, sector: str) -> pd.DataFrame:
+def methods_table(em: pd.DataFrame, sector: str) -> tuple[pd.DataFrame, list[str]]:
     """The methods of each category and gas of a CRT sector: CRT code and name (IPCC 2006
-    code beside it where it differs), gas, tier(s), method and equation, emission factor
-    and activity-data sources, and the last year's emissions [kt CO2 eq]."""
+    code beside it where it differs), gas, tier(s), method and equation, the sources of its
+    emission factors and activity data as numbers into the returned list of sources, and
+    the last year's emissions [kt CO2 eq]."""
     sub = em[em["crt_sector"] == sector]
     last = sub["year"].max()
+    sources: list[str] = []
+
+    def refs(values: pd.Series) -> str:
+        nums = []
+        for src in _joined(values).split("; "):
+            if not src:
+                continue
+            if src not in sources:
+                sources.append(src)
+            nums.append(f"[{sources.index(src) + 1}]")
+        return " ".join(nums)
+
     rows = []
     for (cat, gas), g in sub.groupby(["category", "gas"], sort=True):
         tiers = sorted({str(t) for t in g["tier"] if str(t)})
@@ -120,12 +133,12 @@ def methods_table(em: pd.DataFrame, sector: str) -> pd.DataFrame:
                 "gas": gas,
                 "tier": ", ".join(tiers),
                 "method and equation": _joined(g["method"]) + " — " + _joined(g["equation"]),
-                "emission factor source": _joined(g["factor_sources"]),
-                "activity data source": _joined(g["activity_source"]),
+                "emission factors": refs(g["factor_sources"]),
+                "activity data": refs(g["activity_source"]),
                 f"{last} [kt CO2 eq]": float(g.loc[g["year"] == last, "kt_co2e"].sum()),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows), sources
 
 
 def crt_table(run: Path, name: str) -> pd.DataFrame | None:
