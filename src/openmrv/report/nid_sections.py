@@ -10,6 +10,8 @@ or held-constant series (``gap_filling.csv``). Nothing here estimates anything.
 from __future__ import annotations
 
 import html
+import json
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -141,9 +143,19 @@ def methods_table(em: pd.DataFrame, sector: str) -> tuple[pd.DataFrame, list[str
     return pd.DataFrame(rows), sources
 
 
+@lru_cache(maxsize=2)
+def _crt_tables(path: str, mtime_ns: int, size: int) -> dict:
+    """The tables of a ``crt.json`` (read once per file version: it is megabytes)."""
+    return json.loads(Path(path).read_text(encoding="utf-8")).get("tables", {})
+
+
 def crt_table(run: Path, name: str) -> pd.DataFrame | None:
     """A table of ``crt.json`` (None when the run has none)."""
-    t = read_json(run, rf.CRT_JSON).get("tables", {}).get(name)
+    path = run / rf.CRT_JSON
+    if not path.is_file():
+        return None
+    st = path.stat()
+    t = _crt_tables(str(path.resolve()), st.st_mtime_ns, st.st_size).get(name)
     if not t:
         return None
     return pd.DataFrame(t["rows"], columns=t["columns"])
