@@ -27,6 +27,7 @@ CORE = {
     "openmrv.factors",
     "openmrv.settings",
     "openmrv.settings_errors",
+    "openmrv.settings_sources",
     "openmrv.runfolder",
     "openmrv.case_limits",
     "openmrv.limits",

@@ -21,7 +21,7 @@ from openmrv.case_limits import excerpt, read_case_yaml
 from openmrv.categories import check_code
 from openmrv.errors import CaseError
 from openmrv.factors import DISTRIBUTIONS
-from openmrv.fetch.discover import cached_inversion_inputs
+from openmrv.fetch.discover import cached_inversion_inputs, edgar_files
 from openmrv.limits import activity_out_of_range, check_capacity, out_of_range
 from openmrv.registers import FACILITY_OPTIONAL, check_facility_extras
 from openmrv.settings import (
@@ -174,16 +174,20 @@ class Case:
                         first_year=self.first_year, last_year=self.last_year,
                         file=self.config_file, lines=self.lines)  # fmt: skip
         s = build(winds=inv.get("winds"), soundings=inv.get("soundings", []))
-        if "soundings" in section.model_fields_set or not section.from_cache:
-            return s
+        if section.prior_geography == "edgar":
+            inv.setdefault("edgar", edgar_files(self.root, s.year))
         found = cached_inversion_inputs(self.root, s.start, s.end)
-        if not found.soundings:
-            return s
-        # the real-data path: the inputs (and so the manifest) name the cached files
-        inv.update(soundings=found.soundings, soundings_from_cache=found.product)
-        if found.winds is not None and "winds" not in inv:
-            inv["winds"] = found.winds
-        return build(winds=inv.get("winds"), soundings=inv["soundings"])
+        if found.soundings and section.from_cache and "soundings" not in section.model_fields_set:
+            # the real-data path: the inputs (and so the manifest) name the cached files
+            inv.update(soundings=found.soundings, soundings_from_cache=found.product)
+            if found.winds is not None and "winds" not in inv:
+                inv["winds"] = found.winds  # with its pressure levels, when joined too
+                if found.winds_levels is not None and "winds_levels" not in inv:
+                    inv["winds_levels"] = found.winds_levels
+            s = build(winds=inv.get("winds"), soundings=inv["soundings"])
+        return s.with_sources(
+            section, winds_levels=inv.get("winds_levels"), edgar=inv.get("edgar", {})
+        )
 
     def inputs(self) -> list[Path]:
         """Every input file of the case (for provenance)."""
@@ -206,6 +210,8 @@ class Case:
         files += [p for p in (self.pipelines_file, *(self.region_files or ())) if p is not None]
         inv = self.inversion or {}
         files += ([inv["winds"]] if "winds" in inv else []) + list(inv.get("soundings", []))
+        files += [inv["winds_levels"]] if "winds_levels" in inv else []
+        files += list(inv.get("edgar", {}).values())
         files += list((self.xch4_record or {}).values())
         return files
 
@@ -290,6 +296,8 @@ def _inversion(section: InversionSection | None, files: _Files) -> dict[str, Any
         out["period"] = (pd.Timestamp(section.period.start), pd.Timestamp(section.period.end))
     if section.winds is not None:
         out["winds"] = files.one(section.winds, *where, "winds")
+    if section.winds_levels is not None:
+        out["winds_levels"] = files.one(section.winds_levels, *where, "winds_levels")
     if "soundings" in section.model_fields_set:
         out["soundings"] = files.glob(section.soundings, *where, "soundings")
     return out

@@ -43,6 +43,7 @@ from openmrv.errors import CaseError
 from openmrv.factors import QUALIFIER_NAMES
 from openmrv.gwp import ETF_DEFAULT, GWPSet
 from openmrv.settings_errors import UNION_TAG, YamlLines, case_error
+from openmrv.settings_sources import SourcesSection, SourcesSettings
 
 #: The one random seed of openmrv's defaults (Monte Carlo draws, OSSE soundings, k-means),
 #: fixed so that runs reproduce: 20 December 2025, the Japan-Turkmenistan agreement's date.
@@ -258,7 +259,7 @@ class OsseSection(_Model):
     wind_error: Annotated[bool, Strict()] = Field(True, description="truth in perturbed winds")
 
 
-class InversionSection(_Model):
+class InversionSection(SourcesSection, _Model):
     """``top_down: inversion:``, as written (docs/inversion.md)."""
 
     region: str | None = Field(
@@ -445,7 +446,7 @@ def sampling_designs() -> tuple[str, ...]:
 _SV, _OSSE = StateVectorSection, OsseSection
 
 
-class InversionSettings(BaseModel):
+class InversionSettings(SourcesSettings):
     """The national inversion's settings, defaults filled (from ``top_down: inversion:``)."""
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
