@@ -24,6 +24,7 @@ from openmrv.estimate.inversion.placement_edgar import edgar_for, regrid_mass, s
 from openmrv.estimate.inversion.transport import Grid
 from openmrv.observe.edgar import read_edgar_sector
 from openmrv.observe.region import region_mask
+from openmrv.report.inversion_sources import sources_note
 from openmrv.stages.inversion import setup_state
 from openmrv.stages.inversion_sources import place_by_edgar
 from test_fetch_to_run import _cache_with
@@ -159,6 +160,7 @@ def test_the_run_says_which_geography_and_a_missing_year_is_an_error(mini_case, 
     with xr.open_dataset(out / "inversion" / "result.nc") as r:
         assert r.attrs["prior_geography"].startswith("EDGAR v8.0 2002 for 1 of 3 sectors (1.B.2)")
         assert "1.B.2: EDGAR v8.0 PRO_GAS+PRO_OIL 2002" in r.attrs["prior_placement"]
+    assert "Prior geography: EDGAR v8.0 2002 for 1 of 3 sectors" in sources_note(out)
     with_inversion(mini_case, prior_geography="edgar", year=2001)
     s = load_case(mini_case).inversion_settings
     assert s.edgar == {}  # the cache holds 2002 only

@@ -29,6 +29,7 @@ from openmrv.fetch.cache import Cache
 from openmrv.fetch.fetcher import execute
 from openmrv.fetch.plan import Request, plan
 from openmrv.fetch.products import load_products
+from openmrv.report.inversion_sources import sources_note
 from openmrv.stages.inversion_sources import case_winds
 from test_fetch_to_run import PERIOD, _cache_with
 from test_inversion_case import with_inversion
@@ -191,6 +192,8 @@ def test_the_run_labels_the_winds_and_a_case_may_choose_the_10m_wind(
         assert r.attrs["wind_level"] == "boundary-layer mean"
         assert r.attrs["winds"].startswith("ERA5 boundary-layer-mean wind (era5_pl_2012")
         assert r.attrs["osse"] == 0
+    note = sources_note(out)  # the report's line under the inversion's totals
+    assert "ERA5 boundary-layer-mean wind (era5_pl_2012" in note and "(boundary-layer mean)" in note
     with_inversion(mini_case, period=PERIOD, obs_error=12, wind_level="10m")
     w, label, level = case_winds(load_case(mini_case).inversion_settings)
     assert level == "10m" and label == "winds era5_sl_20120101_20120106.nc (10 m)"

@@ -106,11 +106,8 @@ def read_edgar_sector(
             raise InputError(f"'{VARIABLE}' has dims {em.dims}; expected lat, lon", file=path)
     lon = ((em["longitude"].values + 180.0) % 360.0) - 180.0
     em = em.assign_coords(longitude=lon).sortby(["latitude", "longitude"])
-    em = em.transpose("latitude", "longitude").astype(np.float64).fillna(0.0)
-    values = em.values
-    if not np.isfinite(values).all() or (values < 0).any():
-        raise InputError("has negative or non-finite emissions", file=path, field=VARIABLE)
-    if bounds is not None:
+    em = em.transpose("latitude", "longitude")
+    if bounds is not None:  # cut first: a global map is 1800 x 3600 cells
         w, s, e, n = bounds
         half_lat = 0.5 * cell_width(em["latitude"].values)
         half_lon = 0.5 * cell_width(em["longitude"].values)
@@ -119,6 +116,9 @@ def read_edgar_sector(
             latitude=np.flatnonzero((la + half_lat > s) & (la - half_lat < n)),
             longitude=np.flatnonzero((lo + half_lon > w) & (lo - half_lon < e)),
         )
+    em = em.astype(np.float64).fillna(0.0)  # EDGAR leaves cells without emission empty
+    if not np.isfinite(em.values).all() or (em.values < 0).any():
+        raise InputError("has negative or non-finite emissions", file=path, field=VARIABLE)
     em.attrs = {"units": "t", "source_file": path.name}
     return em.rename(VARIABLE)
 
