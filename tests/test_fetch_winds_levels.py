@@ -193,7 +193,7 @@ def test_the_run_labels_the_winds_and_a_case_may_choose_the_10m_wind(
         assert r.attrs["winds"].startswith("ERA5 boundary-layer-mean wind (era5_pl_2012")
         assert r.attrs["osse"] == 0
     note = sources_note(out)  # the report's line under the inversion's totals
-    assert "ERA5 boundary-layer-mean wind (era5_pl_2012" in note and "(boundary-layer mean)" in note
+    assert "ensemble: ERA5 boundary-layer-mean wind (era5_pl_2012" in note
     with_inversion(mini_case, period=PERIOD, obs_error=12, wind_level="10m")
     w, label, level = case_winds(load_case(mini_case).inversion_settings)
     assert level == "10m" and label == "winds era5_sl_20120101_20120106.nc (10 m)"

@@ -25,7 +25,9 @@ def sources_note(run: Path) -> str:
         return ""
     if "wind_level" not in attrs and "prior_geography" not in attrs:
         return ""
-    winds = f"{attrs.get('winds', '?')} ({attrs.get('wind_level', 'level not recorded')})"
+    winds = str(attrs.get("winds", "?"))  # the label names the level (10 m, boundary layer)
+    if attrs.get("wind_level") == "as given":
+        winds += " (u, v as given in the file; level not stated)"
     prior = str(attrs.get("prior_geography", "openmrv"))
     return (
         f"<p>Winds of the transport model and its wind-error ensemble: {html.escape(winds)}. "
