@@ -25,6 +25,7 @@ from typer.testing import CliRunner
 from observe.synthetic import UOL
 from openmrv.case import load_case
 from openmrv.cli import app
+from openmrv.errors import CaseError
 from openmrv.fetch.cache import Cache
 from openmrv.fetch.fetcher import execute
 from openmrv.fetch.plan import Request, plan
@@ -198,3 +199,19 @@ def test_the_run_labels_the_winds_and_a_case_may_choose_the_10m_wind(
     w, label, level = case_winds(load_case(mini_case).inversion_settings)
     assert level == "10m" and label == "winds era5_sl_20120101_20120106.nc (10 m)"
     assert float(w.u.mean()) == pytest.approx(1.0)  # the synthetic u10
+
+
+def test_case_yaml_may_name_the_pressure_levels(mini_case):
+    write_month(mini_case / "sl.nc", "2012-01", levels=False)
+    write_month(mini_case / "pl.nc", "2012-01", levels=True)
+    with_inversion(mini_case, period=PERIOD, winds="sl.nc", winds_levels="pl.nc")
+    case = load_case(mini_case)
+    s = case.inversion_settings
+    assert s.winds_levels == mini_case / "pl.nc" and s.winds_levels in case.inputs()
+    w, label, level = case_winds(s)
+    assert level == "boundary-layer mean" and label.endswith("(pl.nc + sl.nc)")
+    got = w.sel(time="2012-01-20T12:00", latitude=36.0, longitude=66.0)
+    assert float(got.u) == pytest.approx(expected_mean(A_U, B_U, 101_000.0, 1600.0), abs=1e-4)
+    with_inversion(mini_case, period=PERIOD, winds="sl.nc", winds_levels="nope.nc")
+    with pytest.raises(CaseError, match="winds_levels"):
+        load_case(mini_case)
