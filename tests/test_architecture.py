@@ -29,6 +29,7 @@ CORE = {
     "openmrv.settings_errors",
     "openmrv.settings_base",
     "openmrv.settings_topdown",
+    "openmrv.settings_sources",
     "openmrv.runfolder",
     "openmrv.case_limits",
     "openmrv.limits",

@@ -173,7 +173,7 @@ def test_plan_expands_dates_sectors_and_areas():
     assert [i.query["day"] for i in era] == [["27", "28", "29"], ["01", "02"]]
     assert era[0].query["area"] == [44.0, 51.5, 34.25, 67.75]  # N, W, S, E
     edgar = [i for i in items if i.product.id == "edgar_v8_ch4_gridded"]
-    assert len(edgar) == 7 and all("_2020_" in i.url for i in edgar)
+    assert len(edgar) == 13 and all("_2020_" in i.url for i in edgar)
     late = Request(51.5, 34.25, 67.75, 44.0, pd.Timestamp("2024-01-01"), pd.Timestamp("2024-12-31"))
     edgar_late = [i for i in plan(select(load_products(), None), late) if "edgar" in i.product.id]
     assert [i.kind for i in edgar_late] == ["none"] and "2022-12-31" in edgar_late[0].note

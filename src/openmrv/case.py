@@ -18,10 +18,11 @@ import pandas as pd
 import yaml
 
 from openmrv.case_limits import excerpt, read_case_yaml
+from openmrv.case_paths import CasePaths as _Files
 from openmrv.categories import check_code
 from openmrv.errors import CaseError
 from openmrv.factors import DISTRIBUTIONS
-from openmrv.fetch.discover import cached_inversion_inputs
+from openmrv.fetch.discover import cached_inversion_inputs, edgar_files
 from openmrv.limits import activity_out_of_range, check_capacity, out_of_range
 from openmrv.registers import FACILITY_OPTIONAL, check_facility_extras
 from openmrv.settings import (
@@ -176,16 +177,20 @@ class Case:
                         first_year=self.first_year, last_year=self.last_year,
                         file=self.config_file, lines=self.lines)  # fmt: skip
         s = build(winds=inv.get("winds"), soundings=inv.get("soundings", []))
-        if "soundings" in section.model_fields_set or not section.from_cache:
-            return s
+        if section.prior_geography == "edgar":
+            inv.setdefault("edgar", edgar_files(self.root, s.year))
         found = cached_inversion_inputs(self.root, s.start, s.end)
-        if not found.soundings:
-            return s
-        # the real-data path: the inputs (and so the manifest) name the cached files
-        inv.update(soundings=found.soundings, soundings_from_cache=found.product)
-        if found.winds is not None and "winds" not in inv:
-            inv["winds"] = found.winds
-        return build(winds=inv.get("winds"), soundings=inv["soundings"])
+        if found.soundings and section.from_cache and "soundings" not in section.model_fields_set:
+            # the real-data path: the inputs (and so the manifest) name the cached files
+            inv.update(soundings=found.soundings, soundings_from_cache=found.product)
+            if found.winds is not None and "winds" not in inv:
+                inv["winds"] = found.winds  # with its pressure levels, when joined too
+                if found.winds_levels is not None and "winds_levels" not in inv:
+                    inv["winds_levels"] = found.winds_levels
+            s = build(winds=inv.get("winds"), soundings=inv["soundings"])
+        return s.with_sources(
+            section, winds_levels=inv.get("winds_levels"), edgar=inv.get("edgar", {})
+        )
 
     def inputs(self) -> list[Path]:
         """Every input file of the case (for provenance)."""
@@ -208,70 +213,10 @@ class Case:
         files += [p for p in (self.pipelines_file, *(self.region_files or ())) if p is not None]
         inv = self.inversion or {}
         files += ([inv["winds"]] if "winds" in inv else []) + list(inv.get("soundings", []))
+        files += [inv["winds_levels"]] if "winds_levels" in inv else []
+        files += list(inv.get("edgar", {}).values())
         files += list((self.xch4_record or {}).values())
         return files + list(self.nid_texts.values())
-
-
-class _Files:
-    """Resolves the paths of case.yaml against the case folder, naming the line if not found."""
-
-    def __init__(self, root: Path, path: Path, lines: YamlLines, outside: bool = False) -> None:
-        self.root, self.path, self.lines, self.outside = root, path, lines, outside
-
-    def _inside(self, rel: str, loc: tuple[str | int, ...]) -> None:
-        """Refuse a path that leaves the case folder, unless allow_outside_paths."""
-        if self.outside:
-            return
-        base = self.root.resolve()
-        if Path(rel).is_absolute() or not (base / rel).resolve().is_relative_to(base):
-            raise CaseError(
-                f"path '{excerpt(rel)}' points outside the case folder; copy the file into "
-                "the case folder, or set 'allow_outside_paths: true' in case.yaml",
-                file=self.path,
-                row=self.lines.line(loc),
-                field=".".join(str(x) for x in loc if isinstance(x, str)),
-            )
-
-    def one(self, rel: str, *loc: str | int) -> Path:
-        self._inside(rel, loc)
-        p = (self.root / rel).resolve()
-        if not rel or not p.is_file():
-            raise CaseError(
-                f"file '{excerpt(rel)}' does not exist (looked in {self.root})",
-                file=self.path,
-                row=self.lines.line(loc),
-                field=".".join(str(x) for x in loc if isinstance(x, str)),
-            )
-        return p
-
-    def some(self, rels: list[str], *loc: str) -> list[Path]:
-        return [self.one(r, *loc, i) for i, r in enumerate(rels)]
-
-    def maybe(self, rel: str | None, *loc: str) -> Path | None:
-        return None if not rel else self.one(rel, *loc)
-
-    def glob(self, patterns: list[str], *loc: str) -> list[Path]:
-        files = []
-        for i, pat in enumerate(patterns):
-            self._inside(pat, (*loc, i))
-            hits = (
-                sorted(
-                    h
-                    for h in self.root.glob(pat)
-                    if self.outside or h.resolve().is_relative_to(self.root.resolve())
-                )
-                if not Path(pat).is_absolute()
-                else sorted(Path("/").glob(pat.lstrip("/")))
-            )
-            if not hits:
-                raise CaseError(
-                    f"no file matches '{pat}' (looked in {self.root})",
-                    file=self.path,
-                    row=self.lines.line((*loc, i)),
-                    field=".".join(loc),
-                )
-            files += [h.resolve() for h in hits]
-        return files
 
 
 def _regions(s: CaseFile, files: _Files) -> tuple[Path, Path] | None:
@@ -292,6 +237,8 @@ def _inversion(section: InversionSection | None, files: _Files) -> dict[str, Any
         out["period"] = (pd.Timestamp(section.period.start), pd.Timestamp(section.period.end))
     if section.winds is not None:
         out["winds"] = files.one(section.winds, *where, "winds")
+    if section.winds_levels is not None:
+        out["winds_levels"] = files.one(section.winds_levels, *where, "winds_levels")
     if "soundings" in section.model_fields_set:
         out["soundings"] = files.glob(section.soundings, *where, "soundings")
     return out

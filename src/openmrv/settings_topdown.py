@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
+from pydantic import ConfigDict, Field, Strict, model_validator
 
 from openmrv.errors import CaseError
 from openmrv.settings_base import (
@@ -31,6 +31,7 @@ from openmrv.settings_base import (
     limit,
 )
 from openmrv.settings_errors import YamlLines
+from openmrv.settings_sources import SourcesSection, SourcesSettings
 
 TransportError = Literal["ensemble", "scaling", "none"]
 SectorPriorError = Literal["inventory", "none"]
@@ -90,7 +91,7 @@ class OsseSection(_Model):
     wind_error: Annotated[bool, Strict()] = Field(True, description="truth in perturbed winds")
 
 
-class InversionSection(_Model):
+class InversionSection(SourcesSection, _Model):
     """``top_down: inversion:``, as written (docs/inversion.md)."""
 
     region: str | None = Field(
@@ -189,7 +190,7 @@ def sampling_designs() -> tuple[str, ...]:
 _SV, _OSSE = StateVectorSection, OsseSection
 
 
-class InversionSettings(BaseModel):
+class InversionSettings(SourcesSettings):
     """The national inversion's settings, defaults filled (from ``top_down: inversion:``)."""
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)

@@ -37,10 +37,14 @@ G, RD = 9.80665, 287.053  # U.S. Standard Atmosphere 1976, written here independ
 
 
 def _column_mean(p_hpa, u, p_s, p_t):
-    """Independent reference: numerical quadrature of the linear profile (constant ends)."""
+    """Independent reference: numerical quadrature of the linear profile (constant ends)
+    through the levels above the ground (p <= p_s; all below: the highest level)."""
     p = np.asarray(p_hpa, float) * 100.0
+    u = np.asarray(u, float)
+    air = p <= p_s if (p <= p_s).any() else p == p.min()
+    p, u = p[air], u[air]
     order = np.argsort(p)
-    f = lambda x: np.interp(x, p[order], np.asarray(u, float)[order])  # noqa: E731
+    f = lambda x: np.interp(x, p[order], u[order])  # noqa: E731
     return quad(f, p_t, p_s, points=p[order], limit=200)[0] / (p_s - p_t)
 
 

@@ -130,7 +130,8 @@ def _case_yaml_hint(case: Path, cache, chosen, req) -> None:
     for p in chosen:
         name = joined_name(Item(p, "file"), req) if p.request.get(JOIN_KEY) else None
         if name and name in cache.entries:
-            lines.append(f"      winds: {rel(cache.path(name))}")
+            key = "winds_levels" if "pressure_level" in p.request else "winds"
+            lines.append(f"      {key}: {rel(cache.path(name))}")
     if lines:
         console.print(
             "openmrv run takes the cached soundings (and winds) of the inversion period by "

@@ -13,7 +13,11 @@ Rules (science-free, the same for every case):
 - a file is in the period when the first date ``YYYYMMDD`` in its name lies within it
   (every sounding product's file names start with their day);
 - winds: the joined file of a joined product (``openmrv_join_months``) for exactly the
-  period, as ``openmrv fetch`` names it.
+  period, as ``openmrv fetch`` names it; a joined product whose request asks for
+  ``pressure_level`` (ERA5 on pressure levels) is kept apart as ``winds_levels``, for
+  the boundary-layer-mean wind that the inversion reads with the single levels' surface
+  pressure;
+- prior geography: the EDGAR sector files of the prior's year (``edgar_files``).
 
 The files found are re-verified against the manifest when the inversion reads them
 (:func:`openmrv.fetch.cache.check_cached`): a file changed since it was fetched stops the
@@ -47,6 +51,7 @@ class CachedInputs:
     product: str | None = None  # the product the soundings come from
     winds: Path | None = None
     winds_product: str | None = None
+    winds_levels: Path | None = None  # the joined pressure-level file, if any
 
 
 def file_day(name: str) -> pd.Timestamp | None:
@@ -83,10 +88,30 @@ def cached_inversion_inputs(
             found.soundings, found.product = files, pid
             break
     for pid, p in products.items():
-        if not p.request.get(JOIN_KEY):
-            continue
         name = joined_path(p, start, end)
-        if name in cache.entries:
+        if not p.request.get(JOIN_KEY) or name not in cache.entries:
+            continue
+        if "pressure_level" in p.request:
+            found.winds_levels = found.winds_levels or cache.path(name)
+        elif found.winds is None:
             found.winds, found.winds_product = cache.path(name), pid
-            break
     return found
+
+
+#: the product of the gridded prior geography and its file-name pattern for one year
+EDGAR_PRODUCT = "edgar_v8_ch4_gridded"
+
+
+def edgar_files(case_dir: str | Path, year: int) -> dict[str, Path]:
+    """The EDGAR sector files of ``year`` in the cache of ``case_dir``, keyed by EDGAR
+    sector code (the name's part after the year: ``..._CH4_{year}_{sector}_emi...``)."""
+    root = Path(case_dir) / CACHE_FOLDER
+    if not (root / MANIFEST).is_file():
+        return {}
+    cache = Cache(root)
+    pattern = re.compile(rf"_CH4_{int(year)}_(.+?)_emi(?:_nc\.zip|\.nc)$")
+    out = {}
+    for e in cache.files(EDGAR_PRODUCT):
+        if m := pattern.search(Path(e.path).name):
+            out[m.group(1)] = cache.path(e.path)
+    return dict(sorted(out.items()))

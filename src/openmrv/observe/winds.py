@@ -16,9 +16,14 @@ The pressure-weighted mean of the wind between the surface pressure
 .. math:: \\bar u = \\frac{1}{p_s - p_t} \\int_{p_t}^{p_s} u(p)\\, dp,
 
 with :math:`u(p)` linear in :math:`p` between the pressure levels and held
-constant beyond the lowest and highest level. The top follows from the boundary
-layer height :math:`h` (ERA5 ``blh``, m above the surface) by the hypsometric
-equation with the 2 m temperature :math:`T` (``t2m``) as the layer temperature,
+constant beyond the lowest and highest level; levels below the ground (pressure above
+:math:`p_s`, filled by extrapolation in ERA5) are excluded, the lowest level above the
+ground held down to :math:`p_s` (:func:`above_ground`). The weights are the pressure
+thicknesses :math:`dp`, i.e. the air mass :math:`dp/g` of each layer, as in ERA5's
+vertical integrals (ERA5 data documentation, Copernicus Knowledge Base, "vertical
+integrals"; Hersbach et al. 2020). The top follows from the boundary layer height
+:math:`h` (ERA5 ``blh``, m above the surface) by the hypsometric equation with the 2 m
+temperature :math:`T` (``t2m``) as the layer temperature,
 
 .. math:: p_t = p_s \\exp\\left(-\\frac{g h}{R_d T}\\right),
 
@@ -258,6 +263,28 @@ def pressure_weighted_mean(
     return (primitive(p_bottom) - primitive(p_top)) / (p_bottom - p_top)
 
 
+def above_ground(values: np.ndarray, levels: np.ndarray, p_surface: np.ndarray) -> np.ndarray:
+    """A profile with its levels below the ground (pressure above ``p_surface``) replaced
+    by the lowest level above it (where every level is below, by the highest level).
+
+    ERA5 gives values on the pressure levels below the orography too (extrapolated);
+    they are not air, so the layer mean holds the lowest real level down to the
+    surface instead.
+
+    Parameters
+    ----------
+    values
+        Profile, levels on the last axis; ``levels`` [Pa] 1-D, any order.
+    p_surface
+        Surface pressure [Pa], shape ``values.shape[:-1]``.
+    """
+    p, u = np.asarray(levels, float), np.asarray(values, float)
+    ps = np.asarray(p_surface, float)[..., None]
+    air = p <= ps
+    k = np.where(air.any(-1), np.where(air, p, -np.inf).argmax(-1), p.argmin())[..., None]
+    return np.where(air, u, np.take_along_axis(u, k, -1))
+
+
 def _matching(sl: xr.Dataset, pl: xr.Dataset, name: str, path: str) -> xr.DataArray:
     """A single-level field on the pressure-level grid (exact, or linear if grids differ)."""
     field = sl[name]
@@ -334,6 +361,7 @@ def read_era5_pressure_levels(
         depth = c.default_depth
         d_source = f"default depth {c.default_depth:g} m ({_TABLE.name}: {c.depth_source})"
     p_top = ps * np.exp(-c.g * np.asarray(depth) / (c.r_d * np.asarray(temp)))
+    u, v = (above_ground(x.values, levels, ps) for x in (u, v))
     dims = ("time", "latitude", "longitude")
     coords = {d: ds[d] for d in dims}
     attrs = {
@@ -345,8 +373,8 @@ def read_era5_pressure_levels(
         "temperature_source": t_source,
     }
     out = _winds(
-        xr.DataArray(pressure_weighted_mean(u.values, levels, ps, p_top), coords, dims),
-        xr.DataArray(pressure_weighted_mean(v.values, levels, ps, p_top), coords, dims),
+        xr.DataArray(pressure_weighted_mean(u, levels, ps, p_top), coords, dims),
+        xr.DataArray(pressure_weighted_mean(v, levels, ps, p_top), coords, dims),
         attrs,
     )
     out["boundary_layer_top"] = xr.DataArray(p_top, coords, dims, attrs={"units": "Pa"})

@@ -39,6 +39,7 @@ from openmrv.report.html_parts import read as _read
 from openmrv.report.html_parts import read_json as _json
 from openmrv.report.html_parts import table as _table
 from openmrv.report.improvement import planned_improvements
+from openmrv.report.inversion_sources import sources_note
 from openmrv.report.layout import PRINT_CSS, contents, keep_with_next
 from openmrv.report.qaqc import qaqc_section
 from openmrv.report.recalculations import recalculations_section
@@ -232,6 +233,7 @@ def _annex(run: Path) -> str:
             )
         if totals is not None:
             head += _table(totals, 2)
+        head += sources_note(run)
         per_month = _read(run, rf.INVERSION_SOUNDINGS_CSV)
         if per_month is not None:
             n, used = int(per_month["soundings"].sum()), int(per_month["in_period"].sum())

@@ -47,6 +47,7 @@ from openmrv.report import figures
 from openmrv.runfolder.cf import cf_ready
 from openmrv.settings import InversionSection, InversionSettings
 from openmrv.stages import places
+from openmrv.stages.inversion_sources import case_winds, place_by_edgar
 from openmrv.stages.uncertainty import approach1_rows
 
 Progress = Callable[[str], None]
@@ -211,6 +212,7 @@ def setup_state(case: Case, inventory_result: InventoryResult, s: InversionSetti
     totals = sector_totals(inventory_result, s.sectors, s.year)
     fields, placed = sector_fields(grid, totals, _facilities(case), land)
     on_carriers(case, inventory_result, s.year, grid, land, totals, fields, placed)
+    placed.attrs["prior_geography"] = place_by_edgar(s, grid, land, totals, fields, placed)
     sv = build_state_vector(
         grid,
         fields,
@@ -304,8 +306,7 @@ def compute(
     s = inversion_settings(case)
     say("inversion: prior on the grid")
     land, totals, placed, sv = setup_state(case, inventory_result, s)
-    winds = open_winds(s.winds) if s.winds is not None else None
-    label = f"winds {s.winds.name}" if winds is not None else "climatological winds"
+    winds, label, level = case_winds(s)
     say(f"inversion: {sv.n} elements, Jacobian by transport ({label})")
     shared = (
         sector_errors(case, inventory_result, s.sectors, s.year, rows)
@@ -315,7 +316,10 @@ def compute(
     attrs: dict = {
         "sector_prior_error": (
             "; ".join(f"{k} {v:.3f}" for k, v in shared.items()) if shared else "none"
-        )
+        ),
+        "wind_level": level,
+        "prior_geography": placed.attrs["prior_geography"],
+        "prior_placement": "; ".join(f"{r.sector}: {r.method}" for r in placed.itertuples()),
     }
     obs = None if s.osse else read_inversion_soundings(s.soundings, sv.grid.bounds, progress)
     national = invert(sv, s, winds, obs, shared, progress)
