@@ -97,8 +97,13 @@ def recalculated_data(
                     latest = latest * gwps[gas]
                 diff = 0.0
                 if here is not None:
-                    sel = here[(here["gas"] == gas) & [_within(c, code) for c in here["code"]]]
-                    diff = float(sel["difference_Gg"].sum()) * gwps[gas] if len(sel) else 0.0
+                    diff = gwps[gas] * sum(
+                        d
+                        for g, c, d in zip(
+                            here["gas"], here["code"], here["difference_Gg"], strict=True
+                        )
+                        if g == gas and _within(c, code)
+                    )
                 out.update(_cells(gas, latest, diff, here is not None))
                 if isinstance(latest, str):
                     keys.append(latest)
