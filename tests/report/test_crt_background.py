@@ -65,6 +65,7 @@ def mini_back(tmp_path_factory):
         notation=_notation_keys(case),
         records=result.records(),
         activity=activity,
+        reference=result.reference_approach,
     )
     out = tmp_path_factory.mktemp("crtbg")
     write_crt_xlsx(tables, out / "crt.xlsx")
@@ -146,6 +147,37 @@ def test_emissions_activity_and_ief_against_the_inventory(mini_back):
         r = _row(back["Table3.A"], "3.A.2", year)
         assert r["CH4 [kt]"] == pytest.approx(_value(ds, "3.A.1.c", "CH4", year), rel=1e-12)
         assert r["Activity unit"] == "head"
+
+
+def test_reference_approach_tables(mini_back):
+    """Truth: the mini case's apparent consumption of natural gas (1100 TJ in 2000) beside
+    its fuel consumption (1000 TJ in 1.A.1.a): the difference is 10 %."""
+    result, activity, back, _ = mini_back
+    ref = result.reference_approach
+    for year in (2000, 2001, 2002):
+        ra = activity[(activity["activity"] == "apparent_consumption") & (activity["year"] == year)]
+        sa = activity[(activity["activity"] == "fuel_consumption") & (activity["year"] == year)]
+        ra_tj = float(ra["value"].iloc[0]) if len(ra) else None
+        co2 = ref[(ref["fuel_family"] == "gaseous") & (ref["year"] == year)]
+        r = _row(back["Table1.A(c)"], "1.A", year, "gaseous")
+        want_ra = float(co2["apparent_consumption_TJ"].iloc[0])
+        if ra_tj is not None:
+            assert want_ra == pytest.approx(ra_tj)
+        assert r["Reference approach: apparent consumption [TJ]"] == pytest.approx(want_ra)
+        assert r["Reference approach: CO2 [kt]"] == pytest.approx(
+            float(co2["reference_Gg_CO2"].iloc[0])
+        )
+        sa_tj = float(sa.drop_duplicates(["category", "activity", "key", "year"])["value"].sum())
+        assert r["Sectoral approach: fuel consumption [TJ]"] == pytest.approx(sa_tj)
+        assert r["Difference: energy consumption [%]"] == pytest.approx(
+            100 * (want_ra - sa_tj) / sa_tj
+        )
+        b = _row(back["Table1.A(b)"], "1.A", year, "total")
+        assert b["Production [TJ]"] == "NE"
+        assert b["Apparent consumption [TJ]"] == pytest.approx(want_ra)
+    assert _row(back["Table1.A(c)"], "1.A", 2000, "gaseous")[
+        "Difference: energy consumption [%]"
+    ] == pytest.approx(10.0)
 
 
 def _check_ief_and_fuel_sums(tables):

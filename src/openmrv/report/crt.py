@@ -84,6 +84,7 @@ from openmrv.report.crt_map import (
     map_category,
 )
 from openmrv.report.crt_recalc import table8
+from openmrv.report.crt_reference import reference_tables
 
 SCHEMA_FILE = DATA / "crt.schema.json"
 
@@ -297,6 +298,7 @@ def crt_tables(
     records: pd.DataFrame | None = None,
     activity: pd.DataFrame | None = None,
     recalculations: pd.DataFrame | None = None,
+    reference: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Build the CRT tables of an emissions dataset.
 
@@ -325,6 +327,9 @@ def crt_tables(
     recalculations
         The run's ``recalculations.csv`` (``--previous RUN``) or None: fills ``Table8s1``
         and ``Table8s2`` (:mod:`openmrv.report.crt_recalc`), written in both cases.
+    reference
+        The inventory's reference approach (with ``records`` and ``activity``): adds
+        ``Table1.A(b)`` and ``Table1.A(c)`` (:mod:`openmrv.report.crt_reference`).
 
     Returns
     -------
@@ -365,6 +370,13 @@ def crt_tables(
         explained = case_explanations(notation)
         tables.update(background_layout(cells, yrs, select, records, activity, explained, keyed))
         titles.update({k: (v, BACKGROUND_UNITS) for k, v in BACKGROUND_TITLES.items()})
+        ref = (
+            reference_tables(reference, records, activity, select, keyed)
+            if reference is not None
+            else {}
+        )
+        for sheet, (frame, title, units) in ref.items():
+            tables[sheet], titles[sheet] = frame, (title, units)
     for sheet, (frame, title, units) in table8(cells, yrs, select, factors, recalculations).items():
         tables[sheet], titles[sheet] = frame, (title, units)
     codes = list(crt_categories()["code"])

@@ -30,7 +30,7 @@ from typing import Any
 import pandas as pd
 
 from openmrv.dataformat import GASES
-from openmrv.estimate.inventory.energy import fuel_family
+from openmrv.fuels import fuel_family
 from openmrv.report.crt_layout import DATA, EXPLAIN, CRTLayoutError, Keyed, _fill
 from openmrv.report.crt_map import map_category
 

@@ -125,6 +125,7 @@ def write_reports(
         records=result.records(),
         activity=activity,
         recalculations=_recalculations(run_dir),
+        reference=result.reference_approach,
     )
     gwp_set = next(iter(tables.values())).attrs.get("gwp_set")
     for name, frame in background_tables(result.dataset, result.records(), activity).items():
