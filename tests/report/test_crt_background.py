@@ -4,6 +4,8 @@ dataset and the activity table, IEF = emissions / activity, Table8 against two r
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +17,7 @@ from openmrv.dataformat import NOTATION_KEYS
 from openmrv.gwp import gwp
 from openmrv.report.background import activity_table
 from openmrv.report.crt import (
+    SCHEMA_FILE,
     crt_tables,
     read_crt_json,
     read_crt_xlsx,
@@ -33,6 +36,7 @@ from openmrv.report.write import _notation_keys
 from openmrv.stages.inventory import estimate_inventory
 
 from .conftest import DATA
+from .test_crt import _validate
 
 CAT = "category (IPCC2006)"
 runner = CliRunner()
@@ -70,7 +74,16 @@ def mini_back(tmp_path_factory):
     out = tmp_path_factory.mktemp("crtbg")
     write_crt_xlsx(tables, out / "crt.xlsx")
     write_crt_json(tables, out / "crt.json")
+    _check_schema(out / "crt.json")
     return result, activity, read_crt_xlsx(out / "crt.xlsx"), read_crt_json(out / "crt.json")
+
+
+def _check_schema(path):
+    """crt.json with the background tables and Table8 follows crt.schema.json."""
+    doc = json.loads(path.read_text())
+    assert {*background_tables_list(), "Table8s1", "Table8s2"} <= set(doc["tables"])
+    schema = json.loads(SCHEMA_FILE.read_text())
+    _validate(doc, schema, schema["$defs"])
 
 
 def test_row_lists_are_the_crt_facts():
