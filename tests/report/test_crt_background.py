@@ -121,7 +121,7 @@ def test_sheets_follow_the_row_lists(mini_back):
         for col in heads:
             kind = cols.loc[(cols["table"] == name) & (cols["column"] == col), "quantity"].iloc[0]
             for v in frame[col]:
-                if kind in ("activity", "ief", "emissions"):
+                if kind in ("activity", "ief", "emissions", "species", "species_total"):
                     assert isinstance(v, float) or _is_key(v), (name, col, v)
                 else:
                     assert isinstance(v, str) and v, (name, col, v)
@@ -201,6 +201,8 @@ def _check_ief_and_fuel_sums(tables):
     for name in background_tables_list():
         frame = tables[name]
         act_col = cols[(cols["table"] == name) & (cols["quantity"] == "activity")]["column"]
+        if act_col.empty:  # Table2(II): emissions by chemical only
+            continue
         act_col = act_col.iloc[0]
         for c in cols[(cols["table"] == name) & (cols["quantity"] == "ief")].itertuples():
             em_col = f"{c.entity} [kt]"
@@ -313,3 +315,38 @@ def test_table8_shows_a_changed_activity_and_its_reason(mini_case, tmp_path):
     a1 = _row(old["Table1.B.2"], "1.B.2.b.ii", 2002)["Activity value"]
     assert _row(new["Table1.B.2"], "1.B.2.b.ii", 2002)["Activity value"] == pytest.approx(2 * a1)
     assert "no previous submission" in old["Table8s2"]["reason"].iloc[0]
+
+
+def test_table2ii_by_chemical(tmp_path):
+    """Truth: refrigerant charged into mobile AC (HFC-134a, 100 t/yr since 2005) and chillers
+    (HFC-32, 10 t/yr since 2015); 2020 emissions by hand (IPCC 2006 Vol 3 Eq. 7.10, 7.12-7.14,
+    Table 7.9 midpoints, as tests/test_sectors_fgas.py): 199.1 t and 5.16 t."""
+    rows = "".join(
+        f"2.F.1.b,refrigerant_charged_new,mobile_ac:HFC134a,{y},100,t,synthetic,\n"
+        for y in range(2005, 2021)
+    ) + "".join(
+        f"2.F.1.a,refrigerant_charged_new,chillers:HFC32,{y},10,t,synthetic,\n"
+        for y in range(2015, 2021)
+    )
+    (tmp_path / "activity.csv").write_text(
+        "category,activity,key,year,value,unit,source,notes\n" + rows
+    )
+    (tmp_path / "case.yaml").write_text(
+        "name: fgas\ncountry: UZB\nyears: {first: 2020, last: 2020}\nactivity: [activity.csv]\n"
+    )
+    result = estimate_inventory(load_case(tmp_path))
+    tables = crt_tables(result.dataset, records=result.records(), activity=activity_table(result))
+    t2 = _row(tables["Table2(II)"], "2.F.1", 2020)
+    mobile = 100 * 0.0035 + 1200 * 0.15 + 100 * 0.25 * (1 - 0.25)
+    chillers = 10 * 0.006 + 60 * 0.085
+    assert t2["HFC-134a [t]"] == pytest.approx(mobile, rel=1e-9)
+    assert t2["HFC-32 [t]"] == pytest.approx(chillers, rel=1e-9)
+    gwps = tables["Table2(II)"].attrs["gwp_set"]
+    want = (mobile * gwp("HFC134a", gwps) + chillers * gwp("HFC32", gwps)) / 1e3
+    assert t2["Total HFCs [kt CO2 eq]"] == pytest.approx(want, rel=1e-9)
+    assert _row(tables["Table2(II)"], "2", 2020)["Total HFCs [kt CO2 eq]"] == pytest.approx(
+        want, rel=1e-9
+    )
+    assert t2["CF4 [t]"] == "NE" and t2["SF6 [t]"] == "NE" and t2["HFC-23 [t]"] == "NE"
+    table9 = tables["Table9"]
+    assert ((table9["code"] == "2.F.1") & (table9["gas"] == "CF4")).any()

@@ -20,7 +20,8 @@ What is built
 - The sectoral background tables laid out row for row, with activity data, implied
   emission factors and emissions (:mod:`openmrv.report.crt_background`, given the records
   and the activity table): ``Table1.A(a)s1``-``s4``, ``Table1.B.1``, ``Table1.B.2``,
-  ``Table1.C``, ``Table1.D``, ``Table3.A``, ``Table3.B(a)``, ``Table3.B(b)``, ``Table5.A``.
+  ``Table1.C``, ``Table1.D``, ``Table2(II)``, ``Table3.A``, ``Table3.B(a)``,
+  ``Table3.B(b)``, ``Table5.A``.
 - ``Table8s1``, ``Table8s2``: recalculations (:mod:`openmrv.report.crt_recalc`).
 - An emission detail sheet by sub-category and gas, [kt]: ``Table2(I).B`` (cells without a
   number or key stay empty there).
@@ -97,7 +98,8 @@ BACKGROUND: dict[str, tuple[str, str]] = {
 #: openmrv's annex sheets (not CRT tables)
 UNCERTAINTY_SHEET = "openmrv-Uncertainty"
 BACKGROUND_UNITS = (
-    "activity in TJ (Table1.A(a), Table1.D) or the stated unit; IEF in t/TJ (CO2), kg/TJ "
+    "Table2(II): chemicals in t, totals in kt CO2 eq; activity in TJ (Table1.A(a), "
+    "Table1.D) or the stated unit; IEF in t/TJ (CO2), kg/TJ "
     "(CH4, N2O) or kg per unit of activity; emissions in kt"
 )
 KEY_SHEET = "openmrv-KeyCategories"
@@ -368,7 +370,9 @@ def crt_tables(
         tables[sheet] = with_memo_without_lulucf(tables[sheet])
     if records is not None and activity is not None:
         explained = case_explanations(notation)
-        tables.update(background_layout(cells, yrs, select, records, activity, explained, keyed))
+        tables.update(
+            background_layout(cells, yrs, select, records, activity, explained, keyed, factors)
+        )
         titles.update({k: (v, BACKGROUND_UNITS) for k, v in BACKGROUND_TITLES.items()})
         ref = (
             reference_tables(reference, records, activity, select, keyed)

@@ -1,6 +1,6 @@
 """CRT sectoral background tables laid out row for row as the Common Reporting Tables are
 (decision 5/CMA.3 annex I): Table1.A(a)s1-s4, Table1.B.1, Table1.B.2, Table1.C, Table1.D,
-Table3.A, Table3.B(a), Table3.B(b) and Table5.A.
+Table2(II) (:func:`by_chemical`), Table3.A, Table3.B(a), Table3.B(b) and Table5.A.
 
 Row lists and columns are data, ``report/data/crt_background_rows.csv`` and
 ``report/data/crt_background_columns.csv`` (sources in ``report/data/SOURCES.md``). Each row
@@ -31,7 +31,7 @@ import pandas as pd
 
 from openmrv.dataformat import GASES
 from openmrv.fuels import fuel_family
-from openmrv.report.crt_layout import DATA, EXPLAIN, CRTLayoutError, Keyed, _fill
+from openmrv.report.crt_layout import DATA, EXPLAIN, CRTLayoutError, Keyed, _fill, explain_key
 from openmrv.report.crt_map import map_category
 
 ROWS_FILE = DATA / "crt_background_rows.csv"
@@ -43,6 +43,10 @@ FUEL_CLASSES = ("liquid", "solid", "gaseous", "other", "peat", "biomass")
 #: IEF unit -> its mass of gas per kt (emissions are in kt): a unit conversion
 IEF_SCALE = {"t/TJ": 1.0e3, "kg/TJ": 1.0e6, "kg/unit": 1.0e6}
 QUANTITIES = ("activity_name", "activity_unit", "activity", "ief", "emissions")
+#: Table2(II): emissions by chemical [t] (``species``) and totals in kt CO2 eq
+#: (``species_total``: HFCs, PFCs, their unspecified mix, as in Table2(I))
+QUANTITIES += ("species", "species_total")
+T_PER_KT = 1.0e3
 #: CRT codes of memo items (outside the national total)
 MEMO_ROOTS = ("1.D",)
 
@@ -56,6 +60,7 @@ TITLES = {
     "Table1.B.2": "Table 1.B.2: fugitive emissions from oil, natural gas and other sources",
     "Table1.C": "Table 1.C: CO2 transport and storage",
     "Table1.D": "Table 1.D: international bunkers and multilateral operations (memo items)",
+    "Table2(II)": "Table 2(II): emissions of halocarbons (by chemical), SF6 and NF3",
     "Table3.A": "Table 3.A: enteric fermentation (CH4)",
     "Table3.B(a)": "Table 3.B(a): manure management (CH4)",
     "Table3.B(b)": "Table 3.B(b): manure management (N2O)",
@@ -300,6 +305,7 @@ def background_layout(
     activity: pd.DataFrame,
     explained: Mapping[tuple[str, str, str], list[str]],
     keyed: list[Keyed],
+    gwps: Mapping[str, float] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every background table, one block of rows per selected year.
 
@@ -320,6 +326,8 @@ def background_layout(
     keyed
         Keyed cells are appended here (emissions and activity cells; an IEF carries the
         key of its emissions).
+    gwps
+        GWP of each gas of the dataset (Table2(II)'s CO2-equivalent totals).
 
     Returns
     -------
@@ -330,8 +338,12 @@ def background_layout(
     rec, act = _prepared(records, activity)
     rows = background_rows()
     out: dict[str, pd.DataFrame] = {}
+    cols = background_columns()
     for name in background_tables_list():
         part = rows[rows["table"] == name]
+        if cols.loc[cols["table"] == name, "quantity"].isin(["species"]).any():
+            out[name] = by_chemical(name, cells, yrs, select, explained, keyed, gwps or {})
+            continue
         listed: dict[str, set[str]] = {}
         for code, fuel in zip(part["code"], part["fuel"], strict=True):
             if fuel and fuel not in ("total", "other_liquid", *FUEL_CLASSES):
@@ -354,3 +366,52 @@ def background_layout(
         frame.attrs["total_row"] = first if whole else None
         out[name] = frame
     return out
+
+
+def by_chemical(
+    name: str,
+    cells: Mapping[str, Mapping[str, list]],
+    yrs: list[int],
+    select: list[int],
+    explained: Mapping[tuple[str, str, str], list[str]],
+    keyed: list[Keyed],
+    gwps: Mapping[str, float],
+) -> pd.DataFrame:
+    """Table2(II): emissions of each halocarbon, SF6 and NF3 [t] by category, the HFC and
+    PFC totals [kt CO2 eq]. A chemical the dataset holds (openmrv's HFC species of 2.F.1)
+    shows its number or key; any other is ``NE`` (openmrv estimates no other F-gas), the
+    totals as Table2(I) fills them (:func:`openmrv.report.crt_layout._fill`)."""
+    rows = background_rows()
+    part = rows[rows["table"] == name]
+    cols = background_columns()
+    spec = cols[cols["table"] == name]
+    records = []
+    for t, year in enumerate(yrs):
+        if year not in select:
+            continue
+        for code, label in zip(part["code"], part["label"], strict=True):
+            rec: dict[str, Any] = {"year": year, "code": code, "category": label}
+            for column, quantity, entity in zip(
+                spec["column"], spec["quantity"], spec["entity"], strict=True
+            ):
+                if quantity == "species_total":
+                    value, why = _fill(cells, code, "category", entity, t, explained, gwps)
+                else:
+                    got = cells.get(entity, {}).get(code)
+                    value = None if got is None else got[t]
+                    why = None
+                    if isinstance(value, float):
+                        value = value * T_PER_KT
+                    elif isinstance(value, str):
+                        why = explain_key(code, entity, value, explained)
+                    else:
+                        value, why = "NE", EXPLAIN["fgas_ne"]
+                if why is not None:
+                    keyed.append(Keyed(name, year, code, label, entity, str(value), why))
+                rec[column] = value
+            records.append(rec)
+    frame = pd.DataFrame.from_records(
+        records, columns=["year", "code", "category", *spec["column"]]
+    ).astype(object)
+    frame.attrs["total_row"] = part["code"].iloc[0]
+    return frame
