@@ -24,6 +24,7 @@ CORE = {
     "openmrv.constants",
     "openmrv.dataformat",
     "openmrv.gases",
+    "openmrv.fuels",
     "openmrv.factors",
     "openmrv.settings",
     "openmrv.settings_errors",

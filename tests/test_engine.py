@@ -103,6 +103,7 @@ def test_reference_approach_eq_6_1(mini_case):
     # 1,100 TJ x 15.3 t C/TJ x 44/12 = 61.71 Gg CO2 against 56.1 Gg sectoral (+10 %)
     assert ref.loc[2000, "reference_Gg_CO2"] == pytest.approx(1100 * 15.3e-3 * 44 / 12, 1e-6)
     assert ref.loc[2000, "sectoral_Gg_CO2"] == pytest.approx(56.1)
+    assert ref.loc[2000, "apparent_consumption_TJ"] == pytest.approx(1100.0)  # the input
     assert ref.loc[2000, "difference_pct"] == pytest.approx(
         100 * (1100 * 15.3e-3 * 44 / 12 - 56.1) / 56.1, rel=1e-6
     )

@@ -17,9 +17,14 @@ What is built
   key. Built on them (:mod:`openmrv.report.crt_annex`): ``Summary3`` (methods, factor
   types), ``Table7`` (key categories), ``Table9`` (each notation key and its explanation),
   ``Table10s1``-``s4`` (trends).
-- Emission detail sheets by sub-category and gas, [kt]: ``Table1.A(a)``, ``Table1.B.2``,
-  ``Table2(I).B``, ``Table3.A``, ``Table3.B``, ``Table5.A`` (cells without a number or key
-  stay empty there).
+- The sectoral background tables laid out row for row, with activity data, implied
+  emission factors and emissions (:mod:`openmrv.report.crt_background`, given the records
+  and the activity table): ``Table1.A(a)s1``-``s4``, ``Table1.B.1``, ``Table1.B.2``,
+  ``Table1.C``, ``Table1.D``, ``Table2(II)``, ``Table3.A``, ``Table3.B(a)``,
+  ``Table3.B(b)``, ``Table5.A``.
+- ``Table8s1``, ``Table8s2``: recalculations (:mod:`openmrv.report.crt_recalc`).
+- An emission detail sheet by sub-category and gas, [kt]: ``Table2(I).B`` (cells without a
+  number or key stay empty there).
 - openmrv's annex sheets (not CRT tables): ``openmrv-Uncertainty`` (IPCC 2006 Vol 1
   Table 3.2, Approach 1) and ``openmrv-KeyCategories``, when a run's tables are given.
 
@@ -51,6 +56,8 @@ from openmrv.report.crt_annex import (
     methods_table,
     trend_tables,
 )
+from openmrv.report.crt_background import TITLES as BACKGROUND_TITLES
+from openmrv.report.crt_background import background_layout
 
 # the files (xlsx, JSON) live in crt_io; their names stay importable from here
 from openmrv.report.crt_io import (
@@ -63,7 +70,7 @@ from openmrv.report.crt_io import (
     write_crt_json,
     write_crt_xlsx,
 )
-from openmrv.report.crt_layout import TITLES, layout_tables
+from openmrv.report.crt_layout import TITLES, case_explanations, layout_tables
 from openmrv.report.crt_lulucf import WITHOUT_LULUCF, with_memo_without_lulucf
 from openmrv.report.crt_map import (
     CATEGORIES_FILE,
@@ -77,20 +84,24 @@ from openmrv.report.crt_map import (
     crt_mapping,
     map_category,
 )
+from openmrv.report.crt_recalc import table8
+from openmrv.report.crt_reference import reference_tables
 
 SCHEMA_FILE = DATA / "crt.schema.json"
 
-#: Sectoral background tables: sheet name -> (root CRT code, title).
+#: Emission detail sheets by sub-category (not laid out as a CRT table): sheet name ->
+#: (root CRT code, title). The energy, agriculture and waste background tables are laid out
+#: row for row by :mod:`openmrv.report.crt_background`.
 BACKGROUND: dict[str, tuple[str, str]] = {
-    "Table1.A(a)": ("1.A", "Fuel combustion activities, sectoral approach, by sub-category"),
-    "Table1.B.2": ("1.B.2", "Fugitive emissions from oil, natural gas and other sources"),
     "Table2(I).B": ("2.B", "Industrial processes: chemical industry"),
-    "Table3.A": ("3.A", "Agriculture: enteric fermentation"),
-    "Table3.B": ("3.B", "Agriculture: manure management"),
-    "Table5.A": ("5.A", "Waste: solid waste disposal"),
 }
 #: openmrv's annex sheets (not CRT tables)
 UNCERTAINTY_SHEET = "openmrv-Uncertainty"
+BACKGROUND_UNITS = (
+    "Table2(II): chemicals in t, totals in kt CO2 eq; activity in TJ (Table1.A(a), "
+    "Table1.D) or the stated unit; IEF in t/TJ (CO2), kg/TJ "
+    "(CH4, N2O) or kg per unit of activity; emissions in kt"
+)
 KEY_SHEET = "openmrv-KeyCategories"
 UNCERTAINTY_COLUMNS = {
     "C": "C base year emissions [kt CO2 eq]",
@@ -287,6 +298,9 @@ def crt_tables(
     select_years: Iterable[int] | None = None,
     notation: pd.DataFrame | None = None,
     records: pd.DataFrame | None = None,
+    activity: pd.DataFrame | None = None,
+    recalculations: pd.DataFrame | None = None,
+    reference: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Build the CRT tables of an emissions dataset.
 
@@ -309,6 +323,15 @@ def crt_tables(
     records
         The inventory's estimate records (``emissions.csv``: category, gas, tier,
         factors): adds ``Summary3``.
+    activity
+        The activity behind the records (``activity.csv``; with ``records``): adds the
+        sectoral background tables (:mod:`openmrv.report.crt_background`).
+    recalculations
+        The run's ``recalculations.csv`` (``--previous RUN``) or None: fills ``Table8s1``
+        and ``Table8s2`` (:mod:`openmrv.report.crt_recalc`), written in both cases.
+    reference
+        The inventory's reference approach (with ``records`` and ``activity``): adds
+        ``Table1.A(b)`` and ``Table1.A(c)`` (:mod:`openmrv.report.crt_reference`).
 
     Returns
     -------
@@ -345,6 +368,21 @@ def crt_tables(
         )
     for sheet in ("Summary1", "Summary2"):
         tables[sheet] = with_memo_without_lulucf(tables[sheet])
+    if records is not None and activity is not None:
+        explained = case_explanations(notation)
+        tables.update(
+            background_layout(cells, yrs, select, records, activity, explained, keyed, factors)
+        )
+        titles.update({k: (v, BACKGROUND_UNITS) for k, v in BACKGROUND_TITLES.items()})
+        ref = (
+            reference_tables(reference, records, activity, select, keyed)
+            if reference is not None
+            else {}
+        )
+        for sheet, (frame, title, units) in ref.items():
+            tables[sheet], titles[sheet] = frame, (title, units)
+    for sheet, (frame, title, units) in table8(cells, yrs, select, factors, recalculations).items():
+        tables[sheet], titles[sheet] = frame, (title, units)
     codes = list(crt_categories()["code"])
     for sheet, (root, title) in BACKGROUND.items():
         rows = [c for c in codes if within(c, root)]

@@ -78,6 +78,13 @@ def _notation_keys(case: Any) -> pd.DataFrame | None:
     return frame.apply(lambda col: col.str.strip())
 
 
+def _recalculations(run_dir: Path) -> pd.DataFrame | None:
+    """The run's ``recalculations.csv`` (written before the reports when the run had
+    ``--previous RUN``), else None."""
+    path = run_dir / rf.RECALCULATIONS_CSV
+    return pd.read_csv(path, keep_default_na=False, na_values=[""]) if path.is_file() else None
+
+
 def write_reports(
     run_dir: str | Path, case: Any, result: Any, uncertainty: Any = None, *, pdf: bool = True
 ) -> list[Path]:
@@ -123,6 +130,9 @@ def write_reports(
         uncertainty=None if uncertainty is None else uncertainty.approach1,
         notation=_notation_keys(case),
         records=result.records(),
+        activity=activity,
+        recalculations=_recalculations(run_dir),
+        reference=result.reference_approach,
     )
     gwp_set = next(iter(tables.values())).attrs.get("gwp_set")
     for name, frame in background_tables(result.dataset, result.records(), activity).items():

@@ -134,6 +134,7 @@ def reference_approach(
             fam = energy.fuel_family(est.series.key)
             sectoral[fam] = sectoral.get(fam, np.zeros(n)) + _on_years(est, settings)
     reference: dict[str, np.ndarray] = {}
+    consumed: dict[str, np.ndarray] = {}  # apparent consumption [TJ]
     used: dict[str, list[Factor]] = {}
     c2co2 = ctx.find("C_to_CO2", "*")
     for (cat, act, key), s in series.items():
@@ -159,12 +160,13 @@ def reference_approach(
             )
         fam = energy.fuel_family(key)
         reference[fam] = reference.get(fam, np.zeros(n)) + co2
+        consumed[fam] = consumed.get(fam, np.zeros(n)) + tj
         used.setdefault(fam, []).extend([cc, cof, c2co2])
     rows = []
     for fam, ra in reference.items():
         sa = sectoral.get(fam, np.full(n, np.nan))
         ids = ";".join(dict.fromkeys(f.id for f in used[fam]))
-        for y, r, s_ in zip(settings.years, ra, sa, strict=True):
+        for y, r, s_, tj in zip(settings.years, ra, sa, consumed[fam], strict=True):
             rows.append(
                 {
                     "fuel_family": fam,
@@ -173,6 +175,7 @@ def reference_approach(
                     "sectoral_Gg_CO2": float(s_),
                     "difference_pct": float(100 * (r - s_) / s_) if s_ else np.nan,
                     "factors": ids,
+                    "apparent_consumption_TJ": float(tj),
                 }
             )
     return pd.DataFrame(
@@ -184,5 +187,6 @@ def reference_approach(
             "sectoral_Gg_CO2",
             "difference_pct",
             "factors",
+            "apparent_consumption_TJ",
         ],
     )
