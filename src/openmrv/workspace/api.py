@@ -32,6 +32,7 @@ from openmrv.workspace.errors import ConflictError, WorkspaceError
 from openmrv.workspace.models import LoginSession
 from openmrv.workspace.pages import page_routes
 from openmrv.workspace.screens_inventory import screen_routes as inventory_screens
+from openmrv.workspace.screens_review import screen_routes as review_screens
 from openmrv.workspace.screens_run import screen_routes as run_screens
 from openmrv.workspace.security import (
     COOKIE,
@@ -237,5 +238,10 @@ def create_app(ws: Workspace, limiter: LoginLimiter | None = None) -> Starlette:
         Route("/api/audit", endpoint(audit_rows), methods=["GET"]),
         *edit_routes(endpoint),
     ]
-    screens = [*page_routes(ws, limiter), *inventory_screens(ws), *run_screens(ws)]
+    screens = [
+        *page_routes(ws, limiter),
+        *inventory_screens(ws),
+        *run_screens(ws),
+        *review_screens(ws),
+    ]
     return Starlette(routes=[*routes, *screens])

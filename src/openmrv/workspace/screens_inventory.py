@@ -28,6 +28,7 @@ from openmrv.workspace.runfiles import (
     read_csv,
     run_json,
 )
+from openmrv.workspace.screens_review import review_section
 
 ESTIMATE_KEYS = ("category", "gas", "activity", "key")
 
@@ -220,6 +221,9 @@ def screen_routes(ws: Workspace) -> list[Route]:
             "<th>high (95 %)</th><th>± %</th><th>distribution</th><th>tier</th>"
             f"<th>citation</th><th>notes</th></tr>{factor_rows}</table>"
         )
+        back = f"{request.url.path}?{urlencode(want)}"
+        target = "|".join(want[k] for k in ESTIMATE_KEYS)
+        body += review_section(db, cid, "estimate", target, user, token, back)
         title = f"{want['category']} {want['gas']}: {want['activity']} / {want['key']}"
         return _page(title, body, user)
 
