@@ -27,6 +27,7 @@ from openmrv import __version__
 from openmrv.errors import InputError
 from openmrv.workspace import activity, audit, casefiles, versions
 from openmrv.workspace.api_edits import edit_routes, if_match
+from openmrv.workspace.api_runs import run_routes
 from openmrv.workspace.db import Workspace
 from openmrv.workspace.errors import ConflictError, WorkspaceError
 from openmrv.workspace.models import LoginSession
@@ -34,6 +35,7 @@ from openmrv.workspace.pages import page_routes
 from openmrv.workspace.screens_inventory import screen_routes as inventory_screens
 from openmrv.workspace.screens_review import screen_routes as review_screens
 from openmrv.workspace.screens_run import screen_routes as run_screens
+from openmrv.workspace.screens_tree import screen_routes as tree_screens
 from openmrv.workspace.security import (
     COOKIE,
     LoginLimiter,
@@ -237,11 +239,13 @@ def create_app(ws: Workspace, limiter: LoginLimiter | None = None) -> Starlette:
         Route(f"{c}/runs/{{run_id:int}}", endpoint(run_get), methods=["GET"]),
         Route("/api/audit", endpoint(audit_rows), methods=["GET"]),
         *edit_routes(endpoint),
+        *run_routes(endpoint),
     ]
     screens = [
         *page_routes(ws, limiter),
         *inventory_screens(ws),
         *run_screens(ws),
         *review_screens(ws),
+        *tree_screens(ws),
     ]
     return Starlette(routes=[*routes, *screens])

@@ -132,7 +132,8 @@ def screen_routes(ws: Workspace) -> list[Route]:
         )
         head = "".join(f"<th>{_e(g)} Gg</th>" for g in gases)
         body = (
-            f"<p>run {rid} of case {cid}, {_e(meta.get('case'))}; year: {picks}</p>"
+            f"<p>run {rid} of case {cid}, {_e(meta.get('case'))}; year: {picks}; "
+            f'<a href="{base}/tree?year={year}">foldable tree</a></p>'
             f"<p>from the run's {rf.EMISSIONS_CSV}; CO2e with {_e(meta['gwp'])} "
             "(blank where the set has no GWP for a gas); each estimate links to its activity "
             f"data, factors and equation</p><table><tr><th>category / estimate</th>{head}"
