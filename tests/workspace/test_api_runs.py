@@ -107,8 +107,8 @@ def test_the_foldable_tree_nests_each_estimate_under_its_categories(runs_app):
     tree = _Nesting()
     tree.feed(page)
     assert tree.stack == []  # every <details> closed
-    # 1.A.1.a natural gas: inside 1 > 1.A > 1.A.1 > 1.A.1.a (each a folding level)
-    assert ["1", "1.A", "1.A.1", "1.A.1.a"] in tree.around["1.A.1.a"]
+    # 1.A.1.a natural gas: inside 0 > 1 > 1.A > 1.A.1 > 1.A.1.a (each a folding level)
+    assert ["0", "1", "1.A", "1.A.1", "1.A.1.a"] in tree.around["1.A.1.a"]
     em = pd.read_csv(folder / "emissions.csv")
     year = em[em["year"] == 2015]
     assert sum(len(v) for v in tree.around.values()) == len(
