@@ -88,9 +88,9 @@ def test_main_journeys_in_chromium(ws_dir, tmp_path):
             page.wait_for_selector("b:text('done')", timeout=120_000)
             assert page.locator("a", has_text="emissions.csv").count() == 1
             page.screenshot(path=str(tmp_path / "run.png"), full_page=True)
+            run_url = page.url
             page.get_by_role("link", name="audit trail").click()
             assert "energy balance 2000" in page.inner_text("table")
-            run_url = page.url
             page.get_by_role("link", name="cases").click()
             page.get_by_role("button", name="log out").click()
             _review(page, base, run_url, tmp_path)
