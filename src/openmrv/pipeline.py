@@ -25,6 +25,7 @@ from openmrv.case import Case, load_case
 from openmrv.errors import InputError
 from openmrv.overlap import alongside
 from openmrv.report.manifest import verify_manifest
+from openmrv.report.qaqc import qc_procedures
 from openmrv.report.reproduce import Reproduction, check_inputs, compare_runs, read_manifest
 from openmrv.report.write import write_reports
 from openmrv.runfolder import (
@@ -444,3 +445,10 @@ def reproduce(
     except RunFolderError as exc:
         res.manifest_problems.append(f"not a valid run folder: {exc}")
     return res
+
+
+def qc_procedure_list() -> pd.DataFrame:
+    """The general inventory QC procedures (IPCC 2006 Vol 1 Ch 6, Table 6.1) as the report
+    checks them (``report/data/qc_procedures.csv``: id, activity, openmrv, evidence, result);
+    the workspace's reviewers mark them done."""
+    return qc_procedures()

@@ -3,6 +3,7 @@ role) made once per session and copied for each test, and logged-in API clients.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import socket
@@ -13,7 +14,9 @@ from pathlib import Path
 
 import httpx2
 import pytest
+import sqlalchemy as sa
 from starlette.testclient import TestClient
+from tests.workspace.postgres import postgres_server
 
 import openmrv
 from openmrv.workspace import audit
@@ -35,18 +38,48 @@ USERS = {
 }
 
 
-@pytest.fixture(scope="session")
-def template(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("ws-template")
-    ws = open_workspace(folder)
+def populate(ws) -> None:
+    """The mini case imported as case 1 and one user per role of :data:`USERS`."""
     with ws.sessions() as db:
         import_case(db, MINI, "test", "mini")
         for name, (role, sectors) in USERS.items():
             add_user(db, name, role, PASSWORD, sectors)
             audit.record(db, "test", "add", "users", name, None, {"role": role}, "test user")
         db.commit()
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("ws-template")
+    ws = open_workspace(folder)
+    populate(ws)
     ws.close()
     return folder
+
+
+_numbers = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_admin():
+    """The admin URL of a throwaway PostgreSQL server (skips where it is not installed)."""
+    with postgres_server() as url:
+        if url is None:
+            pytest.skip("PostgreSQL (Debian package postgresql) is not installed")
+        yield url
+
+
+@pytest.fixture
+def pg_ws(pg_admin, tmp_path):
+    """A workspace on a new PostgreSQL database."""
+    name = f"ws{next(_numbers)}"
+    admin = sa.create_engine(pg_admin, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    ws = open_workspace(tmp_path, pg_admin.replace("/postgres?", f"/{name}?"))
+    yield ws
+    ws.close()
 
 
 @pytest.fixture
@@ -100,10 +133,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve(ws_dir: Path, port: int) -> subprocess.Popen:
-    """``openmrv serve`` on ``ws_dir`` in a subprocess, returned once it answers."""
+def serve(ws_dir: Path, port: int, db: str | None = None) -> subprocess.Popen:
+    """``openmrv serve`` on ``ws_dir`` (and database URL ``db``) in a subprocess, returned
+    once it answers."""
     env = {**os.environ, "PYTHONPATH": str(Path(openmrv.__file__).parents[1])}
     args = ["serve", "--port", str(port), "--workspace", str(ws_dir)]
+    args += [] if db is None else ["--db", db]
     proc = subprocess.Popen(
         [sys.executable, "-c", "from openmrv.cli import app; app()", *args],
         env=env,

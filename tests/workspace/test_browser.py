@@ -1,7 +1,8 @@
 """The main journeys in headless Chromium (Debian's package, driven by Playwright through its
 ``executable_path``; no browser is downloaded): log in, enter a value and see it refused with
 the case reader's words, enter a good one, log in as the compiler, approve, run and open the
-run's outputs. Screenshots are checked for what they must show (the red refusal, the green
+run's outputs; a reviewer unfolds the run's inventory tree to an estimate, comments on it and
+marks a QC check done. Screenshots are checked for what they must show (the red refusal, the green
 confirmation). A second journey opens the verification view of a whole Turkmenistan run and
 checks its map images load (their natural size is the PNG's, the screenshot of the map is a
 drawn map, not an empty or broken image). Skips where Playwright or Chromium is missing."""
@@ -87,12 +88,40 @@ def test_main_journeys_in_chromium(ws_dir, tmp_path):
             page.wait_for_selector("b:text('done')", timeout=120_000)
             assert page.locator("a", has_text="emissions.csv").count() == 1
             page.screenshot(path=str(tmp_path / "run.png"), full_page=True)
+            run_url = page.url
             page.get_by_role("link", name="audit trail").click()
             assert "energy balance 2000" in page.inner_text("table")
+            page.get_by_role("link", name="cases").click()
+            page.get_by_role("button", name="log out").click()
+            _review(page, base, run_url, tmp_path)
             browser.close()
     finally:
         proc.kill()
         proc.wait()
+
+
+def _review(page, base: str, run_url: str, tmp_path) -> None:
+    """The reviewer unfolds the inventory tree down to an estimate, comments on it and marks
+    a QC check done."""
+    _log_in(page, base, "reviewer")
+    page.goto(f"{run_url}/tree")
+    leaf = page.locator("div.est[data-category='1.A.1.a']").first
+    assert not leaf.is_visible()  # folded below the sector
+    for code in ("1", "1.A", "1.A.1", "1.A.1.a"):
+        fold = page.locator(f"details[data-code='{code}']")
+        if not fold.evaluate("el => el.open"):
+            fold.locator("> summary").click()
+    assert leaf.is_visible()
+    leaf.locator("a").click()
+    page.wait_for_selector("text=Review comments")
+    page.fill("textarea[name=body]", "cite the energy balance table")
+    page.get_by_role("button", name="add comment").click()
+    page.wait_for_selector("td:text('cite the energy balance table')")
+    row = page.locator("tr.qc[data-check='units']")
+    row.locator("input[name=reason]").fill("QC round 1")
+    row.get_by_role("button", name="mark done").click()
+    page.wait_for_selector("tr.qc[data-check='units'] td.state:text('done')")
+    page.screenshot(path=str(tmp_path / "review.png"), full_page=True)
 
 
 def test_the_verification_view_and_its_maps_in_chromium(tkm_run, tmp_path):

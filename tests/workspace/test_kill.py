@@ -1,6 +1,7 @@
 """``kill -9`` of ``openmrv serve`` in the middle of a stream of edits loses no committed
 change: every edit the server answered 200 is in the database when it is opened again (SQLite
-in write-ahead-log mode, synchronous=FULL), with its audit row, and the file is intact."""
+in write-ahead-log mode, synchronous=FULL; PostgreSQL), with its audit row, and the SQLite
+file is intact."""
 
 from __future__ import annotations
 
@@ -11,15 +12,30 @@ import threading
 import time
 
 import httpx2
+import pytest
 import sqlalchemy as sa
-from tests.workspace.conftest import PASSWORD, free_port, serve
+from tests.workspace.conftest import PASSWORD, free_port, populate, serve
 
 from openmrv.workspace.db import open_workspace
 
 
-def test_kill_9_mid_write_loses_no_committed_change(ws_dir):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def served(request):
+    """(workspace folder, database URL or None): the template's copy, or a new PostgreSQL
+    database with the same case and users."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("ws_dir"), None
+    ws = request.getfixturevalue("pg_ws")
+    populate(ws)
+    url = ws.engine.url.render_as_string(hide_password=False)
+    ws.close()
+    return ws.folder, url
+
+
+def test_kill_9_mid_write_loses_no_committed_change(served):
+    ws_dir, db = served
     port = free_port()
-    proc = serve(ws_dir, port)
+    proc = serve(ws_dir, port, db)
     client = httpx2.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
     try:
         r = client.post("/api/login", json={"username": "compiler", "password": PASSWORD})
@@ -64,9 +80,10 @@ def test_kill_9_mid_write_loses_no_committed_change(ws_dir):
     assert refused == []
     edits = sum(v - 1 for v, _ in acked.values())
     assert edits >= 40
-    ws = open_workspace(ws_dir)
+    ws = open_workspace(ws_dir, db)
     with ws.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+        if db is None:
+            assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
         db_rows = {r.id: r for r in conn.execute(sa.text("SELECT * FROM activity_rows"))}
         audit = [json.loads(v) for (v,) in conn.execute(sa.text(
             "SELECT new_value FROM audit WHERE table_name = 'activity_rows'"))]  # fmt: skip

@@ -4,7 +4,6 @@ the import/export round trip, stale edits, the append-only audit trail and secto
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
 import pytest
@@ -13,36 +12,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.exc import DBAPIError
 from tests.workspace.conftest import MINI, PASSWORD, TKM, case_files, first_row, login
-from tests.workspace.postgres import postgres_server
 
 from openmrv.workspace.api import create_app
 from openmrv.workspace.casefiles import export_case, import_case
-from openmrv.workspace.db import open_workspace
 from openmrv.workspace.models import Base
 from openmrv.workspace.security import add_user
-
-_numbers = itertools.count()
-
-
-@pytest.fixture(scope="session")
-def pg_admin():
-    with postgres_server() as url:
-        if url is None:
-            pytest.skip("PostgreSQL (Debian package postgresql) is not installed")
-        yield url
-
-
-@pytest.fixture
-def pg_ws(pg_admin, tmp_path):
-    """A workspace on a new PostgreSQL database."""
-    name = f"ws{next(_numbers)}"
-    admin = sa.create_engine(pg_admin, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    ws = open_workspace(tmp_path, pg_admin.replace("/postgres?", f"/{name}?"))
-    yield ws
-    ws.close()
 
 
 def test_postgres_migration_builds_the_schema_of_the_models(pg_ws):

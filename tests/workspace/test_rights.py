@@ -1,68 +1,263 @@
-"""Every role against every state-changing endpoint of the API (issue 16): allowed and
-refused, and what an anonymous request gets. The expected table is the rights of the issue:
-a sector expert edits the activity data of their sectors (IPCC prefixes), a reviewer and a
-viewer edit nothing, only a compiler approves, everyone but a viewer may start a run."""
+"""Every role against every state-changing endpoint of the workspace (issue 16), the JSON API
+and the screens' forms, on SQLite and on PostgreSQL: allowed and refused, and what a request
+without a login gets. The expected table is the rights of the issue: a sector expert changes
+the activity data and factor and notation-key rows of their sectors (IPCC prefixes), a
+reviewer comments and marks QC checks and changes nothing else, a compiler changes
+everything and approves, a viewer changes nothing; everyone but a viewer starts runs and
+comments. A refusal changes nothing in the database (read there directly, not through the
+API); an allowed change leaves an audit row."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 import pytest
+from sqlalchemy import func, select
 from starlette.testclient import TestClient
-from tests.workspace.conftest import USERS, first_row, login
+from tests.workspace.conftest import USERS, first_row, login, populate
+
+from openmrv.workspace.api import create_app
+from openmrv.workspace.casefiles import case_file_bytes, files_digest
+from openmrv.workspace.models import (
+    ActivityRow,
+    AuditRow,
+    InventoryVersion,
+    QCCheck,
+    ReviewComment,
+    RunRecord,
+)
 
 ROLES = [*USERS, None]  # None: not logged in
-#: endpoint -> {user: expected status}
-EXPECTED = {
-    "edit in the expert's sector (1.A)": {
-        "expert": 200, "reviewer": 403, "compiler": 200, "viewer": 403, None: 401},
-    "edit outside the expert's sector (1.B)": {
-        "expert": 403, "reviewer": 403, "compiler": 200, "viewer": 403, None: 401},
-    "approve": {"expert": 403, "reviewer": 403, "compiler": 201, "viewer": 403, None: 401},
-    "start a run": {"expert": 202, "reviewer": 202, "compiler": 202, "viewer": 403, None: 401},
-    "log out": {"expert": 200, "reviewer": 200, "compiler": 200, "viewer": 200, None: 200},
-}  # fmt: skip
+_ = None
+#: endpoint -> expected status for expert (sector 1.A), reviewer, compiler, viewer, anonymous
+MATRIX = {
+    # the JSON API
+    "edit a row in the expert's sector (1.A)": (200, 403, 200, 403, 401),
+    "edit a row outside the expert's sector (1.B)": (403, 403, 200, 403, 401),
+    "add a row in 1.A": (201, 403, 201, 403, 401),
+    "add a row in 1.B": (403, 403, 201, 403, 401),
+    "delete a row in 1.A": (200, 403, 200, 403, 401),
+    "restore a row in 1.A": (200, 403, 200, 403, 401),
+    "approve": (403, 403, 201, 403, 401),
+    "start a run": (202, 202, 202, 403, 401),
+    "comment": (201, 201, 201, 403, 401),
+    "resolve the reviewer's comment": (403, 200, 200, 403, 401),
+    "mark a QC check": (403, 200, 200, 403, 401),
+    "edit a factor row in 1.A": (200, 403, 200, 403, 401),
+    "edit a factor row in 1.B": (403, 403, 200, 403, 401),
+    "add a notation key in 1.A": (200, 403, 200, 403, 401),
+    "add a notation key in 2.A": (403, 403, 200, 403, 401),
+    "change a case setting": (403, 403, 200, 403, 401),
+    "log out": (200, 200, 200, 200, 200),
+    # the screens' forms (allowed: 303 to the next page; no login: 303 to /login)
+    "page: save a value in 1.A": (303, 403, 303, 403, 303),
+    "page: approve": (403, 403, 303, 403, 303),
+    "page: start a run": (303, 303, 303, 403, 303),
+    "page: comment": (303, 303, 303, 403, 303),
+    "page: mark a QC check": (403, 303, 303, 403, 303),
+    "page: resolve the reviewer's comment": (403, 303, 303, 403, 303),
+    "page: log out": (303, 303, 303, 303, 303),
+}
+A, P, R = "/api/cases/{case_id:int}", "/cases/{case_id:int}", "{row_id:int}"
+#: endpoint -> (method, route path): the matrix's rows are the application's routes
+ROUTE = {
+    "edit a row in the expert's sector (1.A)": ("PUT", f"{A}/activity/{R}"),
+    "edit a row outside the expert's sector (1.B)": ("PUT", f"{A}/activity/{R}"),
+    "add a row in 1.A": ("POST", f"{A}/activity"),
+    "add a row in 1.B": ("POST", f"{A}/activity"),
+    "delete a row in 1.A": ("POST", f"{A}/activity/{R}/delete"),
+    "restore a row in 1.A": ("POST", f"{A}/activity/{R}/restore"),
+    "approve": ("POST", f"{A}/approve"),
+    "start a run": ("POST", f"{A}/runs"),
+    "comment": ("POST", f"{A}/comments"),
+    "resolve the reviewer's comment": ("PUT", f"{A}/comments/{{comment_id:int}}"),
+    "mark a QC check": ("PUT", f"{A}/qc"),
+    "edit a factor row in 1.A": ("POST", f"{A}/tables/{{form:path}}"),
+    "edit a factor row in 1.B": ("POST", f"{A}/tables/{{form:path}}"),
+    "add a notation key in 1.A": ("POST", f"{A}/tables/{{form:path}}"),
+    "add a notation key in 2.A": ("POST", f"{A}/tables/{{form:path}}"),
+    "change a case setting": ("PUT", f"{A}/settings"),
+    "log out": ("POST", "/api/logout"),
+    "page: save a value in 1.A": ("POST", f"{P}/activity/{R}"),
+    "page: approve": ("POST", f"{P}/approve"),
+    "page: start a run": ("POST", f"{P}/runs"),
+    "page: comment": ("POST", f"{P}/comments"),
+    "page: mark a QC check": ("POST", f"{P}/qc"),
+    "page: resolve the reviewer's comment": ("POST", f"{P}/comments/{{comment_id:int}}"),
+    "page: log out": ("POST", "/logout"),
+}
+#: the logins take no login (tests/workspace/test_security.py tests them)
+NO_LOGIN = {("POST", "/api/login"), ("POST", "/login")}
+EXPECTED = {k: dict(zip(ROLES, v, strict=True)) for k, v in MATRIX.items()}
+C = "/api/cases/1"
+EST = "1.A.1.a|CO2|fuel_consumption|natural_gas"
+NEW_ROW = {"form": "activity.csv", "category": "1.A.1.a", "activity": "fuel_consumption",
+           "key": "natural_gas", "year": 2003, "value": "1200", "unit": "TJ",
+           "source": "energy balance", "notes": "", "reason": "matrix"}  # fmt: skip
+NEW_1B = {**NEW_ROW, "category": "1.B.2.b.ii", "activity": "gas_production",
+          "key": "gas_production_flaring", "unit": "1e6 m**3", "value": "10"}  # fmt: skip
 
 
-def _request(app, endpoint: str, user: str | None):
-    admin, _ = login(app, "compiler")
-    rows = {p: first_row(admin, p) for p in ("1.A", "1.B")}
-    client, csrf = (TestClient(app), "") if user is None else login(app, user)
-    headers = {"X-CSRF-Token": csrf}
-    if endpoint.startswith("edit"):
-        row = rows["1.A" if "(1.A)" in endpoint else "1.B"]
-        new = str(float(row["value"]) * 1.1)
-        return client.put(f"/api/cases/1/activity/{row['id']}", json={"value": new,
-                          "reason": "matrix"}, headers={**headers, "If-Match": str(
-                          row["version"])}), admin  # fmt: skip
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request):
+    """(workspace, app) on SQLite (a copy of the template) or on a new PostgreSQL database."""
+    if request.param == "sqlite":
+        ws = request.getfixturevalue("ws")
+    else:
+        ws = request.getfixturevalue("pg_ws")
+        populate(ws)
+    return ws, create_app(ws)
+
+
+def _state(ws) -> tuple:
+    """What a change would move, read from the database itself."""
+    with ws.sessions() as db:
+        count = lambda m: db.scalar(select(func.count()).select_from(m))  # noqa: E731
+        rows = db.execute(select(ActivityRow.id, ActivityRow.version, ActivityRow.deleted,
+                                 ActivityRow.value).order_by(ActivityRow.id)).all()  # fmt: skip
+        digest = files_digest(case_file_bytes(db, 1))
+        marks = db.execute(select(QCCheck.version, QCCheck.done)).all()
+        notes = db.execute(select(ReviewComment.version, ReviewComment.state)).all()
+        return (count(AuditRow), count(InventoryVersion), count(RunRecord), digest,
+                hashlib.sha256(repr((rows, marks, notes)).encode()).hexdigest())  # fmt: skip
+
+
+def _prepare(app, endpoint: str) -> dict:
+    """What the endpoint acts on, made by a compiler (and the reviewer's comment)."""
+    admin, csrf = login(app, "compiler")
+    h = {"X-CSRF-Token": csrf}
+    got = {"admin": admin, "a": first_row(admin, "1.A"), "b": first_row(admin, "1.B")}
+    if endpoint == "restore a row in 1.A":
+        r = admin.post(f"{C}/activity/{got['a']['id']}/delete", json={"reason": "prep"},
+                       headers={**h, "If-Match": str(got["a"]["version"])})  # fmt: skip
+        got["a"] = r.json()
+    if endpoint.endswith("resolve the reviewer's comment"):
+        rev, rcsrf = login(app, "reviewer")
+        r = rev.post(f"{C}/comments", json={"kind": "category", "target": "1.A", "body": "?"},
+                     headers={"X-CSRF-Token": rcsrf})  # fmt: skip
+        got["comment"] = r.json()["id"]
+    if "factor row" in endpoint:
+        t = admin.get(f"{C}/tables/factors_cs.csv").json()
+        got["factors"] = t["version"]
+        got["factor_rows"] = {(r["category"], r["gas"]): r["row"] for r in t["rows"]}
+    if "notation key" in endpoint:
+        got["notation"] = admin.get(f"{C}/tables/notation_keys.csv").json()["version"]
+    if "setting" in endpoint:
+        got["settings"] = admin.get(f"{C}/settings").json()["version"]
+    return got
+
+
+def _api(client, endpoint: str, csrf: str, got: dict):
+    h = {"X-CSRF-Token": csrf}
+    a, b = got["a"], got["b"]
+    ver = lambda v: {**h, "If-Match": str(v)}  # noqa: E731
+    if endpoint.startswith("edit a row"):
+        row = a if "(1.A)" in endpoint else b
+        body = {"value": str(float(row["value"]) * 1.1), "reason": "matrix"}
+        return client.put(f"{C}/activity/{row['id']}", json=body, headers=ver(row["version"]))
+    if endpoint.startswith("add a row"):
+        return client.post(f"{C}/activity", json=NEW_ROW if "1.A" in endpoint else NEW_1B,
+                           headers=h)  # fmt: skip
+    if endpoint.startswith(("delete", "restore")):
+        url = f"{C}/activity/{a['id']}/{endpoint.split()[0]}"
+        return client.post(url, json={"reason": "matrix"}, headers=ver(a["version"]))
     if endpoint == "approve":
-        return client.post("/api/cases/1/approve", json={"reason": "matrix"},
-                           headers=headers), admin  # fmt: skip
+        return client.post(f"{C}/approve", json={"reason": "matrix"}, headers=h)
     if endpoint == "start a run":
-        return client.post("/api/cases/1/runs", json={}, headers=headers), admin
-    return client.post("/api/logout", headers=headers), admin
+        return client.post(f"{C}/runs", json={}, headers=h)
+    if endpoint == "comment":
+        body = {"kind": "estimate", "target": EST, "body": "matrix"}
+        return client.post(f"{C}/comments", json=body, headers=h)
+    if endpoint.startswith("resolve"):
+        body = {"state": "resolved", "reason": "matrix"}
+        return client.put(f"{C}/comments/{got['comment']}", json=body, headers=ver(1))
+    if endpoint == "mark a QC check":
+        body = {"check": "units", "kind": "category", "target": "1.A", "done": True,
+                "reason": "matrix"}  # fmt: skip
+        return client.put(f"{C}/qc", json=body, headers=ver(0))
+    if endpoint.startswith("edit a factor row"):
+        line = got["factor_rows"][("1.A.1", "CH4") if "1.A" in endpoint else ("1.B.2.b.ii", "CO2")]
+        value = "1.5" if "1.A" in endpoint else "0.0013"
+        body = {"action": "edit", "row": line, "fields": {"value": value}, "reason": "matrix"}
+        return client.post(f"{C}/tables/factors_cs.csv", json=body, headers=ver(got["factors"]))
+    if endpoint.startswith("add a notation key"):
+        cat = "1.A.5" if "1.A" in endpoint else "2.A.2"
+        fields = {"category": cat, "gas": "CH4", "notation_key": "NO", "explanation": "none"}
+        body = {"action": "add", "fields": fields, "reason": "matrix"}
+        return client.post(f"{C}/tables/notation_keys.csv", json=body,
+                           headers=ver(got["notation"]))  # fmt: skip
+    if endpoint == "change a case setting":
+        body = {"years.last": 2003, "reason": "matrix"}
+        return client.put(f"{C}/settings", json=body, headers=ver(got["settings"]))
+    return client.post("/api/logout", headers=h)
+
+
+def _page(client, endpoint: str, csrf: str, got: dict):
+    form = {"csrf_token": csrf, "reason": "matrix"}
+    review = {**form, "kind": "estimate", "target": EST, "back": "/cases/1"}
+    if endpoint == "page: save a value in 1.A":
+        a = got["a"]
+        data = {**form, "version": str(a["version"]), "category": "1.A",
+                "value": str(float(a["value"]) * 1.1)}  # fmt: skip
+        return client.post(f"/cases/1/activity/{a['id']}", data=data)
+    if endpoint == "page: approve":
+        return client.post("/cases/1/approve", data=form)
+    if endpoint == "page: start a run":
+        return client.post("/cases/1/runs", data=form)
+    if endpoint == "page: comment":
+        return client.post("/cases/1/comments", data={**review, "body": "matrix"})
+    if endpoint == "page: resolve the reviewer's comment":
+        return client.post(f"/cases/1/comments/{got['comment']}", data={**review, "version": "1"})
+    if endpoint == "page: log out":
+        return client.post("/logout", data=form)
+    data = {**review, "check": "units", "version": "0", "done": "true"}
+    return client.post("/cases/1/qc", data=data)
+
+
+def _wait_for_runs(ws) -> None:
+    """A run is real: wait for it so none outlives the test."""
+    for _ in range(900):
+        with ws.sessions() as db:
+            states = db.scalars(select(RunRecord.state)).all()
+        if all(s in ("done", "failed") for s in states):
+            assert set(states) <= {"done"}, states
+            return
+        time.sleep(0.1)
+    raise AssertionError("a run did not finish in 90 s")
 
 
 @pytest.mark.parametrize("user", ROLES, ids=lambda u: u or "anonymous")
 @pytest.mark.parametrize("endpoint", list(EXPECTED))
-def test_role_against_endpoint(app, endpoint, user):
-    r, admin = _request(app, endpoint, user)
-    assert r.status_code == EXPECTED[endpoint][user], r.text
-    if endpoint == "start a run" and r.status_code == 202:
-        status = r.json()["status"]
-        for _ in range(600):  # the run is real: wait for it so none outlives the test
-            got = admin.get(status).json()
-            if got["state"] in ("done", "failed"):
-                break
-            time.sleep(0.1)
-        assert got["state"] == "done", got
-    if r.status_code in (401, 403):  # a refusal changes nothing and leaves no audit row
-        trail = admin.get("/api/audit", params={"table": "activity_rows"}).json()
-        assert trail == []
-        assert admin.get("/api/cases/1/versions").json() == []
+def test_role_against_endpoint(backend, endpoint, user):
+    ws, app = backend
+    got = _prepare(app, endpoint)
+    before = _state(ws)
+    if user is None:
+        client, csrf = TestClient(app, follow_redirects=False), "no-login"
+    else:
+        client, csrf = login(app, user)
+        client.follow_redirects = False
+    send = _page if endpoint.startswith("page:") else _api
+    r = send(client, endpoint, csrf, got)
+    want = EXPECTED[endpoint][user]
+    assert r.status_code == want, r.text
+    if user is None and want == 303:
+        assert r.headers["location"] == "/login"
+    _wait_for_runs(ws)
+    after = _state(ws)
+    if r.status_code in (401, 403) or user is None:  # a refusal changes nothing
+        assert after == before
+    elif not endpoint.endswith("log out"):  # an allowed change is in the audit trail
+        assert after[0] > before[0] and after != before
 
 
-def test_the_matrix_is_complete():
+def test_the_matrix_is_complete(app):
+    """Every state-changing route of the application is in the matrix (by its method and
+    path), so no endpoint is added without its row, and every row has every role."""
+    routes = {(m, r.path) for r in app.routes for m in set(r.methods) - {"GET", "HEAD"}}
+    assert routes - NO_LOGIN == set(ROUTE.values())
+    assert set(ROUTE) == set(EXPECTED)
     assert all(set(v) == set(ROLES) for v in EXPECTED.values())
 
 

@@ -36,15 +36,23 @@ def row_dict(row: ActivityRow) -> dict[str, Any]:
         **{c: getattr(row, c) for c in ACTIVITY_COLUMNS},
         "version": row.version,
         "edited": row.raw is None,
+        "deleted": bool(row.deleted),
     }
 
 
 def list_rows(
-    db: Session, case_id: int, category: str | None = None, form: str | None = None
+    db: Session,
+    case_id: int,
+    category: str | None = None,
+    form: str | None = None,
+    deleted: bool = False,
 ) -> list[dict[str, Any]]:
-    """The activity rows of a case in file order (optionally of a category prefix or form)."""
+    """The activity rows of a case in file order (optionally of a category prefix or form);
+    the deleted rows instead when ``deleted``."""
     get_case(db, case_id)
-    q = select(ActivityRow).where(ActivityRow.case_id == case_id)
+    q = select(ActivityRow).where(
+        ActivityRow.case_id == case_id, ActivityRow.deleted == int(deleted)
+    )
     if form is not None:
         q = q.where(ActivityRow.file_path == form)
     rows = db.scalars(q.order_by(ActivityRow.file_path, ActivityRow.line)).all()
@@ -68,7 +76,7 @@ def may_edit(user: User, category: str) -> bool:
     return user.role == "sector_expert" and in_sectors(category, user.sectors)
 
 
-def _text(field: str, value: Any) -> str:
+def field_text(field: str, value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise InputError(
             f"{field} must be text or a number, not {type(value).__name__}", field=field
@@ -103,15 +111,16 @@ def update_row(
     """
     case = get_case(db, case_id)
     row = get_row(db, case_id, row_id)
-    if user.role not in EDITORS:
-        raise ForbiddenError(f"a {user.role} cannot change activity data")
-    if not may_edit(user, check_code(row.category, case.category_system)):
-        raise ForbiddenError(
-            f"category {row.category} is outside your sectors ({user.sectors or 'none'})"
-        )
+    check_rights(user, row, case.category_system)
     if if_match is None:
         raise PreconditionRequiredError(
             "send the version you edited as the If-Match header (the row's 'version')"
+        )
+    if row.deleted:
+        raise InputError(
+            "this row is deleted; restore it first (POST .../restore)",
+            file=row.file_path,
+            row=row.line,
         )
     unknown = sorted(set(changes) - set(ACTIVITY_COLUMNS))
     if unknown:
@@ -121,14 +130,14 @@ def update_row(
         )
     why = audit.require_reason(reason)
     old = {c: str(getattr(row, c)) for c in ACTIVITY_COLUMNS}
-    new = {**old, **{k: _text(k, v) for k, v in changes.items()}}
+    new = {**old, **{k: field_text(k, v) for k, v in changes.items()}}
     checked = check_activity_record(new, case.category_system, row.file_path, row.line)
     new["category"] = checked["category"]
     if not may_edit(user, checked["category"]):
         raise ForbiddenError(
             f"category {checked['category']} is outside your sectors ({user.sectors})"
         )
-    _no_duplicate(db, row, checked)
+    no_duplicate(db, row, checked)
     if row.version != if_match:
         db.rollback()
         raise ConflictError(
@@ -157,12 +166,23 @@ def update_row(
     return row_dict(row)
 
 
-def _no_duplicate(db: Session, row: ActivityRow, checked: dict[str, Any]) -> None:
+def check_rights(user: User, row: ActivityRow, system: str) -> None:
+    """ForbiddenError unless ``user`` may change activity data of ``row``'s category."""
+    if user.role not in EDITORS:
+        raise ForbiddenError(f"a {user.role} cannot change activity data")
+    if not may_edit(user, check_code(row.category, system)):
+        raise ForbiddenError(
+            f"category {row.category} is outside your sectors ({user.sectors or 'none'})"
+        )
+
+
+def no_duplicate(db: Session, row: ActivityRow, checked: dict[str, Any]) -> None:
     """The case reader's duplicate rule: one row per category, activity, key and year."""
     others = db.scalars(
         select(ActivityRow).where(
             ActivityRow.case_id == row.case_id,
-            ActivityRow.id != row.id,
+            ActivityRow.id != row.id if row.id is not None else ActivityRow.id.is_not(None),
+            ActivityRow.deleted == 0,
             ActivityRow.activity == checked["activity"],
             ActivityRow.key == checked["key"],
             ActivityRow.year == checked["year"],

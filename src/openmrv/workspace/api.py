@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -25,12 +26,16 @@ from starlette.routing import Route
 from openmrv import __version__
 from openmrv.errors import InputError
 from openmrv.workspace import activity, audit, casefiles, versions
+from openmrv.workspace.api_edits import edit_routes, if_match
+from openmrv.workspace.api_runs import run_routes
 from openmrv.workspace.db import Workspace
 from openmrv.workspace.errors import ConflictError, WorkspaceError
 from openmrv.workspace.models import LoginSession
 from openmrv.workspace.pages import page_routes
 from openmrv.workspace.screens_inventory import screen_routes as inventory_screens
+from openmrv.workspace.screens_review import screen_routes as review_screens
 from openmrv.workspace.screens_run import screen_routes as run_screens
+from openmrv.workspace.screens_tree import screen_routes as tree_screens
 from openmrv.workspace.security import (
     COOKIE,
     LoginLimiter,
@@ -48,8 +53,13 @@ def _error(status: int, message: str, **extra: Any) -> JSONResponse:
 
 
 def _input_error(exc: InputError) -> JSONResponse:
-    """422 naming the form (the case file), the row and the field, as the case reader does."""
-    return _error(422, exc.message, form=exc.file, row=exc.row, field=exc.field)
+    """422 naming the form (the case file), the row and the field, as the case reader does
+    (a unit reader's ``file, line N`` split into form and row)."""
+    form, row = exc.file, exc.row
+    where = re.fullmatch(r"(.*), line (\d+)", form or "")
+    if where is not None and row is None:
+        form, row = where[1], int(where[2])
+    return _error(422, exc.message, form=form, row=row, field=exc.field)
 
 
 def _body(raw: bytes) -> dict[str, Any]:
@@ -163,16 +173,9 @@ def create_app(ws: Workspace, limiter: LoginLimiter | None = None) -> Starlette:
         if request.method == "GET":
             r = activity.get_row(db, p["case_id"], p["row_id"])
             return JSONResponse(activity.row_dict(r), headers={"ETag": f'"{r.version}"'})
-        raw = request.headers.get("if-match")
-        try:
-            if_match = None if raw is None else int(raw.strip().removeprefix("W/").strip('"'))
-        except ValueError:
-            raise InputError(
-                f"If-Match '{raw}' is not a version number", field="If-Match"
-            ) from None
         changes = {k: v for k, v in body.items() if k != "reason"}
         got = activity.update_row(
-            db, p["case_id"], p["row_id"], user, changes, if_match, body.get("reason")
+            db, p["case_id"], p["row_id"], user, changes, if_match(request), body.get("reason")
         )
         return JSONResponse(got, headers={"ETag": f'"{got["version"]}"'})
 
@@ -235,6 +238,14 @@ def create_app(ws: Workspace, limiter: LoginLimiter | None = None) -> Starlette:
         Route(f"{c}/runs", endpoint(run_start), methods=["POST"]),
         Route(f"{c}/runs/{{run_id:int}}", endpoint(run_get), methods=["GET"]),
         Route("/api/audit", endpoint(audit_rows), methods=["GET"]),
+        *edit_routes(endpoint),
+        *run_routes(endpoint),
     ]
-    screens = [*page_routes(ws, limiter), *inventory_screens(ws), *run_screens(ws)]
+    screens = [
+        *page_routes(ws, limiter),
+        *inventory_screens(ws),
+        *run_screens(ws),
+        *review_screens(ws),
+        *tree_screens(ws),
+    ]
     return Starlette(routes=[*routes, *screens])

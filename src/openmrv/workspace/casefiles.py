@@ -167,7 +167,9 @@ def list_cases(db: Session) -> list[dict]:
     """Every case: id, name, category system, when and by whom imported, activity rows."""
     out = []
     for rec in db.scalars(select(CaseRecord).order_by(CaseRecord.id)):
-        rows = db.scalars(select(ActivityRow.id).where(ActivityRow.case_id == rec.id)).all()
+        rows = db.scalars(
+            select(ActivityRow.id).where(ActivityRow.case_id == rec.id, ActivityRow.deleted == 0)
+        ).all()
         out.append(
             {
                 "id": rec.id,
@@ -200,18 +202,28 @@ def _activity_file(db: Session, case_id: int, f: CaseFileRecord) -> bytes:
             )
         )
     }
-    if all(r.raw is not None for r in rows.values()):
+    if all(r.raw is not None and not r.deleted for r in rows.values()):
         return f.content
     text = f.content.decode("utf-8")
     bom = BOM if text.startswith(BOM) else ""
-    parts = []
-    for index, (raw, _fields) in enumerate(split_records(text.removeprefix(bom)), start=1):
+    parts, end = [], "\n"
+    records = split_records(text.removeprefix(bom))
+    for index, (raw, _fields) in enumerate(records, start=1):
+        end = _line_end(raw) or end
         row = rows.get(index)
+        if row is not None and row.deleted:
+            continue
         if row is None or row.raw is not None:
             parts.append(raw)
         else:
             values = [str(getattr(row, c)) for c in ACTIVITY_COLUMNS]
             parts.append(format_record(values, _line_end(raw)))
+    added = sorted((r for r in rows.values() if r.line > len(records) and not r.deleted),
+                   key=lambda r: r.line)  # fmt: skip
+    if added and parts and not _line_end(parts[-1]):
+        parts[-1] += end
+    for row in added:  # rows added in the workspace, after the file's own records
+        parts.append(format_record([str(getattr(row, c)) for c in ACTIVITY_COLUMNS], end))
     return (bom + "".join(parts)).encode("utf-8")
 
 

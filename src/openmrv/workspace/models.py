@@ -97,6 +97,8 @@ class ActivityRow(Base):
     notes: Mapped[str] = mapped_column(Text)
     #: the record's text as imported (its quoting and line end); None once edited
     raw: Mapped[str | None] = mapped_column(Text, nullable=True)
+    #: 1 once deleted: the row stays (restorable, in the audit trail) but leaves the case
+    deleted: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
@@ -153,4 +155,43 @@ class RunRecord(Base):
     progress: Mapped[str] = mapped_column(Text, default="")
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     manifest_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+#: what a reviewer's comment or QC check is about
+TARGET_KINDS = ("estimate", "activity_row", "category")
+
+
+class ReviewComment(Base):
+    """A comment on an estimate, an activity row or a category (QA/QC review); its body and
+    state (open, resolved) change as versions, each in the audit trail."""
+
+    __tablename__ = "review_comments"
+    __table_args__ = (Index("ix_review_comments_target", "case_id", "target_kind", "target"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    target_kind: Mapped[str] = mapped_column(String(20))
+    #: the estimate as category|gas|activity|key, the activity row's id, or a category code
+    target: Mapped[str] = mapped_column(String(400))
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20))
+    author: Mapped[str] = mapped_column(String(100))
+    at: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class QCCheck(Base):
+    """A QC procedure (``report/data/qc_procedures.csv``) marked done, or not, on a target."""
+
+    __tablename__ = "qc_checks"
+    __table_args__ = (UniqueConstraint("case_id", "check_id", "target_kind", "target"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    check_id: Mapped[str] = mapped_column(String(40))
+    target_kind: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(400))
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str] = mapped_column(Text, default="")
+    by: Mapped[str] = mapped_column(String(100))
+    at: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -28,6 +28,7 @@ from openmrv.workspace.runfiles import (
     read_csv,
     run_json,
 )
+from openmrv.workspace.screens_review import review_section
 
 ESTIMATE_KEYS = ("category", "gas", "activity", "key")
 
@@ -131,7 +132,8 @@ def screen_routes(ws: Workspace) -> list[Route]:
         )
         head = "".join(f"<th>{_e(g)} Gg</th>" for g in gases)
         body = (
-            f"<p>run {rid} of case {cid}, {_e(meta.get('case'))}; year: {picks}</p>"
+            f"<p>run {rid} of case {cid}, {_e(meta.get('case'))}; year: {picks}; "
+            f'<a href="{base}/tree?year={year}">foldable tree</a></p>'
             f"<p>from the run's {rf.EMISSIONS_CSV}; CO2e with {_e(meta['gwp'])} "
             "(blank where the set has no GWP for a gas); each estimate links to its activity "
             f"data, factors and equation</p><table><tr><th>category / estimate</th>{head}"
@@ -220,6 +222,9 @@ def screen_routes(ws: Workspace) -> list[Route]:
             "<th>high (95 %)</th><th>± %</th><th>distribution</th><th>tier</th>"
             f"<th>citation</th><th>notes</th></tr>{factor_rows}</table>"
         )
+        back = f"{request.url.path}?{urlencode(want)}"
+        target = "|".join(want[k] for k in ESTIMATE_KEYS)
+        body += review_section(db, cid, "estimate", target, user, token, back)
         title = f"{want['category']} {want['gas']}: {want['activity']} / {want['key']}"
         return _page(title, body, user)
 
