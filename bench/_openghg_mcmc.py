@@ -5,7 +5,8 @@ CHAINS. The problem holds H (m, n) [ppb per unit scale factor], y (m,) [ppb], y_
 (m,) [ppb], prior_sigma (of x for 'normal', of ln x for 'lognormal'). The model is built
 by ``hbmcmc.inversion_pymc.build_inferpymc_model`` with no boundary conditions and no
 inferred model error (``no_model_error=True``): y ~ N(H x, y_error), so the posterior is
-the same as openmrv's. Writes the posterior draws of x and prints one JSON line of timings.
+the same as openmrv's. Writes the posterior draws of x and prints one JSON line of
+timings and (computed after the timed part, by ArviZ) the bulk ESS and R-hat of x.
 """
 
 import json
@@ -63,9 +64,21 @@ def main() -> None:
     t_sample = time.perf_counter() - t2
     x = trace.posterior["x"].values.reshape(-1, n)
     np.savez(out, x=x)
+    import arviz as az  # diagnostics after the timed part: bulk ESS and rank R-hat of x
+
+    ess = az.ess(trace, var_names=["x"], method="bulk")["x"].values
+    rhat = az.rhat(trace, var_names=["x"])["x"].values
     print(
         json.dumps(
-            {"import_s": t_import, "build_s": t_build, "sample_s": t_sample, "draws": x.shape[0]}
+            {
+                "import_s": t_import,
+                "build_s": t_build,
+                "sample_s": t_sample,
+                "draws": x.shape[0],
+                "ess_min": float(np.min(ess)),
+                "ess_median": float(np.median(ess)),
+                "rhat_max": float(np.max(rhat)),
+            }
         )
     )
 

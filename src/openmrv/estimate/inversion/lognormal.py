@@ -38,7 +38,9 @@ between the posterior in z is skewed and the Laplace mean of x is biased high; o
 benchmark's 720 × 100 problem the total came out 1.9 % (1.7 σ) above the MCMC's
 (``bench/inversion_mcmc.py``, ``docs/inversion.md``). :meth:`LognormalPosterior.hmc_sample`
 draws from the exact posterior (Hamiltonian Monte Carlo whitened by the Laplace
-covariance, on the normal equations) and matched that MCMC to 1.25 % per region.
+covariance, on the normal equations; :mod:`openmrv.estimate.inversion.hmc`) with
+control-variate means, standard errors, ESS and R-hat; it matches that MCMC's means within
+its sampling noise.
 
 References
 ----------
@@ -57,6 +59,8 @@ from numpy.typing import ArrayLike
 from scipy.linalg import cho_solve
 
 from openmrv.errors import InputError
+from openmrv.estimate.inversion.hmc import HMCResult, Target
+from openmrv.estimate.inversion.hmc import sample as hmc_draw
 from openmrv.estimate.inversion.solver import (
     Diagnostics,
     IllConditionedError,
@@ -141,57 +145,40 @@ class LognormalPosterior:
         w /= w.sum()
         return x, w, float(1.0 / (w @ w))
 
-    def hmc_sample(
+    def hmc(
         self,
-        size: int,
+        draws: int = 2000,
         seed: int = 0,
-        chains: int = 200,
-        warmup: int = 60,
-        step_size: float | None = None,
-    ) -> tuple[np.ndarray, float]:
-        """Draws of x (size, n) from the exact posterior by Hamiltonian Monte Carlo.
-
-        The chains run in whitened coordinates u (z = ẑ + L u, L Lᵀ = Ŝ_z), where the
-        posterior is close to N(0, I), all ``chains`` at once as one matrix; they start
-        from Laplace draws, adapt the step during ``warmup`` toward 60–90 % acceptance,
-        and jitter it by ±20 % per iteration. Each gradient needs only the normal
-        equations (O(n²) per chain). Returns the draws and the mean acceptance rate.
-        """
+        chains: int = 250,
+        warmup: int = 6,
+        trajectory: float = 2.2,
+    ) -> HMCResult:
+        """Exact posterior by Hamiltonian Monte Carlo (:func:`hmc.sample`): the Laplace
+        covariance as inverse mass matrix, all chains as one matrix, control-variate
+        means, standard errors, effective sample sizes and split R-hat."""
         if self.ne is None:
             raise InputError("HMC needs the normal equations kept on the posterior", field="ne")
-        n, rng = self.n, np.random.default_rng(seed)
-        low = np.linalg.cholesky((self.s_hat + self.s_hat.T) / 2)
-        sa_inv = np.linalg.inv(self.s_a)
-        g, b, dyy, gam = self.ne.ktk, self.ne.ktdy, self.ne.dyy, self.gamma
+        target = Target(
+            self.z_hat,
+            self.s_hat,
+            self.x_a,
+            self.z_a,
+            np.linalg.inv(self.s_a),
+            self.lognormal,
+            self.ne.ktk,
+            self.ne.ktdy,
+            self.ne.dyy,
+            self.gamma,
+        )
+        return hmc_draw(target, draws, seed, chains, warmup, trajectory)
 
-        def energy_grad(u):
-            z = self.z_hat + u @ low.T
-            x = _to_x(z, self.lognormal)
-            d = x - self.x_a
-            gd = d @ g
-            dz = z - self.z_a
-            sdz = dz @ sa_inv
-            energy = (gam * (dyy - 2 * d @ b + np.einsum("ij,ij->i", gd, d))) / 2
-            energy += np.einsum("ij,ij->i", sdz, dz) / 2
-            gz = -gam * np.where(self.lognormal, x, 1.0) * (b - gd) + sdz
-            return energy, gz @ low
-
-        eps = 1.3 * n**-0.25 if step_size is None else step_size
-        steps = max(3, round(1.2 / eps))
-        u = rng.standard_normal((chains, n))
-        e, gr = energy_grad(u)
-        keep, accepted = [], []
-        iterations = warmup + -(-size // chains)
-        for it in range(iterations):
-            with np.errstate(over="ignore", invalid="ignore"):  # divergent paths: rejected
-                u, e, gr, rate = _hmc_step(u, e, gr, eps, steps, rng, energy_grad)
-            if it < warmup:
-                eps *= 0.8 if rate < 0.6 else (1.1 if rate > 0.9 else 1.0)
-            else:
-                keep.append(u.copy())
-                accepted.append(rate)
-        z = self.z_hat + np.concatenate(keep)[:size] @ low.T
-        return _to_x(z, self.lognormal), float(np.mean(accepted))
+    def hmc_sample(
+        self, size: int, seed: int = 0, chains: int = 250, warmup: int = 6
+    ) -> tuple[np.ndarray, float]:
+        """``size`` draws of x (size, n) from the exact posterior by :meth:`hmc`, and the
+        mean acceptance rate."""
+        res = self.hmc(size, seed, chains, warmup)
+        return res.draws[:size], res.acceptance
 
     def total(
         self,
@@ -207,9 +194,12 @@ class LognormalPosterior:
         pri = self.sample(samples, seed, prior=True) @ w
         if method == "importance":
             x, iw, _ = self.weighted_sample(samples, seed + 1)
-        elif method == "hmc":
-            x = self.hmc_sample(samples, seed + 1)[0]
-            iw = np.full(len(x), 1.0 / len(x))
+        elif method == "hmc":  # control-variate mean and sd
+            res = self.hmc(samples, seed + 1)
+            tot = res.x @ w
+            mean = float(res.expect(tot)[0])
+            sd = float(np.sqrt(max(float(res.expect((tot - tot.mean()) ** 2)[0]), 0.0)))
+            return float(pri.mean()), float(pri.std()), mean, sd
         elif method == "laplace":
             x, iw = self.sample(samples, seed + 1), np.full(samples, 1.0 / samples)
         else:
@@ -219,27 +209,6 @@ class LognormalPosterior:
         post = x @ w
         mean = float(iw @ post)
         return float(pri.mean()), float(pri.std()), mean, float(np.sqrt(iw @ (post - mean) ** 2))
-
-
-def _hmc_step(u, e, gr, eps, steps, rng, energy_grad):
-    """One leapfrog trajectory and Metropolis test for every chain (rows of u)."""
-    chains, n = u.shape
-    h = eps * rng.uniform(0.8, 1.2)
-    p = rng.standard_normal((chains, n))
-    h0 = e + 0.5 * np.einsum("ij,ij->i", p, p)
-    un, pn, gn = u, p - 0.5 * h * gr, gr
-    for s in range(steps):
-        un = un + h * pn
-        en, gn = energy_grad(un)
-        if s < steps - 1:
-            pn = pn - h * gn
-    pn = pn - 0.5 * h * gn
-    h1 = en + 0.5 * np.einsum("ij,ij->i", pn, pn)
-    acc = np.log(rng.uniform(size=chains)) < np.nan_to_num(h0 - h1, nan=-np.inf)
-    u = np.where(acc[:, None], un, u)
-    e = np.where(acc, en, e)
-    gr = np.where(acc[:, None], gn, gr)
-    return u, e, gr, float(acc.mean())
 
 
 def _to_x(z: np.ndarray, mask: np.ndarray) -> np.ndarray:
