@@ -129,6 +129,8 @@ def per_scene(folder: Path, settings: dict = SETTINGS) -> pd.DataFrame:
                     wind=row["wind_speed_m_s"],
                     edge="touches the scene edge" in row["flags"],
                     clusters="significant clusters" in row["flags"],
+                    pixels=e.details["n_pixels"],
+                    bg_structure_rel=budget["background"] / abs(rate) if rate else np.nan,
                 )
             rows.append(out)
     return pd.DataFrame(rows)
@@ -286,7 +288,26 @@ def main(folder: Path = DEFAULT) -> dict[str, pd.DataFrame]:
         print(by_type.to_string(index=False))
         print("\nreal-scene 1σ term, leave one out, by wind speed (quantified scenes):")
         print(by_wind.to_string(index=False))
+        print("\nreal-scene 1σ term, leave one out, by scene property (quantified scenes):")
+        print(breakdown(loo).to_string(index=False))
     return {"fixed": fixed, "cv": pd.DataFrame(cv), "by_type": by_type, "by_wind": by_wind}
+
+
+def breakdown(loo: pd.DataFrame) -> pd.DataFrame:
+    """The out-of-fold figures of the quantified scenes split by mask size, edge contact,
+    several significant clusters and the background term's share of the rate."""
+    ok = loo[loo.detected].copy()
+    splits = {
+        "mask pixels": pd.cut(ok.pixels, [0, 20, 50, np.inf], right=False).astype(str),
+        "mask touches the edge": ok.edge.astype(bool).astype(str),
+        "several clusters": ok.clusters.astype(bool).astype(str),
+        "background term / rate": pd.cut(ok.bg_structure_rel, [0, 0.1, 0.3, np.inf]).astype(str),
+    }
+    rows = []
+    for name, key in splits.items():
+        for val, g in ok.groupby(key):
+            rows.append({"split": name, "value": val, **summary(g, "pred", "pred_sigma")})
+    return pd.DataFrame(rows).drop(columns=["edge"])
 
 
 if __name__ == "__main__":
