@@ -269,6 +269,13 @@ def detect_plume(
         raise InputError(f"scene has shape {x.shape}; expected 2-D (rows, cols)", field="xch4")
     if not 0 < alpha < 1:
         raise InputError(f"alpha must be in (0, 1), got {alpha}", field="alpha")
+    if mask_on not in ("smoothed", "pixel"):
+        raise InputError(f"mask_on must be 'smoothed' or 'pixel', not {mask_on!r}", field="mask_on")
+    if rate_background not in ("median", "plane"):
+        raise InputError(
+            f"rate_background must be 'median' or 'plane', not {rate_background!r}",
+            field="rate_background",
+        )
     valid = np.isfinite(x)
     if not valid.any():
         raise InputError("the scene holds no valid pixel (all NaN)", field="xch4")
@@ -354,8 +361,6 @@ def detect_plume(
     mask = labels == lab
     if mask_on == "pixel":
         mask = _pixel_mask(z, z_mask, mask, zs, source, max_source_distance)
-    elif mask_on != "smoothed":
-        raise InputError(f"mask_on must be 'smoothed' or 'pixel', not {mask_on!r}")
     source_given = source is not None
     if source is None:
         idx = np.nanargmax(np.where(mask, zs, -np.inf))
@@ -367,11 +372,6 @@ def detect_plume(
         away = used & ~ndimage.binary_dilation(mask) & valid
         if away.sum() >= 10:
             det.background_field = background_plane(x, away)
-    elif rate_background != "median":
-        raise InputError(
-            f"rate_background must be 'median' or 'plane', not {rate_background!r}",
-            field="rate_background",
-        )
     det.background_structure = background_structure(
         x, mask, used, bg, spread, int(parameter("background_ring_pixels", "pixel"))
     )
