@@ -9,7 +9,9 @@ Column mass per mole-fraction enhancement (Jacob et al. 2016; the inverse of
 
 IME (Varon et al. 2018, AMT 11, 5673): Q = U_eff · IME / L, IME = Σ ΔΩ_i A_i over the
 plume mask, L = sqrt(Σ A_i), U_eff = a · U10 + b with (a, b) for the instrument in
-``data/ueff.csv``.
+``data/ueff.csv``: for real scenes the row calibrated on synthetic plumes carried by a
+daytime boundary layer's mean wind (``<instrument> boundary-layer transport``, where there
+is one), for synthetic scenes of openmrv's forward model the row of plumes carried by U10.
 
 CSF: Q = U · ∫ ΔΩ dy across the plume, averaged over transects perpendicular to the wind
 at several distances downwind; each transect integral is the mass in a strip one
