@@ -259,7 +259,7 @@ def detect_plume(
         averaged z. The mask is then the pixel cluster holding (or nearest to) the source
         pixel, else the seed cluster's peak.
     rate_background
-        The background the rates take enhancements against: ``"median"`` (the scene's
+        The background IME and CSF take enhancements against: ``"median"`` (the scene's
         robust median, one value) or ``"plane"`` (a plane fitted to the background pixels
         away from the mask, i.e. outside it widened by one pixel, evaluated under it; the
         median where fewer than 10 such pixels remain).
