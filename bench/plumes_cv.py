@@ -47,8 +47,12 @@ DEFAULT = Path(os.environ.get("OPENMRV_PATCHES", "/work/shared/data/plumes/tropo
 MAD = 1.4826
 SYNTHETIC = ueff_coefficients("TROPOMI")["rel_residual"]
 MAIN = "main 45cf4a2 (white-noise z, median, scene-wide seed)"
+BEFORE = "main a7af028 (U_eff with the plume carried by U10)"
+#: the IME's real-scene method term on main a7af028 (data/parameters.csv there), to
+#: reproduce that row; this branch re-estimates it (printed by main())
+BEFORE_REAL_SCENE_ERROR = 0.565
 
-DEFAULT_SETTING = "this branch (standardised z, plane, local test)"
+DEFAULT_SETTING = "this branch (U_eff with boundary-layer transport)"
 
 #: detection settings compared (keyword arguments of detect_plume)
 SETTINGS = {
@@ -56,11 +60,18 @@ SETTINGS = {
         "standardise": False,
         "local_test": False,
         "detrend": False,
+        "_ueff": "synthetic",
     },
+    BEFORE: {"_ueff": "synthetic"},
     DEFAULT_SETTING: {},
     "this branch, z_mask 1.0": {"z_mask": 1.0},
     "this branch, median background": {"detrend": False},
     "this branch, white-noise seed test": {"standardise": "mask"},
+    "plane background for the rates": {"rate_background": "plane"},
+    "plane background, z_mask 2.0": {"rate_background": "plane", "z_mask": 2.0},
+    "plane background, z_mask 2.5": {"rate_background": "plane", "z_mask": 2.5},
+    "z_mask 2.0": {"z_mask": 2.0},
+    "pixel mask, z 2.5": {"mask_on": "pixel", "z_mask": 2.5},
 }
 WIND_BINS = [0.0, 1.5, 3.0, np.inf]
 
@@ -84,6 +95,8 @@ def per_scene(folder: Path, settings: dict = SETTINGS) -> pd.DataFrame:
                 "cat_sigma": rec.rate_unc_t_per_h,
                 "detected": False,
             }
+            kw = dict(kw)
+            ueff_row = kw.pop("_ueff", "real")
             try:
                 row, work = (
                     quantify_scene(sc, (rec.lat, rec.lon), methods=("IME",), detection=kw)
@@ -94,17 +107,30 @@ def per_scene(folder: Path, settings: dict = SETTINGS) -> pd.DataFrame:
                 row, work = {}, {}
             if row.get("detected") and np.isfinite(row.get("rate_ime_t_per_h", np.nan)):
                 e = work["estimates"][0]
-                other = np.sqrt(sum(v**2 for k, v in e.budget.items() if k != "method"))
+                budget = dict(e.budget)
+                rate = e.rate
+                if ueff_row != "real":  # the U_eff of the row for plumes carried by U10
+                    u = row["wind_speed_m_s"]
+                    c0, c1 = ueff_coefficients("TROPOMI"), ueff_coefficients("TROPOMI", "real")
+                    r = (c0["a"] * u + c0["b"]) / (c1["a"] * u + c1["b"])
+                    rate *= r
+                    for key in ("background", "retrieval_noise"):
+                        budget[key] *= r
+                    budget["wind"] *= c0["a"] / c1["a"]
+                    budget["method"] = BEFORE_REAL_SCENE_ERROR * abs(rate)
+                other = np.sqrt(sum(v**2 for k, v in budget.items() if k != "method"))
                 out.update(
                     detected=True,
-                    ours=e.rate_t_per_h,
-                    sigma=e.sigma_t_per_h,
+                    ours=rate * 3.6,
+                    sigma=np.hypot(other, budget["method"]) * 3.6,
                     sigma_other=other * 3.6,
                     # main's budget: the synthetic U_eff residual as the method term
-                    sigma_main=np.hypot(other, SYNTHETIC * e.rate) * 3.6,
+                    sigma_main=np.hypot(other, SYNTHETIC * rate) * 3.6,
                     wind=row["wind_speed_m_s"],
                     edge="touches the scene edge" in row["flags"],
                     clusters="significant clusters" in row["flags"],
+                    pixels=e.details["n_pixels"],
+                    bg_structure_rel=budget["background"] / abs(rate) if rate else np.nan,
                 )
             rows.append(out)
     return pd.DataFrame(rows)
@@ -165,7 +191,10 @@ def folds_of(df: pd.DataFrame, groups: str | None) -> list[list[str]]:
 def cross_validate(df: pd.DataFrame, groups: str | None, fit_k: bool, select: bool) -> pd.DataFrame:
     """Out-of-fold predictions. ``fit_k``: calibrate U_eff's factor in the training
     fold; ``select``: also choose the detection setting there (else this branch's)."""
-    settings = list(df.setting.unique()) if select else [DEFAULT_SETTING]
+    # the choice is among this branch's settings (the rows reproducing main are not)
+    settings = (
+        [n for n in df.setting.unique() if n not in (MAIN, BEFORE)] if select else [DEFAULT_SETTING]
+    )
     out = []
     for held in folds_of(df, groups):
         best = None
@@ -199,6 +228,25 @@ def summary(d: pd.DataFrame, pred: str, sigma: str) -> dict:
     }
 
 
+FLOOR = "what-if: wind 1σ ≥ 1.5 m/s"
+#: what-if only: the 10 m wind's 1-sigma as at least this [m/s] (the reanalysis error
+#: behind rel_wind_error, estimate/inversion/data/transport.csv wind_error_sigma)
+WIND_ERROR_FLOOR = 1.5
+
+
+def with_wind_error_floor(df: pd.DataFrame, floor: float = WIND_ERROR_FLOOR) -> pd.DataFrame:
+    """This branch's rows with the IME budget's wind term taken at a 10 m wind 1-sigma of
+    max(rel_wind_error·U10, ``floor``) instead of rel_wind_error·U10 (what-if, not coded)."""
+    d = df[df.setting == DEFAULT_SETTING].copy()
+    c = ueff_coefficients("TROPOMI", "real")
+    rel = 0.3  # rel_wind_error, data/parameters.csv
+    u = d.wind
+    wind = d.ours * c["a"] * rel * u / (c["a"] * u + c["b"])
+    wider = wind * np.maximum(rel * u, floor) / (rel * u)
+    d["sigma_other"] = np.sqrt(np.maximum(d.sigma_other**2 - wind**2, 0.0) + wider**2)
+    return d
+
+
 def main(folder: Path = DEFAULT) -> dict[str, pd.DataFrame]:
     """Print and return the tables (``fixed``, ``cv``, ``by_type``, ``by_wind``)."""
     df = per_scene(folder)
@@ -211,16 +259,18 @@ def main(folder: Path = DEFAULT) -> dict[str, pd.DataFrame]:
     cv, kept = [], {}
     procedures = {
         "real-scene 1σ term": (False, False),
+        "real-scene 1σ term + setting chosen": (False, True),
         "+ U_eff factor k": (True, False),
         "+ U_eff factor k + setting chosen": (True, True),
     }
-    for proc, (fit_k, select) in procedures.items():
+    floored = with_wind_error_floor(df)
+    for proc, (fit_k, select) in [*procedures.items(), (FLOOR, (False, False))]:
         for label, groups in (
             ("leave one out", None),
             ("leave one source type out", "type"),
             ("leave one country out", "country"),
         ):
-            p = cross_validate(df, groups, fit_k, select)
+            p = cross_validate(floored if proc == FLOOR else df, groups, fit_k, select)
             kept[(proc, label)] = p
             cv.append(
                 {
@@ -258,7 +308,26 @@ def main(folder: Path = DEFAULT) -> dict[str, pd.DataFrame]:
         print(by_type.to_string(index=False))
         print("\nreal-scene 1σ term, leave one out, by wind speed (quantified scenes):")
         print(by_wind.to_string(index=False))
+        print("\nreal-scene 1σ term, leave one out, by scene property (quantified scenes):")
+        print(breakdown(loo).to_string(index=False))
     return {"fixed": fixed, "cv": pd.DataFrame(cv), "by_type": by_type, "by_wind": by_wind}
+
+
+def breakdown(loo: pd.DataFrame) -> pd.DataFrame:
+    """The out-of-fold figures of the quantified scenes split by mask size, edge contact,
+    several significant clusters and the background term's share of the rate."""
+    ok = loo[loo.detected].copy()
+    splits = {
+        "mask pixels": pd.cut(ok.pixels, [0, 20, 50, np.inf], right=False).astype(str),
+        "mask touches the edge": ok.edge.astype(bool).astype(str),
+        "several clusters": ok.clusters.astype(bool).astype(str),
+        "background term / rate": pd.cut(ok.bg_structure_rel, [0, 0.1, 0.3, np.inf]).astype(str),
+    }
+    rows = []
+    for name, key in splits.items():
+        for val, g in ok.groupby(key):
+            rows.append({"split": name, "value": val, **summary(g, "pred", "pred_sigma")})
+    return pd.DataFrame(rows).drop(columns=["edge"])
 
 
 if __name__ == "__main__":

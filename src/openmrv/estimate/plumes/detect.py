@@ -69,6 +69,15 @@ class Detection:
     background_structure: float = 0.0  # spread of background estimates under the mask
     #: every significant cluster: {"pixels", "peak" (row, col), "peak_z", "quantified"}
     clusters: list[dict] = field(default_factory=list)
+    #: the background under each pixel the rates take enhancements against (scene unit):
+    #: None for the scene's median ``background`` everywhere
+    background_field: np.ndarray | None = None
+
+    def background_at(self, sel: np.ndarray) -> np.ndarray | float:
+        """The background [scene unit] the rates subtract at the pixels ``sel``."""
+        if self.background_field is None:
+            return self.background
+        return self.background_field[sel]
 
     @property
     def background_error(self) -> float:
@@ -177,6 +186,32 @@ def _nearest_label(labels: np.ndarray, candidates: list[int], src: tuple[int, in
     return best
 
 
+def _pixel_mask(
+    z: np.ndarray,
+    z_mask: float,
+    seed_mask: np.ndarray,
+    zs: np.ndarray,
+    source: tuple[int, int] | None,
+    max_distance: float,
+) -> np.ndarray:
+    """The 8-connected cluster of pixels whose own z exceeds ``z_mask`` that holds the
+    ``source`` pixel (or lies nearest to it, within ``max_distance`` pixels), else the one
+    holding the seed cluster's peak of the smoothed z ``zs``; the seed cluster itself if
+    neither exists (the plume is significant but no single pixel passes)."""
+    labels, _ = ndimage.label(np.nan_to_num(z, nan=-np.inf) > z_mask, structure=np.ones((3, 3)))
+    if source is None:
+        i = int(np.nanargmax(np.where(seed_mask, zs, -np.inf)))
+        src = (i // z.shape[1], i % z.shape[1])
+    else:
+        src = (int(source[0]), int(source[1]))
+    rr, cc = np.indices(z.shape)
+    near = (rr - src[0]) ** 2 + (cc - src[1]) ** 2 <= max_distance**2
+    cands = [int(k) for k in np.unique(labels[near]) if k > 0]
+    if not cands:
+        return seed_mask
+    return labels == _nearest_label(labels, cands, src)
+
+
 def detect_plume(
     scene: np.ndarray,
     noise: np.ndarray | float | None = None,
@@ -188,6 +223,8 @@ def detect_plume(
     detrend: bool = True,
     standardise: bool = True,
     local_test: bool = True,
+    mask_on: str = "smoothed",
+    rate_background: str = "median",
 ) -> Detection:
     """Detect a plume on ``scene`` (rows x cols; NaN where no valid retrieval).
 
@@ -216,12 +253,29 @@ def detect_plume(
     local_test
         With a known ``source``, test for a seed only near it (Bonferroni over the valid
         pixels within ``max_source_distance``) rather than over the whole scene.
+    mask_on
+        ``"smoothed"``: the mask is grown on the 3 x 3-averaged z (above ``z_mask``);
+        ``"pixel"``: on each pixel's own z (above ``z_mask``), the seed test still on the
+        averaged z. The mask is then the pixel cluster holding (or nearest to) the source
+        pixel, else the seed cluster's peak.
+    rate_background
+        The background IME and CSF take enhancements against: ``"median"`` (the scene's
+        robust median, one value) or ``"plane"`` (a plane fitted to the background pixels
+        away from the mask, i.e. outside it widened by one pixel, evaluated under it; the
+        median where fewer than 10 such pixels remain).
     """
     x = np.asarray(scene, float)
     if x.ndim != 2:
         raise InputError(f"scene has shape {x.shape}; expected 2-D (rows, cols)", field="xch4")
     if not 0 < alpha < 1:
         raise InputError(f"alpha must be in (0, 1), got {alpha}", field="alpha")
+    if mask_on not in ("smoothed", "pixel"):
+        raise InputError(f"mask_on must be 'smoothed' or 'pixel', not {mask_on!r}", field="mask_on")
+    if rate_background not in ("median", "plane"):
+        raise InputError(
+            f"rate_background must be 'median' or 'plane', not {rate_background!r}",
+            field="rate_background",
+        )
     valid = np.isfinite(x)
     if not valid.any():
         raise InputError("the scene holds no valid pixel (all NaN)", field="xch4")
@@ -305,6 +359,8 @@ def detect_plume(
     else:
         lab = max(seeds, key=lambda k: float(np.nansum(np.where(labels == k, zs, 0.0))))
     mask = labels == lab
+    if mask_on == "pixel":
+        mask = _pixel_mask(z, z_mask, mask, zs, source, max_source_distance)
     source_given = source is not None
     if source is None:
         idx = np.nanargmax(np.where(mask, zs, -np.inf))
@@ -312,6 +368,10 @@ def detect_plume(
     det.detected = True
     det.mask = mask
     det.source = (int(source[0]), int(source[1]))
+    if rate_background == "plane":
+        away = used & ~ndimage.binary_dilation(mask) & valid
+        if away.sum() >= 10:
+            det.background_field = background_plane(x, away)
     det.background_structure = background_structure(
         x, mask, used, bg, spread, int(parameter("background_ring_pixels", "pixel"))
     )

@@ -9,7 +9,9 @@ Column mass per mole-fraction enhancement (Jacob et al. 2016; the inverse of
 
 IME (Varon et al. 2018, AMT 11, 5673): Q = U_eff · IME / L, IME = Σ ΔΩ_i A_i over the
 plume mask, L = sqrt(Σ A_i), U_eff = a · U10 + b with (a, b) for the instrument in
-``data/ueff.csv``.
+``data/ueff.csv``: for real scenes the row calibrated on synthetic plumes carried by a
+daytime boundary layer's mean wind (``<instrument> boundary-layer transport``, where there
+is one), for synthetic scenes of openmrv's forward model the row of plumes carried by U10.
 
 CSF: Q = U · ∫ ΔΩ dy across the plume, averaged over transects perpendicular to the wind
 at several distances downwind; each transect integral is the mass in a strip one
@@ -47,15 +49,25 @@ UEFF = Path(__file__).parent / "data" / "ueff.csv"
 KG_S_TO_T_H = 3.6  # 1 kg/s = 3600 kg/h = 3.6 t/h
 
 
-def ueff_coefficients(instrument: str = "TROPOMI") -> dict[str, float]:
+def ueff_coefficients(instrument: str = "TROPOMI", scenes: str = "synthetic") -> dict[str, float]:
     """(a, b, rel_residual, u10_min, u10_max) of U_eff = a·U10 + b for ``instrument``
-    (``data/ueff.csv``; u10_min, u10_max [m/s]: the wind range of the calibration)."""
-    try:
-        r = table_row(UEFF, instrument, key="instrument")
-    except KeyError:
-        raise InputError(
-            f"no U_eff calibration for instrument '{instrument}'", field="instrument"
-        ) from None
+    (``data/ueff.csv``; u10_min, u10_max [m/s]: the wind range of the calibration).
+
+    ``scenes="real"``: the row ``<instrument> boundary-layer transport`` where there is one
+    (calibrated on synthetic plumes carried by a daytime boundary layer's mean wind while
+    the method sees U10, as on real scenes), else the instrument's row; ``"synthetic"``:
+    the instrument's row (plumes carried by U10 itself, openmrv's forward model)."""
+    names = [f"{instrument} boundary-layer transport", instrument]
+    if scenes != "real":
+        names = names[1:]
+    for name in names:
+        try:
+            r = table_row(UEFF, name, key="instrument")
+            break
+        except KeyError:
+            continue
+    else:
+        raise InputError(f"no U_eff calibration for instrument '{instrument}'", field="instrument")
     return {k: float(r[k]) for k in ("a", "b", "rel_residual", "u10_min", "u10_max")}
 
 
@@ -193,9 +205,9 @@ def ime_rate(
     conv = ppb_to_kg_m2(1.0, surface_pressure, molar_mass)
     conv = np.broadcast_to(np.asarray(conv, float), x.shape)
     w = area[m] * conv[m]  # kg per ppb for each mask pixel
-    ime = float(np.sum((x[m] - det.background) * w))
+    ime = float(np.sum((x[m] - det.background_at(m)) * w))
     length = float(np.sqrt(np.sum(area[m])))
-    c = ueff_coefficients(instrument)
+    c = ueff_coefficients(instrument, scenes)
     ueff = c["a"] * u10 + c["b"]
     q = ueff * ime / length
     budget = {
@@ -277,7 +289,7 @@ def csf_rate(
         if strip.sum() < 2:
             continue
         w = area[strip] * conv[strip] / h
-        fluxes.append(float(np.sum((x[strip] - det.background) * w)))
+        fluxes.append(float(np.sum((x[strip] - det.background_at(strip)) * w)))
         noise_terms.append(float(np.sqrt(np.sum((det.sigma[strip] * w) ** 2))))
         areas.append(float(np.sum(w)))
     if not fluxes:

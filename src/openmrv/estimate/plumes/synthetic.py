@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from scipy import ndimage
 
+from openmrv.constants import table_value
+from openmrv.errors import InputError
 from openmrv.estimate.inversion.forward import column_to_ppb, plume_column
 
 
@@ -60,3 +64,34 @@ def correlated_noise(
     stand-in for retrieval artefacts that span several pixels (albedo, aerosol, terrain)."""
     f = ndimage.gaussian_filter(rng.normal(0.0, 1.0, shape), length_pixels, mode="wrap")
     return sigma * f / f.std()
+
+
+WIND_PROFILE = Path(__file__).parent / "data" / "wind_profile.csv"
+
+
+def daytime_stability(u10: float) -> str:
+    """The Pasquill-Gifford class of a sunny day at 10 m wind ``u10`` [m/s] (Turner 1970,
+    strong insolation; ``data/wind_profile.csv``)."""
+    for cls in ("A", "B", "C"):
+        if u10 < table_value(WIND_PROFILE, "u10_max", "m/s", stability=cls):
+            return cls
+    return "C"
+
+
+def boundary_layer_wind_factor(u10: float, depth_m: float) -> float:
+    """The mean wind of a boundary layer ``depth_m`` deep over its 10 m wind ``u10``:
+    the mean of the power law u(z) = u10 (z / 10 m)^p from 10 m to the top, p for the
+    daytime class at ``u10`` (US EPA ISC3, rural; ``data/wind_profile.csv``):
+    10 / (h − 10) · ((h / 10)^(p + 1) − 1) / (p + 1)."""
+    if depth_m <= 10.0:
+        raise InputError(f"boundary layer depth {depth_m} m: must exceed 10 m", field="depth_m")
+    p = table_value(WIND_PROFILE, "exponent", "1", stability=daytime_stability(u10))
+    return float(10.0 / (depth_m - 10.0) * ((depth_m / 10.0) ** (p + 1) - 1.0) / (p + 1))
+
+
+def daytime_boundary_layer_depths(n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` daytime boundary-layer depths [m], uniform between ``boundary_layer_min`` and
+    ``boundary_layer_max`` of ``data/wind_profile.csv`` (assumption, stated there)."""
+    lo = table_value(WIND_PROFILE, "boundary_layer_min", "m", stability="*")
+    hi = table_value(WIND_PROFILE, "boundary_layer_max", "m", stability="*")
+    return rng.uniform(lo, hi, n)
