@@ -1,51 +1,67 @@
-"""Benchmark: the analytical inversion solver against the dense numpy formula.
+"""Benchmark: the streaming inversion solver against dgemm and the dense numpy formula.
 
-Run:  python bench/inversion.py [--n 2000] [--m 1000000] [--chunk 32768] [--pool 2]
-      [--skip-dense] [--small]
+Run:  python bench/inversion.py [--n 2000] [--m 1000000] [--chunk 32768] [--rounds 3]
+      [--dense-m M] [--syrk] [--no-memory] [--small]
 
-Both solve the same problem: a Jacobian K (m x n), diagonal S_o (one error), diagonal
-S_a. K is made of ``pool`` distinct seeded random chunks of ``chunk`` rows, generated
-once before any timing and reused in turn (chunk i is ``pool[i % pool]``), so the
-timings measure the solver, not random-number generation; reading real chunks from
-files would overlap with the arithmetic the same way.
+One synthetic problem: a Jacobian K (m x n), diagonal S_o (one error), diagonal S_a. K is
+made of ``pool`` (2) distinct seeded random chunks of ``chunk`` rows, generated once before
+any timing and used in turn (chunk i is ``pool[i % pool]``), so the timings measure the
+solver, not random-number generation (a reader handing chunks from files would overlap the
+same way; it is not on the solver's critical path).
 
-- openmrv: ``Accumulator`` adds KᵀS_o⁻¹K chunk by chunk with an in-place BLAS ``dsyrk``
-  (lower triangle, β = 1) on the C-ordered chunk seen as a Fortran-ordered Kᵀ, no copy;
-  memory O(n²) + the chunk it is handed.
-- dense: the whole K in memory (m x n x 8 bytes: 16 GB at the default size), the
-  textbook formula with numpy (``K.T @ K`` is a syrk inside numpy).
+Each round, interleaved so that load drifting during the run touches every side alike:
+1. dgemm: this machine's matrix-multiply rate now (numpy, 4000 x 4000, best of 2);
+2. ours: ``Accumulator`` over the m rows and the posterior (``solve``): the blocked
+   KᵀK update (off-diagonal column blocks by dgemm, diagonal blocks by syrk);
+3. with ``--syrk``: the same with one ``dsyrk`` per chunk (the method before the blocked
+   update), for comparison;
+4. dense: the whole K (``dense-m`` rows) in memory and the textbook formula with numpy
+   (``K.T @ K`` is numpy's syrk; then the explicit inverse); timed from a K already
+   assembled (assembly, a copy of every row, is reported apart); ours is also timed on
+   the same ``dense-m`` rows when ``dense-m`` differs from m.
 
-The physical limit is this machine's matrix-multiply rate, measured in the same run
-right before each timed solver (dgemm on 4000 x 4000, best of 3), because other jobs may
-share the cores. Useful flops of KᵀK by syrk: m·n² (half of a general product's 2·m·n²).
+Ratios per round: ours' rate (useful flops m·n², half a general product's 2·m·n²) over
+the dgemm rate of the same round (goal >= 85 %), and dense time / ours' time on the same
+rows (goal >= 1), both with the posterior (ours: ``solve``'s x̂, Ŝ, A, J_A, J_O and
+condition estimates; dense: x̂ and Ŝ); and the same two for KᵀK alone (ours' accumulation
+over the rows against dense's ``K.T @ K``). The median and the spread (min-max) over
+rounds are printed.
+
+Peak memory is measured in a separate pass, each solver in a fresh process (``VmHWM``
+after less before the solver, the chunk pool already in memory): no timing in that pass.
+``dense-m`` defaults to m when its K (m·n·8 bytes) fits in 60 % of the available memory,
+else the largest multiple of the chunk that does.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
+import subprocess
 import sys
 import time
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "src"))
 
-from openmrv.estimate.inversion import Accumulator, solve
+from openmrv.estimate.inversion import Accumulator, solve, solver
 
 SIGMA_O = 10.0  # observation error [ppb] of the synthetic problem
 PRIOR_VAR = 0.25  # prior variance of the scale factors (50 % error)
 
 
-def make_pool(n: int, size: int, pool: int, seed: int = 1):
+def make_pool(n: int, size: int, pool: int = 2, seed: int = 1):
     """``pool`` distinct chunks (K, Δy) of ``size`` rows, C-ordered."""
     truth = np.random.default_rng(seed).uniform(0.5, 1.5, n)
     out = []
     for i in range(pool):
         rng = np.random.default_rng([seed, i])
-        k = rng.random((size, n)) * 0.05
+        k = np.empty((size, n))
+        rng.random(out=k)  # in place: no temporary of the chunk's size
+        k *= 0.05
         dy = k @ (truth - 1.0) + SIGMA_O * rng.standard_normal(size)
         out.append((k, dy))
     return out
@@ -60,10 +76,9 @@ def stream(pool, m: int):
         yield (k, dy) if rows == size else (k[:rows], dy[:rows])
 
 
-def matmul_rate(size: int = 4000, repeats: int = 3) -> float:
-    """Best of ``repeats`` dgemm runs on size x size matrices [GFLOP/s]."""
+def matmul_rate(size: int = 4000, repeats: int = 2) -> float:
+    """Best of ``repeats`` numpy dgemm runs on size x size matrices [GFLOP/s]."""
     a = np.random.default_rng(0).standard_normal((size, size))
-    a @ a  # warm up
     best = np.inf
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -72,43 +87,44 @@ def matmul_rate(size: int = 4000, repeats: int = 3) -> float:
     return 2 * size**3 / best / 1e9
 
 
-def run_openmrv(pool, n: int, m: int):
-    tracemalloc.start()
-    t0 = time.perf_counter()
-    acc = Accumulator()
-    for k, dy in stream(pool, m):
-        acc.add(k, dy, SIGMA_O)
-    ne = acc.result()
-    t_acc = time.perf_counter() - t0
-    post = solve(ne, np.ones(n), np.full(n, PRIOR_VAR))
-    t_all = time.perf_counter() - t0
-    peak = tracemalloc.get_traced_memory()[1] / 2**30
-    tracemalloc.stop()
-    return post, t_acc, t_all, peak
+def run_ours(pool, n: int, m: int, blocked: bool = True):
+    """Accumulate and solve; (posterior, seconds in all, seconds to accumulate)."""
+    saved = solver.BLOCK_COLUMNS
+    solver.BLOCK_COLUMNS = saved if blocked else 10**9  # 10**9: one dsyrk per chunk
+    try:
+        t0 = time.perf_counter()
+        acc = Accumulator()
+        for k, dy in stream(pool, m):
+            acc.add(k, dy, SIGMA_O)
+        ne = acc.result()
+        t_acc = time.perf_counter() - t0
+        post = solve(ne, np.ones(n), np.full(n, PRIOR_VAR))
+        return post, time.perf_counter() - t0, t_acc
+    finally:
+        solver.BLOCK_COLUMNS = saved
 
 
-def run_dense(pool, n: int, m: int):
-    tracemalloc.start()
-    t0 = time.perf_counter()
-    k = np.empty((m, n))  # the whole Jacobian in memory
+def assemble(pool, n: int, m: int):
+    """The whole K and Δy in memory."""
+    k = np.empty((m, n))
     dy = np.empty(m)
     row = 0
     for kc, dc in stream(pool, m):
         k[row : row + len(dc)] = kc
         dy[row : row + len(dc)] = dc
         row += len(dc)
-    t_build = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    ktk = k.T @ k
-    t_ktk = time.perf_counter() - t1
+    return k, dy
+
+
+def run_dense(k, dy, n: int):
+    """The textbook formula on the whole K; (x̂, Ŝ, seconds in all, seconds for KᵀK)."""
+    t0 = time.perf_counter()
     so_inv = 1.0 / SIGMA_O**2
+    ktk = k.T @ k
+    t_ktk = time.perf_counter() - t0
     s_hat = np.linalg.inv(ktk * so_inv + np.diag(np.full(n, 1 / PRIOR_VAR)))
     x_hat = 1.0 + s_hat @ (k.T @ dy) * so_inv
-    t_all = time.perf_counter() - t1
-    peak = tracemalloc.get_traced_memory()[1] / 2**30
-    tracemalloc.stop()
-    del k
-    return x_hat, s_hat, t_ktk, t_all, t_build, peak
+    return x_hat, s_hat, time.perf_counter() - t0, t_ktk
 
 
 def available_gib() -> float:
@@ -120,57 +136,126 @@ def available_gib() -> float:
         return float("inf")
 
 
+def dense_rows(a) -> int:
+    """Rows of K the dense formula can hold (see the module docstring)."""
+    fit = int(0.6 * available_gib() * 2**30 / (a.n * 8))
+    return min(a.m, max(a.chunk, fit // a.chunk * a.chunk))
+
+
+def spread(values) -> str:
+    v = np.asarray(values)
+    return f"{np.median(v):6.2f} [{v.min():.2f}-{v.max():.2f}]"
+
+
+def memory_child(which: str, n: int, m: int, chunk: int) -> None:
+    """Print the peak resident memory [MiB] one solver adds (run in a fresh process)."""
+    pool = make_pool(n, min(chunk, m))
+    try:  # reset the peak to the current resident size (Linux >= 4.0)
+        Path("/proc/self/clear_refs").write_text("5")
+        peak = lambda: _vm("VmHWM")  # noqa: E731
+    except OSError:
+        peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # noqa: E731
+    before = peak()
+    if which == "ours":
+        run_ours(pool, n, m)
+    else:
+        k, dy = assemble(pool, n, m)
+        run_dense(k, dy, n)
+    after = peak()
+    print((after - before) / 1024)
+
+
+def _vm(field: str) -> int:
+    """A field of /proc/self/status [KiB]."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise OSError(field)
+
+
+def memory_pass(a, m_dense: int) -> None:
+    print("\npeak memory (separate pass, fresh process each, VmHWM above the chunk pool):")
+    for which, m in (("ours", a.m), ("dense", m_dense)):
+        cmd = [sys.executable, __file__, "--memory-child", which, "--n", str(a.n)]
+        cmd += ["--m", str(m), "--chunk", str(a.chunk)]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        mib = float(out.stdout.split()[-1])
+        print(
+            f"  {which:6} m = {m:>9,}: {mib:8.0f} MiB  (n² sums {a.n**2 * 8 / 2**20:.0f} MiB, "
+            f"one chunk {a.chunk * a.n * 8 / 2**20:.0f} MiB, K {m * a.n * 8 / 2**20:.0f} MiB)"
+        )
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--n", type=int, default=2000)
     p.add_argument("--m", type=int, default=1_000_000)
     p.add_argument("--chunk", type=int, default=32_768)
-    p.add_argument("--pool", type=int, default=2)
-    p.add_argument("--skip-dense", action="store_true")
-    p.add_argument("--small", action="store_true", help="n = 1,000, m = 100,000 (seconds)")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--dense-m", type=int, default=0, help="rows for the dense formula")
+    p.add_argument("--syrk", action="store_true", help="also time one dsyrk per chunk")
+    p.add_argument("--no-memory", action="store_true", help="skip the memory pass")
+    p.add_argument("--small", action="store_true", help="n = 2,000, m = 131,072 (minutes)")
+    p.add_argument("--memory-child", choices=("ours", "dense"), help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.small:
-        a.n, a.m, a.chunk = 1000, 100_000, 16_384
-    t0 = time.perf_counter()
-    pool = make_pool(a.n, min(a.chunk, a.m), a.pool)
-    t_gen = time.perf_counter() - t0
-    flops = 1.0 * a.m * a.n**2  # useful flops of KᵀK by a symmetric rank-k update
-    print(
-        f"n = {a.n:,} elements, m = {a.m:,} observations, chunks of {a.chunk:,} rows "
-        f"({a.pool} distinct, generated once in {t_gen:.1f} s, "
-        f"{a.pool * a.chunk * a.n * 8 / 2**30:.2f} GiB); {os.cpu_count()} cores"
-    )
-    print(
-        f"{'solver':24} {'KᵀK s':>7} {'total s':>8} {'peak GiB':>9} {'GFLOP/s':>8} "
-        f"{'dgemm now':>9} {'of dgemm':>9}"
-    )
-    limit = matmul_rate()
-    post, t_acc, t_all, peak = run_openmrv(pool, a.n, a.m)
-    rate = flops / t_acc / 1e9
-    print(
-        f"{'openmrv (chunked syrk)':24} {t_acc:>7.1f} {t_all:>8.1f} {peak:>9.2f} {rate:>8.1f} "
-        f"{limit:>9.1f} {100 * rate / limit:>8.0f}%"
-    )
-    if a.skip_dense:
+        a.m = 131_072
+    if a.memory_child:
+        memory_child(a.memory_child, a.n, a.m, a.chunk)
         return
-    need = a.m * a.n * 8 / 2**30 * 1.05
-    if available_gib() < need:
-        print(f"dense skipped: needs {need:.1f} GiB, {available_gib():.1f} GiB available")
-        return
-    limit_d = matmul_rate()
-    x_hat, s_hat, t_ktk, t_dense, t_build, dpeak = run_dense(pool, a.n, a.m)
-    rate_d = flops / t_ktk / 1e9
+    m_dense = a.dense_m or dense_rows(a)
+    pool = make_pool(a.n, min(a.chunk, a.m))
     print(
-        f"{'dense numpy (whole K)':24} {t_ktk:>7.1f} {t_dense:>8.1f} {dpeak:>9.2f} "
-        f"{rate_d:>8.1f} {limit_d:>9.1f} {100 * rate_d / limit_d:>8.0f}%   "
-        f"+{t_build:.0f} s to assemble K in memory"
+        f"n = {a.n:,}, m = {a.m:,} (dense formula: {m_dense:,} rows), chunks of {a.chunk:,} "
+        f"rows, {a.rounds} rounds; {os.cpu_count()} cores, load average "
+        + " ".join(f"{x:.2f}" for x in os.getloadavg())
+    )
+    rows = []
+    for r in range(a.rounds):
+        row = {"dgemm": matmul_rate()}
+        post, t, t_acc = run_ours(pool, a.n, a.m)
+        row["ours"] = a.m * a.n**2 / t / 1e9
+        row["ours_acc"] = a.m * a.n**2 / t_acc / 1e9
+        if a.syrk:
+            _, t_s, _ = run_ours(pool, a.n, a.m, blocked=False)
+            row["syrk"] = a.m * a.n**2 / t_s / 1e9
+        k, dy = assemble(pool, a.n, m_dense)
+        x_hat, s_hat, t_d, t_dk = run_dense(k, dy, a.n)
+        del k
+        if m_dense != a.m:
+            post, t, t_acc = run_ours(pool, a.n, m_dense)
+        row["dense"] = m_dense * a.n**2 / t_d / 1e9
+        row["dense_over_ours"] = t_d / t
+        row["ktk_dense_over_ours"] = t_dk / t_acc
+        rows.append(row)
+        print(
+            f"round {r + 1}: dgemm {row['dgemm']:.1f} GFLOP/s, ours {row['ours']:.1f} "
+            + (f"(one dsyrk per chunk {row['syrk']:.1f}) " if a.syrk else "")
+            + f"dense {row['dense']:.1f}; dense time / ours {row['dense_over_ours']:.2f}; "
+            f"load {os.getloadavg()[0]:.2f}"
+        )
+    print(f"\n{'ratio (median [min-max] over rounds)':44} {'value':>22} {'goal':>7}")
+    table = [
+        ("ours rate / dgemm rate", [r["ours"] / r["dgemm"] for r in rows], ">= 0.85"),
+        ("  KᵀK alone: ours / dgemm", [r["ours_acc"] / r["dgemm"] for r in rows], ""),
+        ("one dsyrk per chunk / dgemm", [r.get("syrk", 0) / r["dgemm"] for r in rows], ""),
+        ("dense rate / dgemm rate", [r["dense"] / r["dgemm"] for r in rows], ""),
+        ("dense time / ours (same rows)", [r["dense_over_ours"] for r in rows], ">= 1"),
+        ("  KᵀK alone: dense / ours", [r["ktk_dense_over_ours"] for r in rows], ""),
+    ]
+    for name, values, goal in table:
+        if a.syrk or "dsyrk" not in name:
+            print(f"{name:44} {spread(values):>22} {goal:>7}")
+    print(
+        "rates GFLOP/s (median): dgemm {:.1f}, ours {:.1f}, dense {:.1f}".format(
+            *(np.median([r[key] for r in rows]) for key in ("dgemm", "ours", "dense"))
+        )
     )
     rel = np.max(np.abs(post.x_hat - x_hat) / np.abs(x_hat))
-    print(
-        f"openmrv / dense: time {t_acc / t_ktk:.2f}, memory {peak / dpeak:.3f}; max relative "
-        f"difference of x̂ {rel:.1e}, of diag(Ŝ) "
-        f"{np.max(np.abs(np.diag(post.s_hat) / np.diag(s_hat) - 1)):.1e}"
-    )
+    rel_s = np.max(np.abs(np.diag(post.s_hat) / np.diag(s_hat) - 1))
+    print(f"ours against dense: max relative difference x̂ {rel:.1e}, diag(Ŝ) {rel_s:.1e}")
+    if not a.no_memory:
+        memory_pass(a, m_dense)
 
 
 if __name__ == "__main__":

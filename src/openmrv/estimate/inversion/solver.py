@@ -41,6 +41,15 @@ from openmrv.observe.superobs import superobs_error
 #: would carry fewer than ~3 significant digits: numerical limit, not a coefficient
 RCOND_LIMIT = 1e3 * np.finfo(float).eps
 
+#: narrowest column block of the blocked ``KᵀK`` update (design choice, measured on this
+#: project's 2-core machine, see docs/performance.md: OpenBLAS's gemm on blocks of 500-700
+#: columns ran at 0.3-0.6 of its square-matrix rate, on 1,000 at 0.7-1.0): ``n`` state
+#: elements are split into ``n // BLOCK_COLUMNS`` near-equal blocks
+BLOCK_COLUMNS = 1000
+#: chunks with fewer rows than this go to one ``dsyrk`` (the blocked update pays an extra
+#: pass over the n² sums per chunk, worth it only when a chunk carries many rows)
+BLOCK_MIN_ROWS = 1024
+
 
 class IllConditionedError(InputError):
     """The inversion is singular or too ill-conditioned to solve: the message gives the
@@ -65,10 +74,16 @@ class NormalEquations:
 class Accumulator:
     """Running sums of the normal equations, one chunk of observations at a time.
 
-    ``KᵀS_o⁻¹K`` is updated in place by the BLAS symmetric rank-k update ``dsyrk``
-    (lower triangle, β = 1): m·n² flops per chunk, half a general product, and no copy
-    of the chunk when it is C-ordered (its transpose is Fortran-ordered) or
-    Fortran-ordered (``trans=1``). The triangle is mirrored once, in :meth:`result`.
+    Only the lower triangle of ``KᵀS_o⁻¹K`` is accumulated (m·n² flops per chunk, half a
+    general product), in place. A chunk of at least :data:`BLOCK_MIN_ROWS` rows with
+    at least 2 × :data:`BLOCK_COLUMNS` state elements is split into column blocks
+    K = [K_1 … K_B]: the blocks below the diagonal, K_iᵀK_j (i > j), are general
+    matrix products (``dgemm``, every flop useful, at the full matrix-multiply rate), the
+    diagonal blocks K_iᵀK_i symmetric rank-k updates (``syrk``), all on strided views of
+    the chunk (no copy); OpenBLAS's syrk runs at about 0.8 of its dgemm per useful flop,
+    so only 1/B of the work pays that. Smaller chunks take one BLAS ``dsyrk`` (lower,
+    β = 1) on the chunk seen as Fortran-ordered Kᵀ (C-ordered chunk) or ``trans=1``
+    (Fortran-ordered chunk), no copy. The triangle is mirrored once, in :meth:`result`.
     Non-finite Jacobian entries are detected without a pass over the chunk: any NaN or
     infinity in K makes ``KᵀΔy`` non-finite.
     """
@@ -131,19 +146,37 @@ class Accumulator:
             ktdy = kw.T @ (dy * w)
         if not np.all(np.isfinite(ktdy)):
             raise InputError("Jacobian contains NaN or infinite values", file=where, field="K")
-        a, trans = (kw, 1) if kw.flags.f_contiguous and not kw.flags.c_contiguous else (kw.T, 0)
         if self._c is None:
-            self._c = dsyrk(alpha, a, trans=trans, lower=1)
+            self._c = np.zeros((k.shape[1], k.shape[1]), order="F")
             self.ktdy = ktdy
         else:
-            self._c = dsyrk(alpha, a, beta=1.0, c=self._c, trans=trans, lower=1, overwrite_c=1)
             self.ktdy += ktdy
+        self._rank_k(alpha, kw)
         dw = dy * w
         self.dyy += float(dw @ dw)
         if correlated is not None:
             self._low_rank(k, dw, w, correlated, where)
         self.m += int(k.shape[0])
         self.chunks += 1
+
+    def _rank_k(self, alpha: float, a: np.ndarray) -> None:
+        """Lower triangle of the sums += α aᵀa, a of shape (rows, n), any memory order."""
+        rows, n = a.shape
+        blocks = n // BLOCK_COLUMNS
+        if blocks < 2 or rows < BLOCK_MIN_ROWS:
+            at, trans = (a, 1) if a.flags.f_contiguous and not a.flags.c_contiguous else (a.T, 0)
+            self._c = dsyrk(alpha, at, beta=1.0, c=self._c, trans=trans, lower=1, overwrite_c=1)
+            return
+        edges = np.linspace(0, n, blocks + 1).round().astype(int)
+        cols = [slice(edges[b], edges[b + 1]) for b in range(blocks)]
+        for i, ci in enumerate(cols):
+            ai = a[:, ci]
+            for cj in cols[: i + 1]:
+                # numpy hands strided views to BLAS directly (gemm; syrk when cj is ci)
+                prod = ai.T @ a[:, cj]
+                if alpha != 1.0:
+                    prod *= alpha
+                self._c[ci, cj] += prod
 
     def _low_rank(self, k, dw, w, e, where) -> None:
         """Subtract the Woodbury correction of a correlated error E from the sums."""
