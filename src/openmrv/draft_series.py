@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from importlib.resources import files
+from itertools import pairwise
 
 #: FAOSTAT area codes of the countries packaged (FAOSTAT definitions and standards,
 #: "Country/region" list: 108 Kazakhstan, 213 Turkmenistan, 235 Uzbekistan)
@@ -147,6 +148,14 @@ def draft_rows(iso3: str, first: int, last: int) -> tuple[list[DraftRow], list[s
                 how.append(f"{after[0]}-{after[-1]} after the series: extrapolation "
                            "(5.3.3.4) until a newer edition is added")  # fmt: skip
             gaps.append(f"{', '.join(cats)} `{activity}` {key}: " + "; ".join(how))
+        # a series that halves or doubles from one year to the next is listed for checking
+        # (screening rule, assumption (openmrv): a break in definitions or coverage is likelier
+        # than a real change of that size; Vol 1 Ch 5.2 time-series consistency)
+        for a, b in pairwise(have):
+            if data[a] > 0 and data[b] > 0 and not 0.5 <= data[b] / data[a] <= 2.0:
+                gaps.append(f"{', '.join(cats)} `{activity}` {key}: {a} -> {b} changes from "
+                            f"{data[a]:g} to {data[b]:g}; check whether it is real or a break in the series "
+                            "(Vol 1 Ch 5.2) before use")  # fmt: skip
 
     cattle = faostat("qcl_cattle_stocks", iso3)
     for cats, key, stem, how in LIVESTOCK:
