@@ -154,8 +154,8 @@ def draft_rows(iso3: str, first: int, last: int) -> tuple[list[DraftRow], list[s
         for a, b in pairwise(have):
             if data[a] > 0 and data[b] > 0 and not 0.5 <= data[b] / data[a] <= 2.0:
                 gaps.append(f"{', '.join(cats)} `{activity}` {key}: {a} -> {b} changes from "
-                            f"{data[a]:g} to {data[b]:g}; check whether it is real or a break in the series "
-                            "(Vol 1 Ch 5.2) before use")  # fmt: skip
+                            f"{data[a]:g} to {data[b]:g}; check whether it is real or a break "
+                            "in the series (Vol 1 Ch 5.2) before use")  # fmt: skip
 
     cattle = faostat("qcl_cattle_stocks", iso3)
     for cats, key, stem, how in LIVESTOCK:
