@@ -12,6 +12,7 @@ A draft holds what is known offline and says plainly what is not:
   oil and gas production, for KAZ, TKM and UZB), each row with its source; for any other
   country the header only, and ``openmrv run`` refuses the draft (exit 2, naming the file)
   until rows are added;
+- ``notation_keys.csv``: NE, with the reason, for the categories no packaged series covers;
 - ``TODO.md``: per sector the activity series the methods need and public sources for them,
   the qualifiers the factor tables ask for, the published estimates the package holds for
   the country, the files that must be for the country (the country guard,

@@ -67,7 +67,8 @@ NOT_PACKAGED = (
     "1.A sectoral fuel combustion (fuel_consumption by 1.A.1-1.A.5): needs a national energy "
     "balance (IEA, UN Energy Statistics Database); the BP totals give only the reference "
     "approach, so the sectoral categories are NE until it is added",
-    "3.A goats, horses, asses, swine, poultry: FAOSTAT QCL holds them; not packaged yet",
+    "3.A goats, horses, asses, swine, poultry (and camels for KAZ): FAOSTAT QCL holds them; "
+    "not packaged yet",
     "3.C organic N (manure applied, grazing deposits), crop residues, urea (3.C.3), rice area "
     "(3.C.7), liming",
     "2 industrial production (cement clinker, ammonia, lime, steel), 4 waste (population, "
