@@ -13,21 +13,23 @@ from openmrv.draft import annex_i, default_years
 from openmrv.settings import parse_case_file
 
 
-def test_uzbekistan_draft_is_a_valid_case_that_asks_for_data(tmp_path):
-    out = tmp_path / "uzb"
-    res = CliRunner().invoke(app, ["case", "new", "uzb", "--out", str(out), "--years", "1992-2022"])
+def test_a_draft_without_packaged_data_is_a_valid_case_that_asks_for_data(tmp_path):
+    # Kyrgyzstan: openmrv packages no series for it (data/public holds KAZ, TKM, UZB)
+    out = tmp_path / "kgz"
+    res = CliRunner().invoke(app, ["case", "new", "kgz", "--out", str(out), "--years", "1992-2022"])
     assert res.exit_code == 0, res.output
     cfg = yaml.safe_load((out / "case.yaml").read_text())
     parse_case_file(cfg, file=out / "case.yaml")
     assert (cfg["name"], cfg["country"], cfg["years"]) == (
-        "Uzbekistan",
-        "UZB",
+        "Kyrgyzstan",
+        "KGZ",
         {"first": 1992, "last": 2022},
     )
     assert cfg["qualifiers"] == {"development": "developing"}  # not an Annex I Party
     todo = (out / "TODO.md").read_text()
     for item in ("FAOSTAT QCL livestock", "`coal_production`", "not an Annex I Party",
-                 "{file: ..., country: UZB}", "none for this country"):  # fmt: skip
+                 "{file: ..., country: KGZ}", "none for this country",
+                 "packages no national activity data"):  # fmt: skip
         assert item in todo
     # openmrv refuses the draft until activity rows are added, naming the file
     run = CliRunner().invoke(app, ["run", str(out), "--out", str(tmp_path / "run")])
@@ -40,7 +42,8 @@ def test_turkmenistan_draft_lists_the_published_estimate(tmp_path):
     assert res.exit_code == 0, res.output
     assert "Chen 2023, TROPOMI: CH4 4.4 Tg / yr" in (tmp_path / "t" / "TODO.md").read_text()
     cfg = yaml.safe_load((tmp_path / "t" / "case.yaml").read_text())
-    assert cfg["years"] == dict(zip(("first", "last"), default_years(), strict=True))
+    # default years: from 1990 to the last year every packaged series reaches (BP 2021: 2020)
+    assert cfg["years"] == {"first": default_years()[0], "last": min(default_years()[1], 2020)}
 
 
 def test_annex_i_parties_and_default_years():

@@ -52,16 +52,23 @@ def test_the_turkmen_livestock_series_are_flagged_as_held_constant():
     _, log = build_series(read_activity(case), case.inventory_settings)
     held = timeseries.held_constant(log, case.first_year, case.last_year)
     livestock = held[held["category"].str.startswith("3.")]
-    # all livestock series of the case: one 2020 value (FAOSTAT) carried back to 1990
-    assert len(livestock) == 17
+    # cattle, sheep and camels are annual FAOSTAT series from 1992 (openmrv/data/public); the
+    # other species are still one 2020 value (FAOSTAT) carried back to 1990
+    assert sorted(livestock["category"]) == [
+        "3.A.1.d", "3.A.1.f", "3.A.1.g", "3.A.1.h",
+        "3.A.2.d", "3.A.2.f", "3.A.2.g", "3.A.2.h", "3.A.2.i",
+    ]  # fmt: skip
     assert set(livestock["first_held"]) == {1990} and set(livestock["last_held"]) == {2019}
-    assert (log[log["flag"] == "E"]["category"].str.startswith("3.")).sum() == 0
+    # the annual series start in 1992: only 1990-1991 are extrapolated (flag E)
+    extrapolated = log[(log["flag"] == "E") & log["category"].str.startswith("3.")]
+    assert set(extrapolated["year"]) == {1990, 1991}
+    assert {"3.A.1.a.i", "3.A.1.c", "3.C.4"} <= set(extrapolated["category"])
     (w,) = [
         w
         for w in timeseries.held_constant_warnings(log, case.first_year, case.last_year)
         if w.startswith("sector 3")
     ]
-    assert "17 activity series" in w
+    assert "9 activity series" in w
 
 
 def test_the_report_section_names_the_technique_and_the_flat_sector(tmp_path):

@@ -1,15 +1,18 @@
 """``openmrv case new ISO3 --out DIR``: a draft case for a country, from what openmrv
 packages, and a ``TODO.md`` of every choice left to the compiler.
 
-openmrv packages no national activity data (downloads are ``openmrv fetch``'s), so a draft
-holds what is known offline and says plainly what is not:
+A draft holds what is known offline and says plainly what is not:
 
 - ``case.yaml``: the country (ISO 3166 alpha-3) and its name (Natural Earth), the years,
   the ETF GWP set, gap filling that flags every spliced value, the factor qualifier
   ``development`` proposed from Annex I of the Convention (``data/annex_i_parties.csv``;
   an assumption the compiler confirms), the published satellite-based estimates (on);
-- ``activity/activity.csv``: the header only; ``openmrv run`` refuses the draft (exit 2,
-  naming the file) until rows are added;
+- ``activity/activity.csv``: the series openmrv packages for the country
+  (:mod:`openmrv.draft_series`: FAOSTAT livestock and fertiliser N, BP energy totals and
+  oil and gas production, for KAZ, TKM and UZB), each row with its source; for any other
+  country the header only, and ``openmrv run`` refuses the draft (exit 2, naming the file)
+  until rows are added;
+- ``notation_keys.csv``: NE, with the reason, for the categories no packaged series covers;
 - ``TODO.md``: per sector the activity series the methods need and public sources for them,
   the qualifiers the factor tables ask for, the published estimates the package holds for
   the country, the files that must be for the country (the country guard,
@@ -28,6 +31,13 @@ import pandas as pd
 import yaml
 
 from openmrv.case import ACTIVITY_COLUMNS
+from openmrv.draft_series import (
+    NOT_PACKAGED,
+    covered_years,
+    draft_qualifiers,
+    draft_rows,
+    notation_key_rows,
+)
 from openmrv.errors import InputError
 from openmrv.observe.region import country_names
 from openmrv.settings import parse_case_file
@@ -134,14 +144,39 @@ def case_settings(iso3: str, first: int, last: int) -> tuple[dict, str]:
         "gwp": "AR5GWP100",
         "category_system": "IPCC2006",
         "gap_filling": "interpolate+extrapolate",
-        "qualifiers": {"development": development},
+        "qualifiers": {"development": development, **draft_qualifiers(code)[0]},
+        "qualifiers_by_table": draft_qualifiers(code)[1],
+        "factors": {"prefer": draft_qualifiers(code)[3]},
         "activity": ["activity/activity.csv"],
+        "notation_keys": "notation_keys.csv",
         "top_down": {"published_estimates": True},
     }
     return cfg, name
 
 
-def _todo(cfg: dict, name: str) -> str:
+def _packaged(rows: list, gaps: list[str]) -> str:
+    if not rows:
+        return (
+            "openmrv packages no national activity data for this country: until\n"
+            "`activity/activity.csv` has rows, `openmrv run` stops (exit 2) and names the file."
+        )
+    series = sorted({(r.category, r.activity, r.key) for r in rows})
+    listed = "\n".join(f"  - {c} `{a}` {k}" for c, a, k in series)
+    gap = "\n".join(f"  - [ ] {g}" for g in gaps) or "  - none in these years"
+    missing = "\n".join(f"  - [ ] {m}" for m in NOT_PACKAGED)
+    return f"""`activity/activity.csv` holds {len(rows)} rows that openmrv packages for this
+country (openmrv/data/public, SOURCES.md there), each with its source:
+{listed}
+
+- Gaps in the draft's years (the run fills them as `gap_filling` says and flags each
+  value in `gap_filling.csv`; choose a method per series, IPCC 2006 Vol 1 Ch 5):
+{gap}
+- Not packaged: the categories below stay NE (notation key, with this reason) until the
+  compiler adds their activity:
+{missing}"""
+
+
+def _todo(cfg: dict, name: str, drafted: list | None = None, gaps: list[str] | None = None) -> str:
     code, yrs = cfg["country"], cfg["years"]
     pub = read_published()
     rows = pub[pub["country"] == code]
@@ -153,6 +188,7 @@ def _todo(cfg: dict, name: str) -> str:
         )
         or "  - none for this country in verify/data/published_estimates.csv"
     )
+    proposed = "\n".join(f"  - {r}" for r in draft_qualifiers(code)[2]) or "  - none"
     needs = "\n".join(
         f"- [ ] **{sector}** `{acts}` under {cats}: {src}" for sector, acts, cats, src in NEEDS
     )
@@ -160,9 +196,10 @@ def _todo(cfg: dict, name: str) -> str:
         "not an Annex I Party")  # fmt: skip
     return f"""# {name} ({code}): what the compiler must still do
 
-This draft was written by `openmrv case new {code}` from what openmrv packages. openmrv
-packages no national activity data: until `activity/activity.csv` has rows, `openmrv run`
-stops (exit 2) and names the file. Tick each item when done.
+This draft was written by `openmrv case new {code}` from what openmrv packages.
+{_packaged(drafted or [], gaps or [])}
+
+Tick each item when done.
 
 ## 1. Activity data ({yrs["first"]}-{yrs["last"]}), one row per category, activity, key, year
 
@@ -186,6 +223,8 @@ Every row carries its source in the `source` column. Methods and keys:
   [ipcc2006_v2c4_t4.2.5_fugitive_oil_gas_eit]`).
 - [ ] `region:` for livestock (Vol 4 Tables 10.10, 10.11, 10A), `climate:` for manure and
   waste (Tables 10.14, 10.15, Vol 5 Table 3.3): `openmrv factors` lists each table's choices.
+  Proposed in this draft (data/public/draft_qualifiers.csv), each to confirm:
+{proposed}
 - [ ] Country-specific factors (Tier 2) in `factors: country_specific:`, each row with its
   source.
 
@@ -229,6 +268,9 @@ def write_draft(iso3: str, out: str | Path, first: int | None = None,
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InputError("exists and is not an empty folder; give a new folder", file=out)
     d_first, d_last = default_years()
+    covered = covered_years(iso3.strip().upper())
+    if covered is not None:  # default: the years the packaged data cover (from 1990)
+        d_last = min(d_last, covered[1])
     first, last = first or d_first, last or d_last
     if not 1900 <= first <= last:
         raise InputError(f"years {first}-{last}: give FIRST-LAST, first <= last", field="years")
@@ -241,10 +283,15 @@ def write_draft(iso3: str, out: str | Path, first: int | None = None,
     path.write_text(head + yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), "utf-8")
     written.append(path)
     path = out / "activity" / "activity.csv"
-    pd.DataFrame(columns=list(ACTIVITY_COLUMNS)).to_csv(path, index=False)
+    rows, gaps = draft_rows(cfg["country"], first, last)
+    table = pd.DataFrame([r.__dict__ for r in rows], columns=list(ACTIVITY_COLUMNS))
+    table.to_csv(path, index=False)
+    written.append(path)
+    path = out / "notation_keys.csv"
+    pd.DataFrame(notation_key_rows()).to_csv(path, index=False)
     written.append(path)
     path = out / "TODO.md"
-    path.write_text(_todo(cfg, name), encoding="utf-8")
+    path.write_text(_todo(cfg, name, rows, gaps), encoding="utf-8")
     written.append(path)
     path = out / "SOURCES.md"
     path.write_text(
@@ -252,7 +299,14 @@ def write_draft(iso3: str, out: str | Path, first: int | None = None,
         "- `case.yaml`: written by `openmrv case new`; the country name from Natural Earth "
         "1:110m admin-0 (public domain, packaged in openmrv/observe/data); `development` "
         "from openmrv/data/annex_i_parties.csv (UNFCCC Annex I).\n"
-        "- `activity/activity.csv`: empty; add each series with its source.\n",
+        "- `activity/activity.csv`: "
+        + (
+            "the public series openmrv packages (openmrv/data/public/SOURCES.md: FAOSTAT via "
+            "open-numbers/ddf--unfao--faostat, CC BY 4.0; BP Statistical Review 2021 via "
+            "owid/energy-data); each row names its source.\n"
+            if rows
+            else "empty; add each series with its source.\n"
+        ),
         encoding="utf-8",
     )
     written.append(path)
