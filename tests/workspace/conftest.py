@@ -24,7 +24,7 @@ from openmrv.workspace.api import create_app
 from openmrv.workspace.casefiles import import_case
 from openmrv.workspace.db import open_workspace
 from openmrv.workspace.models import RunRecord, User
-from openmrv.workspace.security import add_user
+from openmrv.workspace.security import COOKIE, add_user, start_session
 
 MINI = Path(__file__).parents[1] / "data" / "mini_case"
 TKM = Path(__file__).parents[2] / "examples" / "turkmenistan"
@@ -69,15 +69,43 @@ def pg_admin():
         yield url
 
 
+def _new_database(admin_url: str, template: str | None = None) -> str:
+    """The URL of a new PostgreSQL database (a copy of database ``template`` when given:
+    ``CREATE DATABASE ... TEMPLATE``, a file-level copy, no migration or import re-run)."""
+    name = f"ws{next(_numbers)}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(
+            sa.text(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
+        )
+    admin.dispose()
+    return admin_url.replace("/postgres?", f"/{name}?")
+
+
 @pytest.fixture
 def pg_ws(pg_admin, tmp_path):
-    """A workspace on a new PostgreSQL database."""
-    name = f"ws{next(_numbers)}"
-    admin = sa.create_engine(pg_admin, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"CREATE DATABASE {name}"))
-    admin.dispose()
-    ws = open_workspace(tmp_path, pg_admin.replace("/postgres?", f"/{name}?"))
+    """A workspace on a new, empty PostgreSQL database (migrated on open)."""
+    ws = open_workspace(tmp_path, _new_database(pg_admin))
+    yield ws
+    ws.close()
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_admin, tmp_path_factory) -> str:
+    """The name of a PostgreSQL database migrated and populated (:func:`populate`) once per
+    session; no connection to it is kept, so it can be a ``CREATE DATABASE`` template."""
+    url = _new_database(pg_admin)
+    ws = open_workspace(tmp_path_factory.mktemp("pg-template"), url)
+    populate(ws)
+    ws.close()
+    return sa.engine.make_url(url).database
+
+
+@pytest.fixture
+def pg_filled(pg_admin, pg_template, tmp_path):
+    """A workspace on a new PostgreSQL database cloned from :func:`pg_template` (the mini
+    case and one user per role, as :func:`ws` on SQLite)."""
+    ws = open_workspace(tmp_path, _new_database(pg_admin, pg_template))
     yield ws
     ws.close()
 
@@ -108,6 +136,18 @@ def login(app, name: str, password: str = PASSWORD) -> tuple[TestClient, str]:
     r = client.post("/api/login", json={"username": name, "password": password})
     assert r.status_code == 200, r.text
     return client, r.json()["csrf_token"]
+
+
+def signed_in(app, ws, name: str) -> tuple[TestClient, str]:
+    """A client logged in as ``name`` and its CSRF token, the login made in the database by
+    the login endpoint's own :func:`start_session` without its Argon2 password check (about
+    0.3 s a login; tests/workspace/test_security.py tests the login itself). Each call is a
+    new login, as :func:`login`'s is."""
+    with ws.sessions() as db:
+        user = db.scalar(sa.select(User).where(User.name == name))
+        token, csrf = start_session(db, user)
+        db.commit()
+    return TestClient(app, cookies={COOKIE: token}), csrf
 
 
 def first_row(client: TestClient, prefix: str) -> dict:

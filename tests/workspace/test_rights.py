@@ -5,17 +5,23 @@ the activity data and factor and notation-key rows of their sectors (IPCC prefix
 reviewer comments and marks QC checks and changes nothing else, a compiler changes
 everything and approves, a viewer changes nothing; everyone but a viewer starts runs and
 comments. A refusal changes nothing in the database (read there directly, not through the
-API); an allowed change leaves an audit row."""
+API); an allowed change leaves an audit row.
+
+Speed (242 cases): the databases are copies of templates made once per session (the SQLite
+folder copied, the PostgreSQL database cloned with ``CREATE DATABASE ... TEMPLATE``), the
+logins are made in the database without Argon2 (:func:`signed_in`; the login itself is
+tested in test_security.py) and a run that a role may start is recorded, audited and its job
+handed over (``Workspace.launch``) but not executed: the rights are in the record, the run
+itself is tested in test_pages.py, test_screens.py and test_api_runs.py."""
 
 from __future__ import annotations
 
 import hashlib
-import time
 
 import pytest
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
-from tests.workspace.conftest import USERS, first_row, login, populate
+from tests.workspace.conftest import USERS, first_row, login, signed_in
 
 from openmrv.workspace.api import create_app
 from openmrv.workspace.casefiles import case_file_bytes, files_digest
@@ -101,13 +107,12 @@ NEW_1B = {**NEW_ROW, "category": "1.B.2.b.ii", "activity": "gas_production",
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def backend(request):
-    """(workspace, app) on SQLite (a copy of the template) or on a new PostgreSQL database."""
-    if request.param == "sqlite":
-        ws = request.getfixturevalue("ws")
-    else:
-        ws = request.getfixturevalue("pg_ws")
-        populate(ws)
-    return ws, create_app(ws)
+    """(workspace, app, jobs) on SQLite or PostgreSQL, each a copy of its populated template;
+    the jobs of the runs started are collected in ``jobs``, not executed."""
+    ws = request.getfixturevalue("ws" if request.param == "sqlite" else "pg_filled")
+    jobs: list = []
+    ws.launch = jobs.append
+    return ws, create_app(ws), jobs
 
 
 def _state(ws) -> tuple:
@@ -123,9 +128,9 @@ def _state(ws) -> tuple:
                 hashlib.sha256(repr((rows, marks, notes)).encode()).hexdigest())  # fmt: skip
 
 
-def _prepare(app, endpoint: str) -> dict:
+def _prepare(app, ws, endpoint: str) -> dict:
     """What the endpoint acts on, made by a compiler (and the reviewer's comment)."""
-    admin, csrf = login(app, "compiler")
+    admin, csrf = signed_in(app, ws, "compiler")
     h = {"X-CSRF-Token": csrf}
     got = {"admin": admin, "a": first_row(admin, "1.A"), "b": first_row(admin, "1.B")}
     if endpoint == "restore a row in 1.A":
@@ -133,7 +138,7 @@ def _prepare(app, endpoint: str) -> dict:
                        headers={**h, "If-Match": str(got["a"]["version"])})  # fmt: skip
         got["a"] = r.json()
     if endpoint.endswith("resolve the reviewer's comment"):
-        rev, rcsrf = login(app, "reviewer")
+        rev, rcsrf = signed_in(app, ws, "reviewer")
         r = rev.post(f"{C}/comments", json={"kind": "category", "target": "1.A", "body": "?"},
                      headers={"X-CSRF-Token": rcsrf})  # fmt: skip
         got["comment"] = r.json()["id"]
@@ -215,28 +220,16 @@ def _page(client, endpoint: str, csrf: str, got: dict):
     return client.post("/cases/1/qc", data=data)
 
 
-def _wait_for_runs(ws) -> None:
-    """A run is real: wait for it so none outlives the test."""
-    for _ in range(900):
-        with ws.sessions() as db:
-            states = db.scalars(select(RunRecord.state)).all()
-        if all(s in ("done", "failed") for s in states):
-            assert set(states) <= {"done"}, states
-            return
-        time.sleep(0.1)
-    raise AssertionError("a run did not finish in 90 s")
-
-
 @pytest.mark.parametrize("user", ROLES, ids=lambda u: u or "anonymous")
 @pytest.mark.parametrize("endpoint", list(EXPECTED))
 def test_role_against_endpoint(backend, endpoint, user):
-    ws, app = backend
-    got = _prepare(app, endpoint)
+    ws, app, jobs = backend
+    got = _prepare(app, ws, endpoint)
     before = _state(ws)
     if user is None:
         client, csrf = TestClient(app, follow_redirects=False), "no-login"
     else:
-        client, csrf = login(app, user)
+        client, csrf = signed_in(app, ws, user)
         client.follow_redirects = False
     send = _page if endpoint.startswith("page:") else _api
     r = send(client, endpoint, csrf, got)
@@ -244,8 +237,11 @@ def test_role_against_endpoint(backend, endpoint, user):
     assert r.status_code == want, r.text
     if user is None and want == 303:
         assert r.headers["location"] == "/login"
-    _wait_for_runs(ws)
     after = _state(ws)
+    # a run's job is launched exactly when its record is committed, and only then
+    assert len(jobs) == after[2] - before[2]
+    if endpoint.endswith("start a run"):
+        assert len(jobs) == (1 if r.status_code in (202, 303) and user else 0)
     if r.status_code in (401, 403) or user is None:  # a refusal changes nothing
         assert after == before
     elif not endpoint.endswith("log out"):  # an allowed change is in the audit trail

@@ -9,11 +9,16 @@ its COMMIT returns, so killing the server (``kill -9``) loses no committed chang
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -31,15 +36,23 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
+def in_thread(job: Callable[[], None]) -> None:
+    """Run ``job`` in a background (daemon) thread: how a workspace starts its runs."""
+    threading.Thread(target=job, daemon=True).start()
+
+
 @dataclass
 class Workspace:
     """An open workspace: its folder (snapshots and run folders live there), the database
-    URL (password hidden) and a session factory."""
+    URL (password hidden), a session factory and ``launch``, which starts a run's job once
+    its record is committed (a background thread; a test of rights alone may hand the job
+    to a list instead, and run or drop it)."""
 
     folder: Path
     url: str
     engine: Engine
     sessions: sessionmaker[Session]
+    launch: Callable[[Callable[[], None]], None] = field(default=in_thread)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -109,10 +122,26 @@ def open_workspace(folder: str | Path = ".", db: str | None = None) -> Workspace
     )
 
 
-def migrate(engine: Engine) -> None:
-    """Apply the Alembic migrations up to the newest revision (a no-op when current)."""
+def _config() -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+@cache
+def head_revision() -> str | None:
+    """The newest Alembic revision of the migrations shipped with this openmrv."""
+    return ScriptDirectory.from_config(_config()).get_current_head()
+
+
+def migrate(engine: Engine) -> None:
+    """Apply the Alembic migrations up to the newest revision. When the database is already
+    at the newest revision (read from its ``alembic_version`` table) Alembic's environment
+    is not run at all: opening a current workspace costs one query."""
+    with engine.connect() as conn:
+        if MigrationContext.configure(conn).get_current_revision() == head_revision():
+            return
+    cfg = _config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

@@ -11,9 +11,9 @@ manifest on the version.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import stat
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -176,9 +176,7 @@ def start_run(
         audit.record(db, user.name, "run", "runs", f"{case.name}:run{run.id}", None, what, reason)
         db.commit()
         run_id = run.id
-    threading.Thread(
-        target=_execute, args=(ws, run_id, case_dir, Path(run.folder), full), daemon=True
-    ).start()
+    ws.launch(functools.partial(_execute, ws, run_id, case_dir, Path(run.folder), full))
     return run_id
 
 
