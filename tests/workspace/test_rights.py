@@ -64,6 +64,11 @@ MATRIX = {
     "page: mark a QC check": (403, 303, 303, 403, 303),
     "page: resolve the reviewer's comment": (403, 303, 303, 403, 303),
     "page: log out": (303, 303, 303, 303, 303),
+    "page: add a row in 1.A": (303, 403, 303, 403, 303),
+    "page: delete a row in 1.A": (303, 403, 303, 403, 303),
+    "page: restore a row in 1.A": (303, 403, 303, 403, 303),
+    "page: edit a factor row in 1.A": (303, 403, 303, 403, 303),
+    "page: add a notation key in 2.A": (403, 403, 303, 403, 303),
 }
 A, P, R = "/api/cases/{case_id:int}", "/cases/{case_id:int}", "{row_id:int}"
 #: endpoint -> (method, route path): the matrix's rows are the application's routes
@@ -92,6 +97,11 @@ ROUTE = {
     "page: mark a QC check": ("POST", f"{P}/qc"),
     "page: resolve the reviewer's comment": ("POST", f"{P}/comments/{{comment_id:int}}"),
     "page: log out": ("POST", "/logout"),
+    "page: add a row in 1.A": ("POST", f"{P}/activity"),
+    "page: delete a row in 1.A": ("POST", f"{P}/activity/{R}/delete"),
+    "page: restore a row in 1.A": ("POST", f"{P}/activity/{R}/restore"),
+    "page: edit a factor row in 1.A": ("POST", f"{P}/tables/{{form:path}}"),
+    "page: add a notation key in 2.A": ("POST", f"{P}/tables/{{form:path}}"),
 }
 #: the logins take no login (tests/workspace/test_security.py tests them)
 NO_LOGIN = {("POST", "/api/login"), ("POST", "/login")}
@@ -133,7 +143,7 @@ def _prepare(app, ws, endpoint: str) -> dict:
     admin, csrf = signed_in(app, ws, "compiler")
     h = {"X-CSRF-Token": csrf}
     got = {"admin": admin, "a": first_row(admin, "1.A"), "b": first_row(admin, "1.B")}
-    if endpoint == "restore a row in 1.A":
+    if endpoint.endswith("restore a row in 1.A"):
         r = admin.post(f"{C}/activity/{got['a']['id']}/delete", json={"reason": "prep"},
                        headers={**h, "If-Match": str(got["a"]["version"])})  # fmt: skip
         got["a"] = r.json()
@@ -216,6 +226,21 @@ def _page(client, endpoint: str, csrf: str, got: dict):
         return client.post(f"/cases/1/comments/{got['comment']}", data={**review, "version": "1"})
     if endpoint == "page: log out":
         return client.post("/logout", data=form)
+    if endpoint == "page: add a row in 1.A":
+        fields = {k: str(v) for k, v in NEW_ROW.items() if k != "reason"}
+        return client.post("/cases/1/activity", data={**form, **fields, "back": "1.A"})
+    if endpoint in ("page: delete a row in 1.A", "page: restore a row in 1.A"):
+        a, what = got["a"], endpoint.split()[1]
+        data = {**form, "version": str(a["version"]), "category": "1.A"}
+        return client.post(f"/cases/1/activity/{a['id']}/{what}", data=data)
+    if endpoint == "page: edit a factor row in 1.A":
+        data = {**form, "action": "edit", "row": str(got["factor_rows"][("1.A.1", "CH4")]),
+                "version": str(got["factors"]), "f_value": "1.5"}  # fmt: skip
+        return client.post("/cases/1/tables/factors_cs.csv", data=data)
+    if endpoint == "page: add a notation key in 2.A":
+        data = {**form, "action": "add", "version": str(got["notation"]), "f_category": "2.A.2",
+                "f_gas": "CH4", "f_notation_key": "NO", "f_explanation": "none"}  # fmt: skip
+        return client.post("/cases/1/tables/notation_keys.csv", data=data)
     data = {**review, "check": "units", "version": "0", "done": "true"}
     return client.post("/cases/1/qc", data=data)
 

@@ -32,6 +32,7 @@ from openmrv.workspace.db import Workspace
 from openmrv.workspace.errors import ConflictError, WorkspaceError
 from openmrv.workspace.models import LoginSession
 from openmrv.workspace.pages import page_routes
+from openmrv.workspace.screens_edits import screen_routes as edit_screens
 from openmrv.workspace.screens_inventory import screen_routes as inventory_screens
 from openmrv.workspace.screens_review import screen_routes as review_screens
 from openmrv.workspace.screens_run import screen_routes as run_screens
@@ -247,5 +248,6 @@ def create_app(ws: Workspace, limiter: LoginLimiter | None = None) -> Starlette:
         *run_screens(ws),
         *review_screens(ws),
         *tree_screens(ws),
+        *edit_screens(ws),
     ]
     return Starlette(routes=[*routes, *screens])

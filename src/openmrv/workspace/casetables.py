@@ -120,7 +120,8 @@ def read_table(db: Session, case_id: int, path: str) -> dict[str, Any]:
     return {"form": path, "kind": kind, "header": header, "rows": rows, "version": f.version}
 
 
-def _may(user: User, category: str) -> bool:
+def may_change(user: User, category: str) -> bool:
+    """Whether ``user`` may change a table row of IPCC ``category`` (``*``: any category)."""
     if user.role == "compiler":
         return True
     return user.role == "sector_expert" and category != "*" and in_sectors(category, user.sectors)
@@ -156,14 +157,14 @@ def change_table(db: Session, case_id: int, user: User, path: str, body: dict[st
         if isinstance(line, bool) or not isinstance(line, int) or not 2 <= line <= len(records):
             raise InputError(f"row must be a line of the table (2-{len(records)})", field="row")
         old = dict(zip(header, (x.strip() for x in records[line - 1][1]), strict=False))
-        if not _may(user, old.get("category", "*")):
+        if not may_change(user, old.get("category", "*")):
             raise ForbiddenError(f"row {line} (category {old.get('category')}) is outside "
                                  f"your sectors ({user.sectors or 'none'})")  # fmt: skip
     new = None
     if action != "delete":
         base = old or dict.fromkeys(header, "")
         new = {**base, **{k: "" if v is None else str(v).strip() for k, v in fields.items()}}
-        if not _may(user, new.get("category", "*")):
+        if not may_change(user, new.get("category", "*")):
             raise ForbiddenError(f"category {new.get('category')} is outside your sectors "
                                  f"({user.sectors or 'none'})")  # fmt: skip
     parts = [raw for raw, _ in records]

@@ -20,6 +20,7 @@ from starlette.routing import Route
 from openmrv.errors import InputError
 from openmrv.workspace import activity, audit, casefiles, versions
 from openmrv.workspace.db import Workspace
+from openmrv.workspace.entry_forms import add_row_form, deleted_rows, table_links
 from openmrv.workspace.errors import ConflictError, NotFoundError, WorkspaceError
 from openmrv.workspace.models import RunRecord
 from openmrv.workspace.security import (
@@ -235,7 +236,8 @@ def page_routes(ws: Workspace, limiter: LoginLimiter) -> list[Route]:
                 "</button></form>"
             )
         body = (
-            f"<h2>Data entry by sector</h2><ul>{sectors}</ul><h2>Approved versions</h2>"
+            f"<h2>Data entry by sector</h2><ul>{sectors}</ul>{table_links(db, cid)}"
+            "<h2>Approved versions</h2>"
             f"<ul>{vers or '<li>none yet</li>'}</ul>{approve}<h2>Runs</h2>{run}"
             f"<ul>{runs}</ul><form method=get action=/cases/{cid}/compare>compare run "
             "<input name=previous size=4> with run <input name=current size=4> "
@@ -268,21 +270,23 @@ def page_routes(ws: Workspace, limiter: LoginLimiter) -> list[Route]:
                 )
                 act = (
                     f"<td><input form={fid} name=reason placeholder=reason required> "
-                    f"<button form={fid}>save</button></td>"
+                    f"<button form={fid}>save</button> <button form={fid} formaction="
+                    f'"/cases/{cid}/activity/{r["id"]}/delete">delete</button></td>'
                 )
             else:
                 value, act = f"<td>{_e(r['value'])}</td>", "<td></td>"
             out.append(
                 f"<tr>{cells}{value}<td>{_e(r['unit'])}</td><td>{r['version']}</td>{act}</tr>"
             )
-        saved = request.query_params.get("saved")
-        note = f"<p class=ok>row {_e(saved)} saved</p>" if saved and not message else ""
+        done = [(w, request.query_params.get(w)) for w in ("saved", "added", "deleted", "restored")]
+        note = "".join(f"<p class=ok>row {_e(n)} {w}</p>" for w, n in done if n and not message)
         body = (
             f"{message}{note}<p>sector {_e(prefix)} of {_e(case.name)}; values are "
             "checked as 'openmrv run' checks the case files</p><table><tr><th>form</th>"
             "<th>row</th><th>category</th><th>activity</th><th>key</th><th>year</th>"
             "<th>value</th><th>unit</th><th>version</th><th>change</th></tr>"
-            f"{''.join(out)}</table>"
+            f"{''.join(out)}</table>{add_row_form(db, cid, prefix, user, token)}"
+            f"{deleted_rows(db, cid, prefix, user, token)}"
         )
         return _page(f"Activity data {prefix}", body, user, status)
 
