@@ -1,11 +1,12 @@
 """The main journeys in headless Chromium (Debian's package, driven by Playwright through its
 ``executable_path``; no browser is downloaded): log in, enter a value and see it refused with
 the case reader's words, enter a good one, log in as the compiler, approve, run and open the
-run's outputs; a reviewer unfolds the run's inventory tree to an estimate, comments on it and
-marks a QC check done. Screenshots are checked for what they must show (the red refusal, the green
-confirmation). A second journey opens the verification view of a whole Turkmenistan run and
-checks its map images load (their natural size is the PNG's, the screenshot of the map is a
-drawn map, not an empty or broken image). Skips where Playwright or Chromium is missing."""
+run's outputs; the expert deletes a row and restores it; a reviewer unfolds the run's
+inventory tree to an estimate, comments on it and marks a QC check done. Screenshots are
+checked for what they must show (the red refusal, the green confirmation). A second journey
+opens the verification view of a whole Turkmenistan run and checks its map images load (their
+natural size is the PNG's, the screenshot of the map is a drawn map, not an empty or broken
+image). Skips where Playwright or Chromium is missing."""
 
 from __future__ import annotations
 
@@ -76,6 +77,7 @@ def test_main_journeys_in_chromium(ws_dir, tmp_path):
             page.wait_for_selector(".ok")
             shot = page.screenshot(path=str(tmp_path / "saved.png"), full_page=True)
             assert _shows(shot, GREEN) > 1000 and _shows(shot, RED) == 0
+            _delete_and_restore(page)
             page.get_by_role("link", name="cases").click()
             page.get_by_role("button", name="log out").click()
             _log_in(page, base, "compiler")
@@ -98,6 +100,22 @@ def test_main_journeys_in_chromium(ws_dir, tmp_path):
     finally:
         proc.kill()
         proc.wait()
+
+
+def _delete_and_restore(page) -> None:
+    """The expert deletes the first row from the screen (it moves to the deleted rows) and
+    restores it (it is back in the table, the note says so)."""
+    live = page.locator("tr", has=page.locator("td", has_text="fuel_consumption"))
+    n = live.count()
+    live.first.locator("input[name=reason]").fill("entered twice")
+    live.first.get_by_role("button", name="delete").click()
+    page.wait_for_selector("p.ok:has-text('deleted')")
+    gone = page.locator("tr.deleted")
+    assert gone.count() == 1 and live.count() == n  # n - 1 live rows, 1 deleted
+    gone.locator("input[name=reason]").fill("not twice after all")
+    gone.get_by_role("button", name="restore").click()
+    page.wait_for_selector("p.ok:has-text('restored')")
+    assert page.locator("tr.deleted").count() == 0 and live.count() == n
 
 
 def _review(page, base: str, run_url: str, tmp_path) -> None:
