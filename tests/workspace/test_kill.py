@@ -14,7 +14,7 @@ import time
 import httpx2
 import pytest
 import sqlalchemy as sa
-from tests.workspace.conftest import PASSWORD, free_port, populate, serve
+from tests.workspace.conftest import PASSWORD, free_port, serve
 
 from openmrv.workspace.db import open_workspace
 
@@ -22,11 +22,10 @@ from openmrv.workspace.db import open_workspace
 @pytest.fixture(params=["sqlite", "postgresql"])
 def served(request):
     """(workspace folder, database URL or None): the template's copy, or a new PostgreSQL
-    database with the same case and users."""
+    database cloned from the template with the same case and users."""
     if request.param == "sqlite":
         return request.getfixturevalue("ws_dir"), None
-    ws = request.getfixturevalue("pg_ws")
-    populate(ws)
+    ws = request.getfixturevalue("pg_filled")
     url = ws.engine.url.render_as_string(hide_password=False)
     ws.close()
     return ws.folder, url
