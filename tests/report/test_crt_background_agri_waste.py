@@ -132,3 +132,33 @@ def test_every_key_has_its_table9_row(tkm):
     assert set(t6["Indirect N2O [kt]"]) == {"NE"} and set(t6["Indirect CO2 [kt]"]) == {"NE"}
     why = t9[(t9["code"] == "3.D.2.a") & (t9["gas"] == "N2O")]["explanation"].iloc[0]
     assert why.startswith("included elsewhere") and "3.D.2" in why
+
+
+def test_rice_rows_selected_by_water_regime():
+    """Synthetic truth: 3 kt CH4 from 100 kha continuously flooded, 2 kt from 50 kha regular
+    rainfed (IPCC 3.C.7 = CRT 3.C); each regime's row takes its own estimate."""
+    from openmrv.report.crt_background import background_layout
+
+    keys = {"continuously_flooded:non_flooded_lt_180": 3.0, "rainfed_regular:flooded_gt_30": 2.0}
+    area = {"continuously_flooded:non_flooded_lt_180": 100.0, "rainfed_regular:flooded_gt_30": 50.0}
+    records = pd.DataFrame(
+        [("3.C.7", "CH4", YEAR, v, "area_harvested", k) for k, v in keys.items()],
+        columns=["category", "gas", "year", "value_Gg", "activity", "key"],
+    )
+    activity = pd.DataFrame(
+        [("3.C.7", "CH4", "area_harvested", k, YEAR, v, "kha") for k, v in area.items()],
+        columns=["category", "gas", "activity", "key", "year", "value", "unit"],
+    )
+    keyed: list = []
+    cells = {"CH4": {"3.C": [5.0]}}
+    out = background_layout(cells, [YEAR], [YEAR], records, activity, {}, keyed)
+    t = out["Table3.C"]
+    assert _row(t, "3.C")["CH4 [kt]"] == 5.0 and _row(t, "3.C")["Activity value"] == 150.0
+    for code, want, ha in (("3.C.1", 3.0, 100.0), ("3.C.1.a", 3.0, 100.0), ("3.C.2", 2.0, 50.0)):
+        r = _row(t, code)
+        assert r["CH4 [kt]"] == want and r["Activity value"] == ha, code
+        assert r["CH4 IEF [kg/unit]"] == pytest.approx(want * 1e6 / ha)
+    assert _row(t, "3.C.2.a")["CH4 [kt]"] == 2.0
+    for code in ("3.C.1.b", "3.C.1.b.i", "3.C.2.b", "3.C.3", "3.C.3.a", "3.C.4"):
+        assert _row(t, code)["CH4 [kt]"] == "NE", code
+        assert any(k.code == code and k.table == "Table3.C" for k in keyed), code
