@@ -1,8 +1,7 @@
 """CRT sectoral background tables: activity data, implied emission factors, emissions.
 
-The CRT sectoral background tables (decision 5/CMA.3 annex I: Table 1.A(a), 1.B.2,
-2(I).B, 3.A, 3.B, 5.A) show for each sub-category the activity data, the *implied
-emission factor* (IEF) of each gas and the emissions:
+The CRT sectoral background tables (decision 5/CMA.3 annex I) show for each sub-category
+the activity data, the *implied emission factor* (IEF) of each gas and the emissions:
 
     IEF = emissions / activity            [kg of gas per unit of activity]
 
@@ -14,8 +13,9 @@ and factors produced the emissions.
   :class:`~openmrv.estimate.inventory.InventoryResult` (it reads the result's
   ``estimates``; it calls no method). Energy is converted to TJ. The run folder keeps it
   as ``activity.csv``.
-- :func:`background_tables` builds the tables from that activity table, the
-  ``emissions.csv`` rows (category, gas, year, value_Gg, activity, key) and the
+- :func:`background_tables` builds the 2.B table (``Table2(I).B-AD``; the other sectors
+  are laid out in the CRT's own rows by :mod:`openmrv.report.crt_background`) from that
+  activity table, the ``emissions.csv`` rows (category, gas, year, value_Gg, activity, key) and the
   emissions dataset's notation keys. One row per year, CRT code, IPCC category,
   activity and key (fuel, animal, segment), and a total row per year (code = the
   table's root) holding the sum of the rows' emissions, and the sum of their activity
@@ -36,17 +36,12 @@ from openmrv.report.crt import map_category, within
 from openmrv.units import conversion_factor, same_dimension
 
 #: sheet -> (CRT root code, title). Sheets sit beside the emissions-only tables of
-#: :mod:`openmrv.report.crt`.
+#: :mod:`openmrv.report.crt`. Only 2.B is left here: the other sectors' activity data and
+#: IEFs are in the CRT-layout background tables (:mod:`openmrv.report.crt_background`:
+#: Table1.A(a)s1-s4, Table1.B.2, Table3.A, Table3.B(a)/(b), Table5.A replace the former
+#: ``Table1.A(a)-AD``, ``Table1.B.2-AD``, ``Table3.A-AD``, ``Table3.B-AD``, ``Table5.A-AD``).
 BACKGROUND_AD: dict[str, tuple[str, str]] = {
-    "Table1.A(a)-AD": (
-        "1.A",
-        "Fuel combustion: activity data by fuel and implied emission factors",
-    ),
-    "Table1.B.2-AD": ("1.B.2", "Oil and natural gas: activity data and implied emission factors"),
     "Table2(I).B-AD": ("2.B", "Chemical industry: production and implied emission factors"),
-    "Table3.A-AD": ("3.A", "Enteric fermentation: population and implied emission factors"),
-    "Table3.B-AD": ("3.B", "Manure management: population and implied emission factors"),
-    "Table5.A-AD": ("5.A", "Solid waste disposal: activity data and implied emission factors"),
 }
 #: Activity units the tables report in, by dimension of the input unit.
 REPORT_UNITS = ("TJ",)

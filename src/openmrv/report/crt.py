@@ -21,7 +21,7 @@ What is built
   emission factors and emissions (:mod:`openmrv.report.crt_background`, given the records
   and the activity table): ``Table1.A(a)s1``-``s4``, ``Table1.B.1``, ``Table1.B.2``,
   ``Table1.C``, ``Table1.D``, ``Table2(II)``, ``Table3.A``, ``Table3.B(a)``,
-  ``Table3.B(b)``, ``Table5.A``.
+  ``Table3.B(b)``, ``Table3.C``, ``Table3.D``, ``Table5.A``-``Table5.D``, ``Table6``.
 - ``Table8s1``, ``Table8s2``: recalculations (:mod:`openmrv.report.crt_recalc`).
 - An emission detail sheet by sub-category and gas, [kt]: ``Table2(I).B`` (cells without a
   number or key stay empty there).

@@ -1,6 +1,8 @@
 """CRT sectoral background tables laid out row for row as the Common Reporting Tables are
 (decision 5/CMA.3 annex I): Table1.A(a)s1-s4, Table1.B.1, Table1.B.2, Table1.C, Table1.D,
-Table2(II) (:func:`by_chemical`), Table3.A, Table3.B(a), Table3.B(b) and Table5.A.
+Table2(II) (:func:`by_chemical`), Table3.A, Table3.B(a), Table3.B(b), Table3.C, Table3.D,
+Table5.A-5.D and Table6 (indirect emissions,
+:func:`~openmrv.report.crt_background_select.indirect_table`).
 
 Row lists and columns are data, ``report/data/crt_background_rows.csv`` and
 ``report/data/crt_background_columns.csv`` (sources in ``report/data/SOURCES.md``). Each row
@@ -12,6 +14,10 @@ shows the activity data, the implied emission factor (IEF) of each gas and the e
   e.g. diesel oil): the sum of the inventory's fuel-combustion estimates (``emissions.csv``)
   of that fuel in the category's subtree, fuels classed by the families of IPCC 2006 Vol 2
   Ch 1 Table 1.1 (:func:`openmrv.estimate.inventory.energy.fuel_family`);
+- emissions of a row selected by activity and key (``crt_background_selectors.csv``: rice
+  water regimes in Table3.C, N inputs in Table3.D): the sum of the estimates of its scope
+  with that activity and key; a row marked included there is ``IE`` where its scope has a
+  number;
 - activity: the sum of the run's activity data (``activity.csv``, energy in TJ) behind the
   row's estimates, where they are one activity in one unit;
 - ``IEF = emissions / activity``, computed (t/TJ for CO2 and kg/TJ for CH4 and N2O in
@@ -31,6 +37,7 @@ import pandas as pd
 
 from openmrv.dataformat import GASES
 from openmrv.fuels import fuel_family
+from openmrv.report.crt_background_select import indirect_table, row_selectors, selected
 from openmrv.report.crt_layout import DATA, EXPLAIN, CRTLayoutError, Keyed, _fill, explain_key
 from openmrv.report.crt_map import map_category
 
@@ -46,6 +53,8 @@ QUANTITIES = ("activity_name", "activity_unit", "activity", "ief", "emissions")
 #: Table2(II): emissions by chemical [t] (``species``) and totals in kt CO2 eq
 #: (``species_total``: HFCs, PFCs, their unspecified mix, as in Table2(I))
 QUANTITIES += ("species", "species_total")
+#: Table6: indirect emissions of the column's gas [kt] (NE: openmrv estimates none)
+QUANTITIES += ("indirect",)
 T_PER_KT = 1.0e3
 #: CRT codes of memo items (outside the national total)
 MEMO_ROOTS = ("1.D",)
@@ -65,6 +74,12 @@ TITLES = {
     "Table3.B(a)": "Table 3.B(a): manure management (CH4)",
     "Table3.B(b)": "Table 3.B(b): manure management (N2O)",
     "Table5.A": "Table 5.A: solid waste disposal (CH4)",
+    "Table3.C": "Table 3.C: rice cultivation (CH4)",
+    "Table3.D": "Table 3.D: direct and indirect N2O emissions from agricultural soils",
+    "Table5.B": "Table 5.B: biological treatment of solid waste",
+    "Table5.C": "Table 5.C: incineration and open burning of waste",
+    "Table5.D": "Table 5.D: wastewater treatment and discharge",
+    "Table6": "Table 6: indirect CO2 and N2O emissions (not estimated by openmrv)",
 }
 
 WHY = {
@@ -74,6 +89,11 @@ WHY = {
         "Ch 1 Table 1.1 and estimates no combustion of biomass"
     ),
     "activity": "not estimated: the case gives no activity data for this category",
+    "key": (
+        "not estimated: the case's activity data give no {label} (no estimate of {scope} with "
+        "this activity and key, crt_background_selectors.csv)"
+    ),
+    "included": "included elsewhere: {why}",
     "mixed": (
         "not applicable: the activities of the rows below differ in kind or unit and have no "
         "sum (the CRT leaves this cell blank)"
@@ -212,6 +232,8 @@ class _Table:
                 seen.add((cat, activity, key))
                 self.act.append((code, activity, key, unit, value))
         self.why: dict[tuple[str, str], str] = {}
+        #: emissions filled so far, by (code, gas): the scope of an IE row
+        self.done: dict[tuple[str, str], Any] = {}
         self.label = ""
 
     def key(self, code, label, entity, value, why) -> Any:
@@ -219,7 +241,26 @@ class _Table:
         self.why[(code, str(value))] = why
         return value
 
-    def emissions(self, code, fuel, kind, label, gas, listed, inside) -> float | str:
+    def emissions(self, code, fuel, kind, label, gas, listed, inside, sel=None) -> float | str:
+        if sel is not None and sel["included"]:
+            scope = sel["scope"]
+            whole = self.done.get((scope, gas))
+            if whole is None:
+                whole = _fill(self.cells, scope, kind, gas, self.t, self.explained)[0]
+            if isinstance(whole, float):
+                why = WHY["included"].format(why=sel["included"])
+                return self.key(code, label, gas, "IE", why)
+        if sel is not None and sel["match"]:
+            nums = [
+                float(v) for _, g, a, k, v in inside if g == gas and selected(sel["match"], a, k)
+            ]
+            if nums:
+                return float(sum(nums))
+            whole, why = _fill(self.cells, sel["scope"], kind, gas, self.t, self.explained)
+            if isinstance(whole, str) and why is not None:
+                return self.key(code, label, gas, whole, why)
+            why = WHY["key"].format(label=label.lower(), scope=sel["scope"])
+            return self.key(code, label, gas, "NE", why)
         if fuel in ("", "total"):
             value, why = _fill(self.cells, code, kind, gas, self.t, self.explained)
             return value if why is None else self.key(code, label, gas, value, why)
@@ -236,13 +277,21 @@ class _Table:
         why = WHY["biomass"] if fuel == "biomass" else WHY["fuel"].format(fuel=label.lower())
         return self.key(code, label, gas, "NE", why)
 
-    def activity(self, code, fuel, kind, label, listed, emissions) -> tuple[Any, Any, Any]:
-        sel = [
-            (a, u, float(v))
-            for c, a, k, u, v in self.act
-            if _within(c, code)
-            and (not fuel or (a == FUEL_ACTIVITY and fuel_matches(fuel, k, listed)))
-        ]
+    def activity(self, code, fuel, kind, label, listed, emissions, rows=None) -> tuple:
+        if rows is not None and rows["match"]:
+            scope, match = rows["scope"], rows["match"]
+            sel = [
+                (a, u, float(v))
+                for c, a, k, u, v in self.act
+                if _within(c, scope) and selected(match, a, k)
+            ]
+        else:
+            sel = [
+                (a, u, float(v))
+                for c, a, k, u, v in self.act
+                if _within(c, code)
+                and (not fuel or (a == FUEL_ACTIVITY and fuel_matches(fuel, k, listed)))
+            ]
         if not sel:
             keys = [v for v in emissions.values() if isinstance(v, str)]
             if len(keys) == len(emissions) and len(set(keys)) == 1 and (code, keys[0]) in self.why:
@@ -267,9 +316,16 @@ class _Table:
             label = f"{self.label}: {label}"
         else:
             self.label = label
-        inside = [r for r in self.rec if _within(r[0], code)] if fuel not in ("", "total") else []
-        em = {g: self.emissions(code, fuel, kind, label, g, listed, inside) for g in self.gases}
-        name, unit, value = self.activity(code, fuel, kind, label, listed, em)
+        sel = row_selectors().get((self.name, code))
+        scope = code if sel is None else sel["scope"]
+        picked = (fuel and fuel != "total") or sel is not None
+        inside = [r for r in self.rec if _within(r[0], scope)] if picked else []
+        em = {
+            g: self.emissions(code, fuel, kind, label, g, listed, inside, sel) for g in self.gases
+        }
+        if fuel in ("", "total"):
+            self.done.update({(code, g): v for g, v in em.items()})
+        name, unit, value = self.activity(code, fuel, kind, label, listed, em, sel)
         for column, quantity, entity, ief_unit in self.columns:
             if quantity == "activity_name":
                 rec[column] = name
@@ -343,6 +399,10 @@ def background_layout(
         part = rows[rows["table"] == name]
         if cols.loc[cols["table"] == name, "quantity"].isin(["species"]).any():
             out[name] = by_chemical(name, cells, yrs, select, explained, keyed, gwps or {})
+            continue
+        if cols.loc[cols["table"] == name, "quantity"].isin(["indirect"]).any():
+            part_cols = cols[cols["table"] == name]
+            out[name] = indirect_table(name, part, part_cols, yrs, select, keyed)
             continue
         listed: dict[str, set[str]] = {}
         for code, fuel in zip(part["code"], part["fuel"], strict=True):
