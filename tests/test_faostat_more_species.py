@@ -18,7 +18,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from openmrv.case import load_case, read_activity
 from openmrv.draft import write_draft
+from openmrv.estimate.inventory import timeseries
+from openmrv.estimate.inventory.series import build_series
 
 PUBLIC = files("openmrv") / "data" / "public"
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "turkmenistan"
@@ -98,3 +101,30 @@ def test_turkmen_case_uses_the_annual_series_and_rice():
     for species in ("goats", "horses", "mules_asses", "swine", "poultry"):
         years = ag[ag.key == species].year
         assert years.min() == 1992 and years.max() == 2020, species
+
+
+def test_surrogate_of_a_predecessor_that_ends_the_year_before():
+    # Eq. 5.2 with t the series' first year and s_t the proxy's last value (no common year)
+    v, f = timeseries.surrogate([float("nan"), float("nan"), 10.0, 12.0], [40.0, 50.0, None, None])
+    assert v.tolist() == pytest.approx([8.0, 10.0, 10.0, 12.0])  # 10 x 40/50, 10 x 50/50
+    assert f.tolist() == ["S", "S", "", ""]
+    with pytest.raises(ValueError, match="ends the year before"):  # a gap between them
+        timeseries.surrogate([float("nan"), float("nan"), 10.0], [40.0, None, None])
+
+
+def test_turkmen_1990_1991_follow_the_ussr_series():
+    case = load_case(EXAMPLE)
+    series, log = build_series(read_activity(case), case.inventory_settings)
+    goats = series[("3.A.2.d", "head", "goats")]
+    # y_1990 = y_1992 x USSR_1990 / USSR_1991 = 220000 x 6562000 / 6692000 (upstream rows)
+    assert goats.values[:3].tolist() == pytest.approx([220000 * 6562000 / 6692000, 220000, 220000])
+    assert goats.flags[:3].tolist() == ["S", "S", ""]
+    rice = series[("3.C.7", "area_harvested", "continuously_flooded:non_flooded_gt180")]
+    assert rice.values[0] == pytest.approx(28000 * 614000 / 599400)
+    poultry = series[("3.A.2.i", "head", "poultry")]
+    # (chickens + turkeys) 1992 x USSR (1137400 + 37900) / (1124000 + 37500), all x 1000
+    assert poultry.values[0] == pytest.approx(7800e3 * 1175300 / 1161500)
+    s = log[log["flag"] == "S"]
+    assert set(s["year"]) == {1990, 1991} and s["technique"].str.contains("5.3.3.2").all()
+    # the proxies themselves are not gap-filled
+    assert not log["activity"].eq("surrogate_proxy").any()

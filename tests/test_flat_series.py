@@ -56,12 +56,14 @@ def test_the_turkmen_livestock_series_are_no_longer_held_constant():
     # issue 17's second pass goats, horses, asses, pigs and poultry were one 2020 value held
     # constant back to 1990 (9 series of sector 3)
     assert livestock.empty
-    # the annual series start in 1992: only 1990-1991 are extrapolated (flag E)
-    extrapolated = log[(log["flag"] == "E") & log["category"].str.startswith("3.")]
-    assert set(extrapolated["year"]) == {1990, 1991}
-    assert {"3.A.1.a.i", "3.A.1.c", "3.A.1.d", "3.A.2.i", "3.C.4", "3.C.7"} <= set(
-        extrapolated["category"]
-    )
+    # the annual series start in 1992: only 1990-1991 are filled, by the USSR surrogate
+    # (flag S) where the USSR rows are packaged, else by trend extrapolation (flag E)
+    filled = log[log["category"].str.startswith("3.")]
+    assert set(filled["year"]) == {1990, 1991}
+    by_flag = filled.groupby("flag")["category"].agg(set)
+    assert {"3.A.1.a.i", "3.A.1.c", "3.A.1.e", "3.C.4"} <= by_flag["E"]
+    assert {"3.A.1.d", "3.A.2.d", "3.A.1.h", "3.A.2.i", "3.C.7"} <= by_flag["S"]
+    assert not by_flag["S"] & by_flag["E"] - {"3.C.7"}  # 3.C.7: the season length is E
     assert not log[log["category"].str.startswith("3.") & (log["flag"] == "C")].size
     warnings = timeseries.held_constant_warnings(log, case.first_year, case.last_year)
     assert not [w for w in warnings if w.startswith("sector 3")]
