@@ -47,28 +47,26 @@ def test_held_constant_counts_series_held_over_half_the_years():
     assert timeseries.held_constant_warnings(_log(rows[30:]), 1990, 2020) == []
 
 
-def test_the_turkmen_livestock_series_are_flagged_as_held_constant():
+def test_the_turkmen_livestock_series_are_no_longer_held_constant():
     case = load_case(EXAMPLE)
     _, log = build_series(read_activity(case), case.inventory_settings)
     held = timeseries.held_constant(log, case.first_year, case.last_year)
     livestock = held[held["category"].str.startswith("3.")]
-    # cattle, sheep and camels are annual FAOSTAT series from 1992 (openmrv/data/public); the
-    # other species are still one 2020 value (FAOSTAT) carried back to 1990
-    assert sorted(livestock["category"]) == [
-        "3.A.1.d", "3.A.1.f", "3.A.1.g", "3.A.1.h",
-        "3.A.2.d", "3.A.2.f", "3.A.2.g", "3.A.2.h", "3.A.2.i",
-    ]  # fmt: skip
-    assert set(livestock["first_held"]) == {1990} and set(livestock["last_held"]) == {2019}
-    # the annual series start in 1992: only 1990-1991 are extrapolated (flag E)
-    extrapolated = log[(log["flag"] == "E") & log["category"].str.startswith("3.")]
-    assert set(extrapolated["year"]) == {1990, 1991}
-    assert {"3.A.1.a.i", "3.A.1.c", "3.C.4"} <= set(extrapolated["category"])
-    (w,) = [
-        w
-        for w in timeseries.held_constant_warnings(log, case.first_year, case.last_year)
-        if w.startswith("sector 3")
-    ]
-    assert "9 activity series" in w
+    # every species is an annual FAOSTAT series from 1992 (openmrv/data/public): before
+    # issue 17's second pass goats, horses, asses, pigs and poultry were one 2020 value held
+    # constant back to 1990 (9 series of sector 3)
+    assert livestock.empty
+    # the annual series start in 1992: only 1990-1991 are filled, by the USSR surrogate
+    # (flag S) where the USSR rows are packaged, else by trend extrapolation (flag E)
+    filled = log[log["category"].str.startswith("3.")]
+    assert set(filled["year"]) == {1990, 1991}
+    by_flag = filled.groupby("flag")["category"].agg(set)
+    assert {"3.A.1.a.i", "3.A.1.c", "3.A.1.e", "3.C.4"} <= by_flag["E"]
+    assert {"3.A.1.d", "3.A.2.d", "3.A.1.h", "3.A.2.i", "3.C.7"} <= by_flag["S"]
+    assert not by_flag["S"] & by_flag["E"] - {"3.C.7"}  # 3.C.7: the season length is E
+    assert not log[log["category"].str.startswith("3.") & (log["flag"] == "C")].size
+    warnings = timeseries.held_constant_warnings(log, case.first_year, case.last_year)
+    assert not [w for w in warnings if w.startswith("sector 3")]
 
 
 def test_the_report_section_names_the_technique_and_the_flat_sector(tmp_path):

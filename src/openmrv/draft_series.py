@@ -7,9 +7,10 @@ IPCC 2006 Vol 1 Ch 5 that fit it; what no packaged file holds is listed as missi
 
 Packaged today (for KAZ, TKM and UZB only):
 
-- FAOSTAT QCL livestock stocks (cattle, milk animals of cattle, sheep, camels) and FAOSTAT
-  RFN nitrogen agricultural use, through the Gapminder/open-numbers DDF copy of FAOSTAT's
-  bulk download (FAOSTAT data: CC BY 4.0);
+- FAOSTAT QCL livestock stocks (cattle, milk animals of cattle, sheep, goats, camels,
+  horses, asses, pigs, chickens, turkeys), FAOSTAT QCL rice area harvested and FAOSTAT RFN
+  nitrogen agricultural use, through the Gapminder/open-numbers DDF copy of FAOSTAT's bulk
+  download (FAOSTAT data: CC BY 4.0);
 - BP Statistical Review of World Energy 2021 as ingested by Our World in Data
   (owid/energy-data): primary consumption of gas, oil and coal, gas production (Bcm) and
   oil production (kb/d).
@@ -43,8 +44,20 @@ LIVESTOCK: tuple[tuple[tuple[str, ...], str, str, str], ...] = (
     (("3.A.1.a.ii", "3.A.2.a.ii"), "other_cattle", "qcl_cattle_stocks",
      'item "Cattle" (Stocks) minus milk animals of cattle'),
     (("3.A.1.c", "3.A.2.c"), "sheep", "qcl_sheep_stocks", 'item "Sheep", element Stocks'),
+    (("3.A.1.d", "3.A.2.d"), "goats", "qcl_goats_stocks", 'item "Goats", element Stocks'),
     (("3.A.1.e", "3.A.2.e"), "camels", "qcl_camels_stocks", 'item "Camels", element Stocks'),
+    (("3.A.1.f", "3.A.2.f"), "horses", "qcl_horses_stocks", 'item "Horses", element Stocks'),
+    (("3.A.1.g", "3.A.2.g"), "mules_asses", "qcl_asses_stocks",
+     'item "Asses", element Stocks (mules not packaged)'),
+    (("3.A.1.h", "3.A.2.h"), "swine", "qcl_swine_pigs_stocks",
+     'item "Swine / pigs", element Stocks'),
 )  # fmt: skip
+
+#: poultry (manure only, 3.A.2.i): FAOSTAT chickens + turkeys, both in 1000 head
+POULTRY = ("qcl_chickens_stocks", "qcl_turkeys_stocks")
+#: rice area harvested (ha), FAOSTAT QCL item "Rice" (paddy), element Area harvested
+RICE = "qcl_rice_area_harvested"
+
 
 #: energy and fugitive series from the BP file: (category, activity, key, column, unit, note)
 ENERGY: tuple[tuple[str, str, str, str, str, str], ...] = (
@@ -67,10 +80,11 @@ NOT_PACKAGED = (
     "1.A sectoral fuel combustion (fuel_consumption by 1.A.1-1.A.5): needs a national energy "
     "balance (IEA, UN Energy Statistics Database); the BP totals give only the reference "
     "approach, so the sectoral categories are NE until it is added",
-    "3.A goats, horses, asses, swine, poultry (and camels for KAZ): FAOSTAT QCL holds them; "
-    "not packaged yet",
-    "3.C organic N (manure applied, grazing deposits), crop residues, urea (3.C.3), rice area "
-    "(3.C.7), liming",
+    "3.A camels for KAZ and mules (FAOSTAT QCL holds them; not packaged yet); other poultry "
+    "(ducks, geese) beyond chickens and turkeys",
+    "3.C organic N (manure applied, grazing deposits), crop residues, urea (3.C.3), liming; "
+    "rice (3.C.7) water regimes and season length are assumptions until national data "
+    "replace them",
     "2 industrial production (cement clinker, ammonia, lime, steel), 4 waste (population, "
     "waste per capita), 1.B.1 coal production by mine type",
 )
@@ -179,6 +193,29 @@ def draft_rows(iso3: str, first: int, last: int) -> tuple[list[DraftRow], list[s
             src,
             "FAOSTAT stocks; uncertainty per FAO flags (not in the DDF copy)",
         )
+    birds = [faostat(stem, iso3) for stem in POULTRY]
+    poultry = {y: 1000 * sum(b[y] for b in birds) for y in birds[0] if all(y in b for b in birds)}
+    if poultry:
+        src = (
+            f'FAOSTAT QCL, items "Chickens" + "Turkeys", element Stocks (1000 head x 1000), '
+            f"area {FAO_AREA[iso3]} ({_DDF}; openmrv data/public/faostat_{POULTRY[0]}.csv, "
+            f"faostat_{POULTRY[1]}.csv)"
+        )
+        add(("3.A.2.i",), "head", "poultry", poultry, "head", src,
+            "FAOSTAT stocks; ducks and geese not packaged")  # fmt: skip
+    rice = {y: v for y, v in faostat(RICE, iso3).items() if v > 0}
+    assumed = draft_rice(iso3)
+    if rice and assumed:
+        key = f"{assumed['water_regime']}:{assumed['pre_season']}"
+        why = f"assumption (openmrv), data/public/draft_rice.csv: {assumed['reason']}"
+        src = (
+            f'FAOSTAT QCL, item "Rice", element Area harvested, area {FAO_AREA[iso3]} '
+            f"({_DDF}; openmrv data/public/faostat_{RICE}.csv)"
+        )
+        add(("3.C.7",), "area_harvested", key, rice, "ha", src, f"water regimes: {why}")
+        days = {y: float(assumed["cultivation_period_day"]) for y in rice}
+        add(("3.C.7",), "rice_cultivation_period", key, days, "day",
+            "openmrv data/public/draft_rice.csv", why)  # fmt: skip
     n = faostat(RFN_N, iso3)
     if n:
         src = (
@@ -196,6 +233,13 @@ def draft_rows(iso3: str, first: int, last: int) -> tuple[list[DraftRow], list[s
             )
             add((cat,), act, key, data, unit, src, note)
     return rows, gaps
+
+
+def draft_rice(iso3: str) -> dict[str, str] | None:
+    """The rice water regimes and season length a draft assumes for ``iso3``
+    (``data/public/draft_rice.csv``; ``None`` when the country has no row)."""
+    rows = [r for r in _read("draft_rice.csv") if r["iso3"] == iso3]
+    return rows[0] if rows else None
 
 
 def draft_qualifiers(
@@ -234,9 +278,6 @@ NOT_ESTIMATED: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("2.A.1", ("CO2",), "clinker production not packaged"),
     ("2.B.1", ("CO2",), "ammonia production not packaged"),
     ("2.C.1", ("CO2",), "steel production not packaged"),
-    ("3.A.1.d", ("CH4",), "goat stocks (FAOSTAT QCL) not packaged"),
-    ("3.A.1.f", ("CH4",), "horse stocks (FAOSTAT QCL) not packaged"),
-    ("3.A.1.h", ("CH4",), "swine stocks (FAOSTAT QCL) not packaged"),
     ("3.C.3", ("CO2",), "urea applied not packaged"),
     ("4.A", ("CH4",), "population and waste per capita not packaged"),
     ("4.D.1", ("CH4", "N2O"), "population and protein supply not packaged"),

@@ -20,6 +20,14 @@ from openmrv.estimate.inventory.registry import (
 )
 from openmrv.settings import InventorySettings
 
+#: a proxy series used only to splice another by the surrogate method (Vol 1 Ch 5.3.3.2):
+#: not estimated and not gap-filled (its years are those the source gives)
+PROXY = "surrogate_proxy"
+INFORMATIONAL[PROXY] = (
+    "a surrogate series (e.g. the USSR's FAOSTAT stocks to 1991) that another series is "
+    "spliced to (Vol 1 Ch 5.3.3.2, Eq. 5.2); not estimated"
+)
+
 
 def _on(grp: pd.DataFrame, yrs: np.ndarray) -> np.ndarray:
     """A series' values on the years ``yrs`` (NaN where it has none)."""
@@ -144,7 +152,7 @@ def build_series(
             _log_flags(log, cat, act, key, yrs, flags)
         spliced = flags.copy()
         missing = yrs[np.isnan(values) & (yrs >= settings.first_year)]
-        if missing.size:
+        if missing.size and act != PROXY:
             if settings.gap_filling == "none":
                 raise CaseError(
                     f"series {cat}/{act}/{key or '-'} has no value for year(s) "

@@ -97,13 +97,29 @@ def surrogate(values: ArrayLike, proxy: ArrayLike) -> tuple[np.ndarray, np.ndarr
     .. math:: y_0 = y_t \\cdot \\frac{s_0}{s_t}
 
     The ratio y/s is interpolated between reported years and held constant beyond them.
+
+    A proxy that ends the year before the series begins (a predecessor's aggregate: the
+    USSR's FAOSTAT series end in 1991, its successor states' begin in 1992) shares no year
+    with it; then t is the series' first year and s_t the proxy's last value, i.e. the
+    aggregate is taken as unchanged over that one year (the country's share of it in its
+    first year), an assumption (openmrv) the case states where it uses it.
     """
     v = np.asarray(values, float)
     s = np.asarray(proxy, float)
     known = ~np.isnan(v) & ~np.isnan(s) & (s != 0)
-    if not known.any():
-        raise ValueError("surrogate needs at least one year with both the series and proxy")
     idx = np.arange(v.size)
+    if not known.any():
+        have_v, have_s = idx[~np.isnan(v)], idx[~np.isnan(s) & (s != 0)]
+        if not have_v.size or not have_s.size or have_s.max() + 1 != have_v.min():
+            raise ValueError(
+                "surrogate needs at least one year with both the series and proxy, or a "
+                "proxy that ends the year before the series begins"
+            )
+        ratio = np.full(v.size, v[have_v.min()] / s[have_s.max()])
+        out = v.copy()
+        fill = np.isnan(v) & ~np.isnan(s)
+        out[fill] = ratio[fill] * s[fill]
+        return out, np.where(fill, "S", "").astype(object)
     ratio = np.interp(idx, idx[known], v[known] / s[known])
     out = v.copy()
     fill = np.isnan(v) & ~np.isnan(s)
