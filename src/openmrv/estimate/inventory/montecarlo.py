@@ -103,7 +103,8 @@ class Spread:
             x = np.full(n, v) if hi == lo else rng.uniform(lo, hi, n)
         x = np.asarray(x, float)
         np.maximum(x, 0.0, out=x)
-        x /= v
+        if v != 1.0:  # activity spreads are stated as ratios (value 1): x / 1 is x
+            x /= v
         return x
 
 
@@ -185,35 +186,51 @@ def _run_chunk(
     """One chunk of draws: CO2e [Gg] of each report category in the base and latest year,
     shape (n, categories, 2), and each (category, gas) of ``pairs`` in the latest year in
     the gas's own mass [Gg], shape (n, pairs); float32."""
-    out = np.zeros((n, len(report), 2))
-    by_gas = np.zeros((n, len(pairs)))
+    # category-major accumulators: each estimate is added into a contiguous block (the
+    # same additions in the same order as into (n, categories, 2), so the same sums)
+    out = np.zeros((len(report), n, 2))
+    by_gas = np.zeros((len(pairs), n))
     index = {c: i for i, c in enumerate(report)}
     pair_index = {p: i for i, p in enumerate(pairs)}
     factor_cache: dict[str, np.ndarray] = {}
     spreads = {}
+    # the two reported years of each activity series, drawn once per chunk: estimates of
+    # several gases share a series, and its stream gives the same numbers every time
+    column_cache: dict[tuple[str, int, tuple[int, ...]], np.ndarray] = {}
 
     def factor_ratio(f: Factor) -> np.ndarray:
         if f.id not in factor_cache:
             factor_cache[f.id] = factor_spread(f).ratios(_stream(seed, chunk, f.id), n)[:, None]
         return factor_cache[f.id]
 
-    def activity_ratio(s: Series) -> np.ndarray:
+    def draw_activity(s: Series) -> np.ndarray:
         key = s.label
         if key not in spreads:
             spreads[key] = uncertainty.spread(s)
         rng = _stream(seed, chunk, "activity:" + key)
         return spreads[key].ratios(rng, n * s.years.size).reshape(n, s.years.size)
 
+    # (not calling itself: a function in its own closure is a reference cycle, which
+    # would keep each chunk's arrays until the garbage collector runs)
+    def activity_ratio(s: Series, columns: Sequence[int] | None = None) -> np.ndarray:
+        if columns is None:
+            return draw_activity(s)
+        ident = (s.label, s.years.size, tuple(columns))
+        if ident not in column_cache:
+            column_cache[ident] = draw_activity(s)[:, list(columns)]
+        return column_cache[ident]
+
+    activity_ratio.takes_columns = True  # type: ignore[attr-defined]
     for est in estimates:
         cols = [int(np.flatnonzero(est.series.years == y)[0]) for y in years]
         sim = est.simulate(factor_ratio, activity_ratio, cols)  # (n, 2): the two years
         co2e = sim * gwp(est.gas, gwp_set)
         for code in (est.category, *ancestors(est.category)):
             if code in index:
-                out[:, index[code], :] += co2e
+                out[index[code]] += co2e
             if (code, est.gas) in pair_index:
-                by_gas[:, pair_index[(code, est.gas)]] += sim[:, 1]
-    return out.astype(np.float32), by_gas.astype(np.float32)
+                by_gas[pair_index[(code, est.gas)]] += sim[:, 1]
+    return out.transpose(1, 0, 2).astype(np.float32), by_gas.T.astype(np.float32)
 
 
 @dataclass

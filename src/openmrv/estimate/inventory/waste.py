@@ -83,14 +83,24 @@ def fod_ch4(
     ddocm_d = w * (docv * scalar[..., None] if scalar.ndim else docv * scalar)[..., None]
     first = np.exp(-kk * (6.0 - np.asarray(delay_months, float)) / 12.0)
     keep = np.exp(-kk)
+    # year by year on a year-major copy (each year's deposits contiguous), summing the
+    # waste types as each year is done: the same operations in the same order as on the
+    # (..., types, years) layout, without keeping every year's decomposition
+    by_year = np.ascontiguousarray(np.moveaxis(ddocm_d, -1, 0))  # (years, ..., types)
+    decays_first, decays = 1.0 - first, 1.0 - keep
     stock = np.zeros(ddocm_d.shape[:-1])
-    decomposed = np.zeros_like(ddocm_d)
-    for t in range(w.shape[-1]):
-        new = ddocm_d[..., t]
-        decomposed[..., t] = new * (1.0 - first) + stock * (1.0 - keep)
-        stock = new * first + stock * keep
+    total = np.empty((by_year.shape[0], *ddocm_d.shape[:-2]))  # (years, ...)
+    for t, new in enumerate(by_year):
+        decomposed = new * decays_first
+        decomposed += stock * decays
+        acc = total[t, ...]  # a view, also where it holds one number
+        acc[...] = decomposed[..., 0]
+        for i in range(1, decomposed.shape[-1]):  # types in order, as sum(axis=-2)
+            acc += decomposed[..., i]
+        stock *= keep
+        stock += new * first
     f = np.asarray(f_ch4, float)
-    generated = decomposed.sum(axis=-2) * (f[..., None] if f.ndim else f) * ch4_to_c
+    generated = np.moveaxis(total, 0, -1) * (f[..., None] if f.ndim else f) * ch4_to_c
     oxf = 1.0 - np.asarray(ox, float)
     return (generated - np.asarray(recovered, float)) * (oxf[..., None] if oxf.ndim else oxf)
 
