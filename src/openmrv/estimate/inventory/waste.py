@@ -80,16 +80,19 @@ def fod_ch4(
     if not 0.0 <= float(np.max(delay_months)) <= 6.0 or float(np.min(delay_months)) < 0.0:
         raise ValueError(f"delay_months must lie in [0, 6], got {delay_months}")
     scalar = np.asarray(docf, float) * np.asarray(mcf, float)
-    ddocm_d = w * (docv * scalar[..., None] if scalar.ndim else docv * scalar)[..., None]
+    per_mass = docv * scalar[..., None] if scalar.ndim else docv * scalar  # (..., types)
     first = np.exp(-kk * (6.0 - np.asarray(delay_months, float)) / 12.0)
     keep = np.exp(-kk)
-    # year by year on a year-major copy (each year's deposits contiguous), summing the
-    # waste types as each year is done: the same operations in the same order as on the
-    # (..., types, years) layout, without keeping every year's decomposition
-    by_year = np.ascontiguousarray(np.moveaxis(ddocm_d, -1, 0))  # (years, ..., types)
+    # DDOCm_d = W DOC DOCf MCF (Eq. 3.2), written year-major in one pass; then year by
+    # year (each year's deposits contiguous), summing the waste types as each year is
+    # done: the same operations in the same order as on the (..., types, years) layout,
+    # without keeping every year's decomposition
+    shape = np.broadcast_shapes(w.shape, (*np.shape(per_mass), 1))
+    by_year = np.empty((shape[-1], *shape[:-1]))  # (years, ..., types)
+    np.multiply(np.moveaxis(w, -1, 0), per_mass, out=by_year)
     decays_first, decays = 1.0 - first, 1.0 - keep
-    stock = np.zeros(ddocm_d.shape[:-1])
-    total = np.empty((by_year.shape[0], *ddocm_d.shape[:-2]))  # (years, ...)
+    stock = np.zeros(shape[:-1])
+    total = np.empty((shape[-1], *shape[:-2]))  # (years, ...)
     for t, new in enumerate(by_year):
         decomposed = new * decays_first
         decomposed += stock * decays
