@@ -418,6 +418,9 @@ def approach2(
         half_st.add(k, cols[: max(0, half - start), [total]])
         if progress is not None:
             progress(done, n_chunks)
+        # drop this chunk's arrays before the next chunk is drawn (the loop names would
+        # otherwise hold them while it runs)
+        del draws, gas_draws, cols
     assert st is not None and half_st is not None
     rows = [
         _stats(st, 2 * i + j, f"{code} {year}") | {"category": code, "year": year}
