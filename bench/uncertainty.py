@@ -65,9 +65,9 @@ def variates_drawn(result, unc, years, gwp_set: str) -> int:
     drawn = [0]
     original = mc_module.Spread.ratios
 
-    def counting(self, rng, n):
+    def counting(self, rng, n, out=None):
         drawn[0] += n
-        return original(self, rng, n)
+        return original(self, rng, n, out)
 
     mc_module.Spread.ratios = counting
     try:

@@ -76,15 +76,20 @@ class Spread:
         assert self.low is not None and self.high is not None
         return self.low, self.high
 
-    def ratios(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """``n`` sampled values divided by the central value (1 where the value is 0)."""
+    def ratios(self, rng: np.random.Generator, n: int, out: np.ndarray | None = None) -> np.ndarray:
+        """``n`` sampled values divided by the central value (1 where the value is 0).
+
+        ``out``, a float64 buffer of at least ``n`` values, is used for normal and
+        lognormal draws (the same numbers: numpy draws the same stream into it); the
+        result may then be a view of it.
+        """
         v = self.value
         if v == 0:
             return np.ones(n)
         lo, hi = self.bounds()
         # in place (the same operations, in the same order, as v + sd * z etc.)
         if self.distribution == "normal":
-            x = rng.standard_normal(n)
+            x = rng.standard_normal(n) if out is None else rng.standard_normal(out=out[:n])
             x *= (hi - lo) / (2 * Z95)
             x += v
         elif self.distribution == "lognormal":
@@ -92,7 +97,7 @@ class Spread:
                 s = (np.log(hi) - np.log(lo)) / (2 * Z95)
             else:  # only the upper side is usable on a log scale
                 s = np.log(hi / v) / Z95
-            x = rng.standard_normal(n)
+            x = rng.standard_normal(n) if out is None else rng.standard_normal(out=out[:n])
             x *= s
             np.exp(x, out=x)
             x *= v
@@ -203,12 +208,18 @@ def _run_chunk(
             factor_cache[f.id] = factor_spread(f).ratios(_stream(seed, chunk, f.id), n)[:, None]
         return factor_cache[f.id]
 
-    def draw_activity(s: Series) -> np.ndarray:
+    buffer: list[np.ndarray] = []  # reused for the series cut to two columns at once
+
+    def draw_activity(s: Series, reuse: bool = False) -> np.ndarray:
         key = s.label
         if key not in spreads:
             spreads[key] = uncertainty.spread(s)
         rng = _stream(seed, chunk, "activity:" + key)
-        return spreads[key].ratios(rng, n * s.years.size).reshape(n, s.years.size)
+        size = n * s.years.size
+        if reuse and (not buffer or buffer[0].size < size):
+            buffer[:] = [np.empty(size)]
+        out = buffer[0] if reuse else None
+        return spreads[key].ratios(rng, size, out).reshape(n, s.years.size)
 
     # (not calling itself: a function in its own closure is a reference cycle, which
     # would keep each chunk's arrays until the garbage collector runs)
@@ -217,7 +228,7 @@ def _run_chunk(
             return draw_activity(s)
         ident = (s.label, s.years.size, tuple(columns))
         if ident not in column_cache:
-            column_cache[ident] = draw_activity(s)[:, list(columns)]
+            column_cache[ident] = draw_activity(s, reuse=True)[:, list(columns)]  # a copy
         return column_cache[ident]
 
     activity_ratio.takes_columns = True  # type: ignore[attr-defined]
