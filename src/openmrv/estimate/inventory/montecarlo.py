@@ -233,6 +233,8 @@ def _run_chunk(
 
     activity_ratio.takes_columns = True  # type: ignore[attr-defined]
     for est in estimates:
+        if est.model is not None:
+            buffer.clear()  # not held while a model (e.g. first-order decay) works
         cols = [int(np.flatnonzero(est.series.years == y)[0]) for y in years]
         sim = est.simulate(factor_ratio, activity_ratio, cols)  # (n, 2): the two years
         co2e = sim * gwp(est.gas, gwp_set)
