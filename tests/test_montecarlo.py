@@ -289,3 +289,50 @@ def test_key_categories_hand_ranking():
     # Approach 2: weight by uncertainty; c very uncertain becomes the top category
     lvl2 = kca.level_assessment(rows, pd.Series([5.0, 5.0, 100.0, 5.0])).set_index("category")
     assert lvl2["level_x_uncertainty"].idxmax() == "c"
+
+
+def test_series_shared_by_gases_gives_each_estimate_its_own_full_draw(tmp_path):
+    """A chunk draws each activity series once and keeps two columns (estimates of
+    several gases share one series); the result equals, bit for bit, drawing the full
+    series again for every estimate (the stream of a series is fixed by its label),
+    simulating all years and adding each estimate into its categories in order."""
+    from openmrv.estimate.inventory.montecarlo import (
+        _run_chunk,
+        _stream,
+        factor_spread,
+        report_categories,
+    )
+    from openmrv.gwp import gwp
+
+    case, res, unc = _setup(tmp_path, 10.0, 5.0)
+    labels = [e.series.label for e in res.estimates]
+    assert len(set(labels)) < len(labels)  # the case shares series between gases
+    report = report_categories(res)
+    pairs = sorted(
+        {(c, e.gas) for e in res.estimates for c in (e.category, *ancestors(e.category))}
+        & {(c, g) for c in report for g in ("CO2", "CH4", "N2O")}
+    )
+    n, seed, chunk = 3_000, 17, 2
+    got, got_gas = _run_chunk(
+        res.estimates, unc, (2000, 2001), report, case.gwp, pairs, n, seed, chunk
+    )
+
+    def factor(f):
+        return factor_spread(f).ratios(_stream(seed, chunk, f.id), n)[:, None]
+
+    def activity(s):
+        rng = _stream(seed, chunk, "activity:" + s.label)
+        return unc.spread(s).ratios(rng, n * s.years.size).reshape(n, s.years.size)
+
+    want = np.zeros((n, len(report), 2))
+    want_gas = np.zeros((n, len(pairs)))
+    for e in res.estimates:
+        cols = [int(np.flatnonzero(e.series.years == y)[0]) for y in (2000, 2001)]
+        sim = e.simulate(factor, activity)[:, cols]
+        for code in (e.category, *ancestors(e.category)):
+            if code in report:
+                want[:, report.index(code), :] += sim * gwp(e.gas, case.gwp)
+            if (code, e.gas) in pairs:
+                want_gas[:, pairs.index((code, e.gas))] += sim[:, 1]
+    np.testing.assert_array_equal(got, want.astype(np.float32))
+    np.testing.assert_array_equal(got_gas, want_gas.astype(np.float32))

@@ -73,7 +73,10 @@ class Estimate:
             Maps a factor row to its sampled value over its central value, shape (draws, 1).
         activity_ratio
             Maps an activity series to its sampled values over the reported ones,
-            shape (draws, years).
+            shape (draws, years). If it has a true attribute ``takes_columns``, it is
+            also called as ``activity_ratio(series, columns)`` for those columns alone,
+            shape (draws, len(columns)), and must give the same numbers as the columns
+            of the full draw (the result is not modified here, so it may be cached).
         columns
             Indices of the years wanted (the Monte Carlo needs two); the same numbers as
             those columns of the full result, computed only for them where the estimate
@@ -83,7 +86,12 @@ class Estimate:
             sim = self.model(factor_ratio, activity_ratio)
             return sim if columns is None else sim[:, list(columns)]
         cols = slice(None) if columns is None else list(columns)
-        a = activity_ratio(self.series)[:, cols]
+        if columns is None:
+            a = activity_ratio(self.series)
+        elif getattr(activity_ratio, "takes_columns", False):
+            a = activity_ratio(self.series, cols)  # the columns alone (may be cached)
+        else:
+            a = activity_ratio(self.series)[:, cols]
         out = self.values[None, cols] * a  # a new array: multiplied in place below
         if self.per_year is None:
             for f in self.factors:

@@ -76,15 +76,20 @@ class Spread:
         assert self.low is not None and self.high is not None
         return self.low, self.high
 
-    def ratios(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """``n`` sampled values divided by the central value (1 where the value is 0)."""
+    def ratios(self, rng: np.random.Generator, n: int, out: np.ndarray | None = None) -> np.ndarray:
+        """``n`` sampled values divided by the central value (1 where the value is 0).
+
+        ``out``, a float64 buffer of at least ``n`` values, is used for normal and
+        lognormal draws (the same numbers: numpy draws the same stream into it); the
+        result may then be a view of it.
+        """
         v = self.value
         if v == 0:
             return np.ones(n)
         lo, hi = self.bounds()
         # in place (the same operations, in the same order, as v + sd * z etc.)
         if self.distribution == "normal":
-            x = rng.standard_normal(n)
+            x = rng.standard_normal(n) if out is None else rng.standard_normal(out=out[:n])
             x *= (hi - lo) / (2 * Z95)
             x += v
         elif self.distribution == "lognormal":
@@ -92,7 +97,7 @@ class Spread:
                 s = (np.log(hi) - np.log(lo)) / (2 * Z95)
             else:  # only the upper side is usable on a log scale
                 s = np.log(hi / v) / Z95
-            x = rng.standard_normal(n)
+            x = rng.standard_normal(n) if out is None else rng.standard_normal(out=out[:n])
             x *= s
             np.exp(x, out=x)
             x *= v
@@ -103,7 +108,8 @@ class Spread:
             x = np.full(n, v) if hi == lo else rng.uniform(lo, hi, n)
         x = np.asarray(x, float)
         np.maximum(x, 0.0, out=x)
-        x /= v
+        if v != 1.0:  # activity spreads are stated as ratios (value 1): x / 1 is x
+            x /= v
         return x
 
 
@@ -185,35 +191,59 @@ def _run_chunk(
     """One chunk of draws: CO2e [Gg] of each report category in the base and latest year,
     shape (n, categories, 2), and each (category, gas) of ``pairs`` in the latest year in
     the gas's own mass [Gg], shape (n, pairs); float32."""
-    out = np.zeros((n, len(report), 2))
-    by_gas = np.zeros((n, len(pairs)))
+    # category-major accumulators: each estimate is added into a contiguous block (the
+    # same additions in the same order as into (n, categories, 2), so the same sums)
+    out = np.zeros((len(report), n, 2))
+    by_gas = np.zeros((len(pairs), n))
     index = {c: i for i, c in enumerate(report)}
     pair_index = {p: i for i, p in enumerate(pairs)}
     factor_cache: dict[str, np.ndarray] = {}
     spreads = {}
+    # the two reported years of each activity series, drawn once per chunk: estimates of
+    # several gases share a series, and its stream gives the same numbers every time
+    column_cache: dict[tuple[str, int, tuple[int, ...]], np.ndarray] = {}
 
     def factor_ratio(f: Factor) -> np.ndarray:
         if f.id not in factor_cache:
             factor_cache[f.id] = factor_spread(f).ratios(_stream(seed, chunk, f.id), n)[:, None]
         return factor_cache[f.id]
 
-    def activity_ratio(s: Series) -> np.ndarray:
+    buffer: list[np.ndarray] = []  # reused for the series cut to two columns at once
+
+    def draw_activity(s: Series, reuse: bool = False) -> np.ndarray:
         key = s.label
         if key not in spreads:
             spreads[key] = uncertainty.spread(s)
         rng = _stream(seed, chunk, "activity:" + key)
-        return spreads[key].ratios(rng, n * s.years.size).reshape(n, s.years.size)
+        size = n * s.years.size
+        if reuse and (not buffer or buffer[0].size < size):
+            buffer[:] = [np.empty(size)]
+        out = buffer[0] if reuse else None
+        return spreads[key].ratios(rng, size, out).reshape(n, s.years.size)
 
+    # (not calling itself: a function in its own closure is a reference cycle, which
+    # would keep each chunk's arrays until the garbage collector runs)
+    def activity_ratio(s: Series, columns: Sequence[int] | None = None) -> np.ndarray:
+        if columns is None:
+            return draw_activity(s)
+        ident = (s.label, s.years.size, tuple(columns))
+        if ident not in column_cache:
+            column_cache[ident] = draw_activity(s, reuse=True)[:, list(columns)]  # a copy
+        return column_cache[ident]
+
+    activity_ratio.takes_columns = True  # type: ignore[attr-defined]
     for est in estimates:
+        if est.model is not None:
+            buffer.clear()  # not held while a model (e.g. first-order decay) works
         cols = [int(np.flatnonzero(est.series.years == y)[0]) for y in years]
         sim = est.simulate(factor_ratio, activity_ratio, cols)  # (n, 2): the two years
         co2e = sim * gwp(est.gas, gwp_set)
         for code in (est.category, *ancestors(est.category)):
             if code in index:
-                out[:, index[code], :] += co2e
+                out[index[code]] += co2e
             if (code, est.gas) in pair_index:
-                by_gas[:, pair_index[(code, est.gas)]] += sim[:, 1]
-    return out.astype(np.float32), by_gas.astype(np.float32)
+                by_gas[pair_index[(code, est.gas)]] += sim[:, 1]
+    return out.transpose(1, 0, 2).astype(np.float32), by_gas.T.astype(np.float32)
 
 
 @dataclass
@@ -401,6 +431,9 @@ def approach2(
         half_st.add(k, cols[: max(0, half - start), [total]])
         if progress is not None:
             progress(done, n_chunks)
+        # drop this chunk's arrays before the next chunk is drawn (the loop names would
+        # otherwise hold them while it runs)
+        del draws, gas_draws, cols
     assert st is not None and half_st is not None
     rows = [
         _stats(st, 2 * i + j, f"{code} {year}") | {"category": code, "year": year}

@@ -80,17 +80,30 @@ def fod_ch4(
     if not 0.0 <= float(np.max(delay_months)) <= 6.0 or float(np.min(delay_months)) < 0.0:
         raise ValueError(f"delay_months must lie in [0, 6], got {delay_months}")
     scalar = np.asarray(docf, float) * np.asarray(mcf, float)
-    ddocm_d = w * (docv * scalar[..., None] if scalar.ndim else docv * scalar)[..., None]
+    per_mass = docv * scalar[..., None] if scalar.ndim else docv * scalar  # (..., types)
     first = np.exp(-kk * (6.0 - np.asarray(delay_months, float)) / 12.0)
     keep = np.exp(-kk)
-    stock = np.zeros(ddocm_d.shape[:-1])
-    decomposed = np.zeros_like(ddocm_d)
-    for t in range(w.shape[-1]):
-        new = ddocm_d[..., t]
-        decomposed[..., t] = new * (1.0 - first) + stock * (1.0 - keep)
-        stock = new * first + stock * keep
+    # DDOCm_d = W DOC DOCf MCF (Eq. 3.2), written year-major in one pass; then year by
+    # year (each year's deposits contiguous), summing the waste types as each year is
+    # done: the same operations in the same order as on the (..., types, years) layout,
+    # without keeping every year's decomposition
+    shape = np.broadcast_shapes(w.shape, (*np.shape(per_mass), 1))
+    by_year = np.empty((shape[-1], *shape[:-1]))  # (years, ..., types)
+    np.multiply(np.moveaxis(w, -1, 0), per_mass, out=by_year)
+    decays_first, decays = 1.0 - first, 1.0 - keep
+    stock = np.zeros(shape[:-1])
+    total = np.empty((shape[-1], *shape[:-2]))  # (years, ...)
+    for t, new in enumerate(by_year):
+        decomposed = new * decays_first
+        decomposed += stock * decays
+        acc = total[t, ...]  # a view, also where it holds one number
+        acc[...] = decomposed[..., 0]
+        for i in range(1, decomposed.shape[-1]):  # types in order, as sum(axis=-2)
+            acc += decomposed[..., i]
+        stock *= keep
+        stock += new * first
     f = np.asarray(f_ch4, float)
-    generated = decomposed.sum(axis=-2) * (f[..., None] if f.ndim else f) * ch4_to_c
+    generated = np.moveaxis(total, 0, -1) * (f[..., None] if f.ndim else f) * ch4_to_c
     oxf = 1.0 - np.asarray(ox, float)
     return (generated - np.asarray(recovered, float)) * (oxf[..., None] if oxf.ndim else oxf)
 
