@@ -35,7 +35,7 @@ def test_export_after_import_is_the_same_case_file_for_file(tkm_workspace, tmp_p
                                  "--workspace", str(tkm_workspace)])  # fmt: skip
     assert r.exit_code == 0, r.output
     want, got = case_files(TKM), case_files(out)
-    assert sorted(got) == sorted(want) and len(want) == 30
+    assert sorted(got) == sorted(want) and len(want) == 32
     assert [p for p in want if want[p] != got[p]] == []
     listing = CliRunner().invoke(app, ["workspace", "list", "--workspace", str(tkm_workspace)])
     assert "turkmenistan" in listing.output and "1069 activity rows" in listing.output
